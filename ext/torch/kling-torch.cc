@@ -1,0 +1,369 @@
+// gst-kling: the libtorch backend module
+// Copyright (C) 2026 gst-kling contributors
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The only file that includes torch headers.  It is built as a loadable
+// module and reached through kling_backend_get_vtable(): nothing C++ crosses
+// the boundary, and every exception becomes a GError.
+
+#include <gmodule.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+#include <torch/version.h>
+#include <ATen/Parallel.h>
+
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+#include "kling-backend.h"
+}
+
+struct _KlingModel {
+  torch::jit::Module module;
+  c10::Device device{c10::kCPU};
+  c10::ScalarType precision = c10::kFloat;
+  int threads = 1;
+  std::mutex lock;  // one call at a time per model
+  std::vector<std::string> extra_names;
+  std::vector<std::string> extra_data;
+  std::vector<std::string> method_names;
+  std::vector<KlingMethodInfo> methods;
+};
+
+struct _KlingOutputs {
+  std::vector<std::string> names;
+  std::vector<at::Tensor> tensors;
+  std::vector<KlingTensor> views;
+};
+
+// The module stands alone: it does not link the core, so it makes the
+// quark itself (the same string gives the same quark).
+extern "C" GQuark kling_backend_error_quark(void) {
+  return g_quark_from_static_string("kling-backend-error-quark");
+}
+
+namespace {
+
+void set_error(GError** error, int code, const char* what,
+               const std::string& message) {
+  g_set_error(error, KLING_BACKEND_ERROR, code, "%s: %s", what,
+              message.c_str());
+}
+
+// Runs fn, turning anything it throws into a GError prefixed by @what.
+template <typename Fn>
+bool guarded(GError** error, int code, const char* what, Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const c10::Error& e) {
+    set_error(error, code, what, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    set_error(error, code, what, e.what());
+  } catch (...) {
+    set_error(error, code, what, "unknown exception");
+  }
+  return false;
+}
+
+c10::ScalarType to_scalar(KlingDType dtype) {
+  switch (dtype) {
+    case KLING_DTYPE_FLOAT32: return c10::kFloat;
+    case KLING_DTYPE_FLOAT16: return c10::kHalf;
+    case KLING_DTYPE_BFLOAT16: return c10::kBFloat16;
+    case KLING_DTYPE_UINT8: return c10::kByte;
+    case KLING_DTYPE_INT64: return c10::kLong;
+  }
+  throw std::invalid_argument("unknown dtype");
+}
+
+bool from_scalar(c10::ScalarType t, KlingDType* out) {
+  switch (t) {
+    case c10::kFloat: *out = KLING_DTYPE_FLOAT32; return true;
+    case c10::kHalf: *out = KLING_DTYPE_FLOAT16; return true;
+    case c10::kBFloat16: *out = KLING_DTYPE_BFLOAT16; return true;
+    case c10::kByte: *out = KLING_DTYPE_UINT8; return true;
+    case c10::kLong: *out = KLING_DTYPE_INT64; return true;
+    default: return false;
+  }
+}
+
+int default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? (int)n : 1;
+}
+
+void apply_threads(int threads) {
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+c10::Device parse_device(const char* name) {
+  c10::Device device(name && *name ? std::string(name) : std::string("cpu"));
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw std::runtime_error(
+        std::string("device \"") + name +
+        "\" asked for, but this libtorch has no CUDA support or sees no GPU; "
+        "use device=cpu, or build gst-kling with -Dlibtorch_dir= pointing at "
+        "a CUDA LibTorch");
+  if (device.is_cuda() && device.has_index() &&
+      device.index() >= (int)torch::cuda::device_count())
+    throw std::runtime_error(std::string("device \"") + name +
+                             "\" does not exist: " +
+                             std::to_string(torch::cuda::device_count()) +
+                             " CUDA devices");
+  if (!device.is_cpu() && !device.is_cuda())
+    throw std::runtime_error(std::string("device \"") + name +
+                             "\" is not supported; use cpu or cuda:N");
+  return device;
+}
+
+void flatten(const c10::IValue& v, const std::string& name, _KlingOutputs* out) {
+  auto child = [&](const std::string& key) {
+    return name.empty() ? key : name + "." + key;
+  };
+  if (v.isTensor()) {
+    at::Tensor t = v.toTensor().to(c10::kCPU).contiguous();
+    KlingDType dtype;
+    if (!from_scalar(t.scalar_type(), &dtype)) {
+      if (t.scalar_type() == c10::kDouble) {
+        t = t.to(c10::kFloat);
+      } else if (t.scalar_type() == c10::kBool ||
+                 t.scalar_type() == c10::kInt || t.scalar_type() == c10::kShort ||
+                 t.scalar_type() == c10::kChar) {
+        t = t.to(c10::kLong);
+      } else {
+        throw std::runtime_error("output \"" + (name.empty() ? "0" : name) +
+                                 "\" has unsupported dtype " +
+                                 std::string(c10::toString(t.scalar_type())));
+      }
+    }
+    if (t.dim() > KLING_TENSOR_MAX_DIMS)
+      throw std::runtime_error("output \"" + name + "\" has too many dims");
+    out->names.push_back(name.empty() ? "0" : name);
+    out->tensors.push_back(t);
+  } else if (v.isTuple()) {
+    const auto& elems = v.toTupleRef().elements();
+    for (size_t i = 0; i < elems.size(); i++)
+      flatten(elems[i], child(std::to_string(i)), out);
+  } else if (v.isList()) {
+    auto list = v.toListRef();
+    for (size_t i = 0; i < list.size(); i++)
+      flatten(list[i], child(std::to_string(i)), out);
+  } else if (v.isGenericDict()) {
+    for (const auto& item : v.toGenericDict()) {
+      const auto& key = item.key();
+      std::string k = key.isString() ? key.toStringRef()
+                      : key.isInt()  ? std::to_string(key.toInt())
+                                     : throw std::runtime_error(
+                                           "dict output with a key that is "
+                                           "neither string nor int");
+      flatten(item.value(), child(k), out);
+    }
+  } else if (v.isDouble() || v.isInt() || v.isBool()) {
+    flatten(c10::IValue(v.isDouble() ? torch::tensor(v.toDouble(), c10::kFloat)
+                        : v.isInt() ? torch::tensor(v.toInt(), c10::kLong)
+                                    : torch::tensor((int64_t)v.toBool(), c10::kLong)),
+            name, out);
+  } else if (v.isNone()) {
+    // absent optional output: nothing to return
+  } else {
+    throw std::runtime_error("output \"" + (name.empty() ? "0" : name) +
+                             "\" is a " + v.tagKind() +
+                             ", not a tensor, tuple, list or dict");
+  }
+}
+
+KlingModel* backend_load(const gchar* path, const KlingLoadOptions* options,
+                         const gchar* const* extra_files, GError** error) {
+  auto* model = new _KlingModel();
+  bool ok = guarded(error, KLING_BACKEND_ERROR_DEVICE, "device", [&] {
+    model->device = parse_device(options ? options->device : nullptr);
+  });
+  if (ok && options) {
+    ok = guarded(error, KLING_BACKEND_ERROR_INVALID_ARGUMENT, "precision", [&] {
+      switch (options->precision) {
+        case KLING_PRECISION_FLOAT32: model->precision = c10::kFloat; break;
+        case KLING_PRECISION_BFLOAT16: model->precision = c10::kBFloat16; break;
+        case KLING_PRECISION_FLOAT16:
+          if (model->device.is_cpu())
+            throw std::runtime_error(
+                "float16 is not supported on the CPU; use float32 or "
+                "bfloat16, or a cuda device");
+          model->precision = c10::kHalf;
+          break;
+      }
+    });
+  }
+  if (ok) {
+    model->threads = options && options->threads > 0 ? options->threads
+                                                     : default_threads();
+    ok = guarded(error, KLING_BACKEND_ERROR_INVALID_MODEL, path, [&] {
+      torch::jit::ExtraFilesMap extra;
+      for (auto p = extra_files; p && *p; p++) extra[*p] = "";
+      c10::InferenceMode guard;
+      model->module = torch::jit::load(path, model->device, extra);
+      model->module.eval();
+      if (model->precision != c10::kFloat) model->module.to(model->precision);
+      for (auto p = extra_files; p && *p; p++) {
+        model->extra_names.emplace_back(*p);
+        model->extra_data.emplace_back(extra[*p]);
+      }
+      for (const auto& m : model->module.get_methods()) {
+        model->method_names.push_back(m.name());
+      }
+      for (size_t i = 0; i < model->method_names.size(); i++) {
+        auto m = model->module.get_method(model->method_names[i]);
+        int n = (int)m.function().getSchema().arguments().size() - 1;
+        model->methods.push_back({model->method_names[i].c_str(), n});
+      }
+    });
+  }
+  if (!ok) {
+    delete model;
+    return nullptr;
+  }
+  return model;
+}
+
+void backend_free(KlingModel* model) {
+  try {
+    delete model;
+  } catch (...) {
+  }
+}
+
+const gchar* backend_get_extra_file(KlingModel* model, const gchar* name,
+                                    gsize* length) {
+  for (size_t i = 0; i < model->extra_names.size(); i++) {
+    if (model->extra_names[i] == name) {
+      // an extra file the archive lacks reads back as empty
+      if (model->extra_data[i].empty()) return nullptr;
+      if (length) *length = model->extra_data[i].size();
+      return model->extra_data[i].c_str();
+    }
+  }
+  return nullptr;
+}
+
+const KlingMethodInfo* backend_list_methods(KlingModel* model, guint* n) {
+  *n = (guint)model->methods.size();
+  return model->methods.data();
+}
+
+KlingOutputs* backend_call(KlingModel* model, const gchar* method,
+                           const KlingTensor* inputs, guint n_inputs,
+                           GError** error) {
+  int n_args = -1;
+  for (const auto& m : model->methods)
+    if (g_strcmp0(m.name, method) == 0) n_args = m.n_args;
+  if (n_args < 0) {
+    std::string names;
+    for (const auto& m : model->method_names) names += (names.empty() ? "" : ", ") + m;
+    g_set_error(error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_NO_METHOD,
+                "the model has no method `%s` (it has: %s)", method,
+                names.c_str());
+    return nullptr;
+  }
+  if ((int)n_inputs != n_args) {
+    g_set_error(error, KLING_BACKEND_ERROR,
+                KLING_BACKEND_ERROR_INVALID_ARGUMENT,
+                "method `%s` takes %d inputs, %u given", method, n_args,
+                n_inputs);
+    return nullptr;
+  }
+  std::unique_ptr<_KlingOutputs> out(new _KlingOutputs());
+  std::string what = std::string("method `") + method + "`";
+  bool ok = guarded(error, KLING_BACKEND_ERROR_RUNTIME, what.c_str(), [&] {
+    std::lock_guard<std::mutex> lock(model->lock);
+    c10::InferenceMode guard;
+    apply_threads(model->threads);
+    std::vector<c10::IValue> args;
+    args.reserve(n_inputs);
+    for (guint i = 0; i < n_inputs; i++) {
+      const KlingTensor& in = inputs[i];
+      if (in.n_dims > KLING_TENSOR_MAX_DIMS || (!in.data && in.n_dims > 0))
+        throw std::invalid_argument("input " + std::to_string(i) +
+                                    " is not a valid tensor");
+      std::vector<int64_t> shape(in.shape, in.shape + in.n_dims);
+      std::vector<int64_t> strides(in.strides, in.strides + in.n_dims);
+      at::Tensor t = torch::from_blob(in.data, shape, strides,
+                                      torch::TensorOptions().dtype(to_scalar(in.dtype)));
+      // float32 inputs follow the model's precision; other dtypes are
+      // passed as given
+      if (t.scalar_type() == c10::kFloat && model->precision != c10::kFloat)
+        t = t.to(model->device, model->precision);
+      else if (!model->device.is_cpu())
+        t = t.to(model->device);
+      args.emplace_back(std::move(t));
+    }
+    c10::IValue result = model->module.get_method(method)(std::move(args));
+    flatten(result, "", out.get());
+  });
+  if (!ok) return nullptr;
+  out->views.resize(out->tensors.size());
+  for (size_t i = 0; i < out->tensors.size(); i++) {
+    const at::Tensor& t = out->tensors[i];
+    KlingTensor& v = out->views[i];
+    from_scalar(t.scalar_type(), &v.dtype);
+    v.n_dims = (guint)t.dim();
+    for (int d = 0; d < t.dim(); d++) {
+      v.shape[d] = t.size(d);
+      v.strides[d] = t.stride(d);
+    }
+    v.data = t.data_ptr();
+  }
+  return out.release();
+}
+
+guint backend_outputs_count(KlingOutputs* o) { return (guint)o->tensors.size(); }
+const gchar* backend_outputs_name(KlingOutputs* o, guint i) {
+  return i < o->names.size() ? o->names[i].c_str() : nullptr;
+}
+const KlingTensor* backend_outputs_tensor(KlingOutputs* o, guint i) {
+  return i < o->views.size() ? &o->views[i] : nullptr;
+}
+void backend_outputs_free(KlingOutputs* o) {
+  try {
+    delete o;
+  } catch (...) {
+  }
+}
+
+gint backend_get_threads() { return at::get_num_threads(); }
+
+gboolean backend_device_available(const gchar* device, GError** error) {
+  return guarded(error, KLING_BACKEND_ERROR_DEVICE, "device",
+                 [&] { parse_device(device); });
+}
+
+std::string describe_backend() {
+  return std::string("libtorch ") + TORCH_VERSION +
+         (torch::cuda::is_available() ? " (cuda)" : " (cpu)");
+}
+
+}  // namespace
+
+extern "C" G_MODULE_EXPORT const KlingBackendVTable* kling_backend_get_vtable(
+    guint abi_version) {
+  static std::string name;
+  static KlingBackendVTable vtable;
+  if (abi_version != KLING_BACKEND_ABI_VERSION) return nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    try {
+      name = describe_backend();
+    } catch (...) {
+      name = "libtorch";
+    }
+    vtable = KlingBackendVTable{
+        KLING_BACKEND_ABI_VERSION, name.c_str(),       backend_load,
+        backend_free,              backend_get_extra_file, backend_list_methods,
+        backend_call,              backend_outputs_count,  backend_outputs_name,
+        backend_outputs_tensor,    backend_outputs_free,   backend_get_threads,
+        backend_device_available};
+  });
+  return &vtable;
+}
