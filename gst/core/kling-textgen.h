@@ -1,0 +1,48 @@
+/* gst-kling: token-by-token text generation over byte tokens
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __KLING_TEXTGEN_H__
+#define __KLING_TEXTGEN_H__
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Fills @logits (params->vocab values) for the token that follows
+ * @tokens[0 .. n_tokens-1]. */
+typedef gboolean (*KlingNextLogitsFunc) (const gint64 * tokens,
+    guint n_tokens, gfloat * logits, gpointer user_data, GError ** error);
+
+typedef struct
+{
+  guint vocab;                  /* logits per step */
+  gint byte_offset;             /* token of byte 0x00 */
+  gint bos;                     /* first token fed */
+  gint eos;                     /* stops generation */
+  guint max_tokens;             /* generated tokens, BOS not counted */
+  guint top_k;                  /* 0 or 1: greedy */
+  gfloat temperature;
+  guint32 seed;
+} KlingTextGenParams;
+
+/* Generates one line.  Only tokens that keep the output valid UTF-8 are
+ * ever chosen (control characters excluded too), so the result is valid
+ * UTF-8 however the model behaves; an unfinished character at max_tokens
+ * is dropped.  Same seed and logits: same text. */
+gchar *kling_textgen_run (const KlingTextGenParams * params,
+    KlingNextLogitsFunc next_logits, gpointer user_data,
+    GCancellable * cancellable, GError ** error);
+
+/* UTF-8 validity as a byte-by-byte state machine. */
+typedef struct
+{
+  guint8 need;                  /* continuation bytes still expected */
+  guint8 lo, hi;                /* range of the next continuation byte */
+} KlingUtf8State;
+
+gboolean kling_utf8_accepts (const KlingUtf8State * state, guint8 byte);
+void kling_utf8_push (KlingUtf8State * state, guint8 byte);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,42 @@
+# Shared by .ci/run and scripts/demo.sh: install what gst-kling needs on
+# Debian 12, then configure and build.  Safe to run again.
+set -euo pipefail
+
+KLING_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KLING_BUILD=${KLING_BUILD:-$KLING_TOP/build}
+
+KLING_PACKAGES=(
+  meson ninja-build pkg-config gcc g++
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  liborc-0.4-dev liborc-0.4-dev-bin libjson-glib-dev
+  libtorch-dev python3-torch
+  # Debian's default reference BLAS makes libtorch many times slower
+  libopenblas0-pthread
+)
+
+kling_install_deps() {
+  local missing=()
+  for p in "${KLING_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "gst-kling: all packages installed"
+    return
+  fi
+  echo "gst-kling: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+kling_build() {
+  if [ -f "$KLING_BUILD/build.ninja" ]; then
+    meson setup --reconfigure "$KLING_BUILD" "$KLING_TOP" >/dev/null
+  else
+    meson setup "$KLING_BUILD" "$KLING_TOP"
+  fi
+  ninja -C "$KLING_BUILD"
+}
