@@ -17,7 +17,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
-  ret = TRUE; /*ELEM*/
+  ret |= GST_ELEMENT_REGISTER (aiproductdetect, plugin);
 
   return ret;
 }

@@ -1,0 +1,1684 @@
+/* gst-kling: aiproductdetect
+ * Copyright (C) 2026 gst-kling contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-aiproductdetect
+ * @title: aiproductdetect
+ *
+ * Finds products in video with a detector model, attaches a
+ * #GstVideoRegionOfInterestMeta per product to each frame, and writes a line
+ * of marketing copy about what it found on its `text_src` pad.
+ *
+ * The video passes through in place: timestamps, flags and pixels are
+ * untouched (unless #GstAiProductDetect:draw is on).  Each region of interest
+ * has the product's label as its type and a `detection` structure (label,
+ * label-id, confidence) as a parameter; when copy was written for it, a
+ * `marketing-copy` structure (text, language) too.  An element message
+ * named `aiproductdetect` follows every analysed frame with its timestamp,
+ * stream-time, running-time and the list of detections.
+ *
+ * `text_src` carries `text/x-raw, format=utf8` buffers with the timestamp
+ * and duration of the frame the copy is about, and GAP events when there is
+ * no new copy, so it links straight into textoverlay's text pad, a muxer's
+ * subtitle pad or a filesink.
+ *
+ * Models are gst-kling model packages (docs/models.md): by default the
+ * detector and copywriter that ship with gst-kling; a user's own YOLOv5,
+ * YOLOv8/YOLO11 or torchvision detector works once wrapped with
+ * `models/kling-wrap.py`.  Models load when the element goes to PAUSED.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=shop.mp4 ! decodebin ! videoconvert ! \
+ *     aiproductdetect name=d language=en draw=true ! videoconvert ! \
+ *     textoverlay name=o ! autovideosink  d.text_src ! o.text_sink
+ * ]| shows the video with a box and label around each product and a line
+ *   of copy about the latest new product along the bottom.
+ *
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=30 ! aiproductdetect ! fakesink
+ * ]| prints an `aiproductdetect` element message per frame.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/video/video.h>
+#include <gst/base/gstflowcombiner.h>
+
+#include "gstaiproductdetect.h"
+#include "kling-backend.h"
+#include "kling-convert.h"
+#include "kling-detections.h"
+#include "kling-draw.h"
+#include "kling-manifest.h"
+#include "kling-textgen.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_ai_product_detect_debug);
+#define GST_CAT_DEFAULT gst_ai_product_detect_debug
+
+#define DEFAULT_DETECT_MODEL_FILE "kling-detect-products.pt"
+#define DEFAULT_COPY_MODEL_FILE "kling-copywrite.pt"
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_COPY_MODEL NULL
+#define DEFAULT_LABELS_FILE NULL
+#define DEFAULT_THRESHOLD 0.35f
+#define DEFAULT_IOU_THRESHOLD 0.45f
+#define DEFAULT_MAX_DETECTIONS 100
+#define DEFAULT_INFERENCE_INTERVAL 1
+#define DEFAULT_COPY_INTERVAL (10 * GST_SECOND)
+#define DEFAULT_LANGUAGE GST_AI_PRODUCT_DETECT_LANGUAGE_ZH
+#define DEFAULT_DEVICE "cpu"
+#define DEFAULT_THREADS 0
+#define DEFAULT_DRAW FALSE
+#define DEFAULT_LIVE_MODE FALSE
+
+#define COPY_MAX_TOKENS_LIMIT 512
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_COPY_MODEL,
+  PROP_LABELS_FILE,
+  PROP_THRESHOLD,
+  PROP_IOU_THRESHOLD,
+  PROP_MAX_DETECTIONS,
+  PROP_INFERENCE_INTERVAL,
+  PROP_COPY_INTERVAL,
+  PROP_LANGUAGE,
+  PROP_DEVICE,
+  PROP_THREADS,
+  PROP_DRAW,
+  PROP_LIVE_MODE,
+};
+
+#define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, " \
+    "ARGB, ABGR, I420, YV12, NV12, NV21, YUY2, UYVY, Y42B, Y444, GRAY8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate text_src_template =
+GST_STATIC_PAD_TEMPLATE ("text_src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+
+/* One analysis result: detections in frame coordinates, and the copy
+ * written for one of them (index @copy_index), if any. */
+typedef struct
+{
+  GArray *detections;           /* KlingDetection */
+  gint copy_index;
+  gchar *copy;
+  const gchar *language;
+} Analysis;
+
+/* A model input: converter into the model's size and layout, normaliser,
+ * and the buffers they fill (allocated once per caps). */
+typedef struct
+{
+  GstVideoConverter *converter;
+  GstVideoInfo out_info;
+  GstBuffer *pixels;
+  gfloat *values;
+  KlingNormalizer *norm;
+  KlingLetterbox lb;
+} ModelInput;
+
+struct _GstAiProductDetect
+{
+  GstElement parent;
+
+  GstPad *sinkpad, *srcpad, *text_srcpad;
+  GstFlowCombiner *flow_combiner;
+
+  /* properties, under the object lock */
+  gchar *model_path;
+  gchar *copy_model_path;
+  gchar *labels_file;
+  gfloat threshold;
+  gboolean threshold_set;
+  gfloat iou_threshold;
+  guint max_detections;
+  guint inference_interval;
+  GstClockTime copy_interval;
+  GstAiProductDetectLanguage language;
+  gchar *device;
+  gint threads;
+  gboolean draw;
+  gboolean live_mode;
+
+  /* set in start(), constant while running */
+  KlingModel *detector;
+  KlingManifest *detector_manifest;
+  KlingDetectFormat format;
+  gchar **labels;
+  guint n_labels;
+  gfloat default_threshold;
+  KlingModel *copywriter;
+  KlingManifest *copy_manifest;
+  gint copy_encode_args;
+  gboolean running_live;
+  GstClockTime inference_time;  /* measured at start, for LATENCY */
+  GCancellable *cancellable;
+
+  /* streaming thread */
+  GstVideoInfo info;
+  gboolean have_info;
+  ModelInput detect_input;
+  GstSegment segment;
+  guint64 frame_count;
+  Analysis current;             /* detections attached to frames */
+  GHashTable *copy_times;       /* label id -> running time of last copy */
+  gboolean text_caps_sent;
+
+  /* held while a frame is analysed and while caps change what analysis
+   * uses (info, detect_input), so the live worker never sees a half-done
+   * reconfiguration */
+  GMutex analyse_lock;
+
+  /* live mode: a worker analyses the latest frame while video flows */
+  GThread *worker;
+  GMutex worker_lock;
+  GCond worker_cond;
+  GstBuffer *pending;           /* frame waiting for the worker */
+  GstClockTime pending_running_time;
+  gboolean worker_busy;
+  gboolean worker_quit;
+  Analysis worker_result;
+  gboolean worker_has_result;
+  GError *worker_error;
+};
+
+static GType
+gst_ai_product_detect_language_get_type_once (void)
+{
+  static const GEnumValue values[] = {
+    {GST_AI_PRODUCT_DETECT_LANGUAGE_ZH, "Chinese (simplified)", "zh"},
+    {GST_AI_PRODUCT_DETECT_LANGUAGE_EN, "English", "en"},
+    {0, NULL, NULL}
+  };
+  return g_enum_register_static ("GstAiProductDetectLanguage", values);
+}
+
+GType
+gst_ai_product_detect_language_get_type (void)
+{
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, gst_ai_product_detect_language_get_type_once ());
+  return type;
+}
+
+#define gst_ai_product_detect_parent_class parent_class
+G_DEFINE_TYPE (GstAiProductDetect, gst_ai_product_detect, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (aiproductdetect, "aiproductdetect",
+    GST_RANK_NONE, GST_TYPE_AI_PRODUCT_DETECT,
+    GST_DEBUG_CATEGORY_INIT (gst_ai_product_detect_debug, "aiproductdetect",
+        0, "product detection and marketing copy"));
+
+static void gst_ai_product_detect_finalize (GObject * object);
+static void gst_ai_product_detect_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_ai_product_detect_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_ai_product_detect_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_ai_product_detect_chain (GstPad * pad,
+    GstObject * parent, GstBuffer * buf);
+static gboolean gst_ai_product_detect_sink_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_ai_product_detect_src_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+static GstIterator *gst_ai_product_detect_iterate_internal_links (GstPad *
+    pad, GstObject * parent);
+
+static void
+analysis_clear (Analysis * a)
+{
+  if (a->detections)
+    g_array_set_size (a->detections, 0);
+  g_clear_pointer (&a->copy, g_free);
+  a->copy_index = -1;
+}
+
+static void
+analysis_init (Analysis * a)
+{
+  a->detections = g_array_new (FALSE, FALSE, sizeof (KlingDetection));
+  a->copy = NULL;
+  a->copy_index = -1;
+  a->language = NULL;
+}
+
+static void
+analysis_free (Analysis * a)
+{
+  analysis_clear (a);
+  g_clear_pointer (&a->detections, g_array_unref);
+}
+
+static void
+analysis_move (Analysis * dst, Analysis * src)
+{
+  analysis_clear (dst);
+  g_array_append_vals (dst->detections, src->detections->data,
+      src->detections->len);
+  dst->copy = g_steal_pointer (&src->copy);
+  dst->copy_index = src->copy_index;
+  dst->language = src->language;
+  analysis_clear (src);
+}
+
+static void
+gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_ai_product_detect_finalize;
+  gobject_class->set_property = gst_ai_product_detect_set_property;
+  gobject_class->get_property = gst_ai_product_detect_get_property;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Detector model",
+          "Detector model package (a TorchScript file with a kling.json "
+          "manifest, see docs/models.md); NULL: the detector shipped with "
+          "gst-kling (" DEFAULT_DETECT_MODEL_FILE ")", DEFAULT_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_COPY_MODEL,
+      g_param_spec_string ("copy-model", "Copywriter model",
+          "Copywriter model package; NULL: the copywriter shipped with "
+          "gst-kling (" DEFAULT_COPY_MODEL_FILE "); empty string: write no "
+          "copy (text_src then carries only GAP events)", DEFAULT_COPY_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LABELS_FILE,
+      g_param_spec_string ("labels-file", "Labels file",
+          "UTF-8 text file with one label per line (line N = class id N), "
+          "replacing the labels in the detector's manifest", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_float ("threshold", "Confidence threshold",
+          "Minimum confidence of a detection; unless set, the detector "
+          "manifest's recommended value is used", 0.0f, 1.0f,
+          DEFAULT_THRESHOLD, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE));
+  g_object_class_install_property (gobject_class, PROP_IOU_THRESHOLD,
+      g_param_spec_float ("iou-threshold", "IoU threshold",
+          "Non-maximum suppression: a box overlapping a better box of the "
+          "same class by more than this intersection-over-union is dropped",
+          0.0f, 1.0f, DEFAULT_IOU_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE));
+  g_object_class_install_property (gobject_class, PROP_MAX_DETECTIONS,
+      g_param_spec_uint ("max-detections", "Maximum detections",
+          "Keep at most this many detections per frame, best first", 1,
+          10000, DEFAULT_MAX_DETECTIONS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval",
+          "Analyse every Nth frame; the frames between carry the last "
+          "detections", 1, 1000000, DEFAULT_INFERENCE_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_COPY_INTERVAL,
+      g_param_spec_uint64 ("copy-interval", "Copy interval",
+          "Minimum running time (ns) before new copy is written for a "
+          "product of the same label", 0, G_MAXUINT64, DEFAULT_COPY_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LANGUAGE,
+      g_param_spec_enum ("language", "Language",
+          "Language of the marketing copy",
+          GST_TYPE_AI_PRODUCT_DETECT_LANGUAGE, DEFAULT_LANGUAGE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_string ("device", "Device",
+          "Where the models run: cpu, cuda or cuda:N (CUDA needs gst-kling "
+          "built against a CUDA LibTorch)", DEFAULT_DEVICE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "Intra-op threads for inference; 0: one per CPU core", 0, 256,
+          DEFAULT_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DRAW,
+      g_param_spec_boolean ("draw", "Draw",
+          "Burn boxes and labels into the video (packed RGB formats only; "
+          "other formats pass untouched) for a quick look", DEFAULT_DRAW,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LIVE_MODE,
+      g_param_spec_boolean ("live-mode", "Live mode",
+          "When inference is slower than the stream, keep the video flowing "
+          "and attach the latest results instead of slowing the pipeline "
+          "down; results then lag the frames they are attached to",
+          DEFAULT_LIVE_MODE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_change_state);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &text_src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "AI product detector and copywriter", "Filter/Analyzer/Video",
+      "Finds products in video, attaches region-of-interest metadata and "
+      "writes marketing copy about them on a text pad",
+      "gst-kling contributors");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_AI_PRODUCT_DETECT_LANGUAGE, 0);
+}
+
+static void
+gst_ai_product_detect_init (GstAiProductDetect * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_sink_event));
+  gst_pad_set_iterate_internal_links_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_iterate_internal_links));
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_src_query));
+  gst_pad_set_iterate_internal_links_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_iterate_internal_links));
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->text_srcpad = gst_pad_new_from_static_template (&text_src_template,
+      "text_src");
+  gst_pad_set_query_function (self->text_srcpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_src_query));
+  gst_pad_set_iterate_internal_links_function (self->text_srcpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_iterate_internal_links));
+  gst_pad_use_fixed_caps (self->text_srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->text_srcpad);
+
+  self->flow_combiner = gst_flow_combiner_new ();
+  gst_flow_combiner_add_pad (self->flow_combiner, self->srcpad);
+  gst_flow_combiner_add_pad (self->flow_combiner, self->text_srcpad);
+
+  self->model_path = NULL;
+  self->copy_model_path = NULL;
+  self->labels_file = NULL;
+  self->threshold = DEFAULT_THRESHOLD;
+  self->iou_threshold = DEFAULT_IOU_THRESHOLD;
+  self->max_detections = DEFAULT_MAX_DETECTIONS;
+  self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
+  self->copy_interval = DEFAULT_COPY_INTERVAL;
+  self->language = DEFAULT_LANGUAGE;
+  self->device = g_strdup (DEFAULT_DEVICE);
+  self->threads = DEFAULT_THREADS;
+  self->draw = DEFAULT_DRAW;
+  self->live_mode = DEFAULT_LIVE_MODE;
+
+  analysis_init (&self->current);
+  analysis_init (&self->worker_result);
+  self->copy_times = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_mutex_init (&self->analyse_lock);
+  g_mutex_init (&self->worker_lock);
+  g_cond_init (&self->worker_cond);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+}
+
+static void
+gst_ai_product_detect_finalize (GObject * object)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
+
+  g_free (self->model_path);
+  g_free (self->copy_model_path);
+  g_free (self->labels_file);
+  g_free (self->device);
+  gst_flow_combiner_free (self->flow_combiner);
+  analysis_free (&self->current);
+  analysis_free (&self->worker_result);
+  g_hash_table_unref (self->copy_times);
+  g_mutex_clear (&self->analyse_lock);
+  g_mutex_clear (&self->worker_lock);
+  g_cond_clear (&self->worker_cond);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Set-up properties can only change in NULL or READY, as filesrc does. */
+static gboolean
+can_change_setup (GstAiProductDetect * self, GParamSpec * pspec)
+{
+  GstState state = GST_STATE (self);
+
+  if (state == GST_STATE_NULL || state == GST_STATE_READY)
+    return TRUE;
+  g_warning ("aiproductdetect: changing \"%s\" takes effect only in NULL or "
+      "READY state", pspec->name);
+  return FALSE;
+}
+
+static void
+gst_ai_product_detect_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->model_path);
+        self->model_path = g_value_dup_string (value);
+      }
+      break;
+    case PROP_COPY_MODEL:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->copy_model_path);
+        self->copy_model_path = g_value_dup_string (value);
+      }
+      break;
+    case PROP_LABELS_FILE:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->labels_file);
+        self->labels_file = g_value_dup_string (value);
+      }
+      break;
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_float (value);
+      self->threshold_set = TRUE;
+      break;
+    case PROP_IOU_THRESHOLD:
+      self->iou_threshold = g_value_get_float (value);
+      break;
+    case PROP_MAX_DETECTIONS:
+      self->max_detections = g_value_get_uint (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->inference_interval = g_value_get_uint (value);
+      break;
+    case PROP_COPY_INTERVAL:
+      self->copy_interval = g_value_get_uint64 (value);
+      break;
+    case PROP_LANGUAGE:
+      self->language = g_value_get_enum (value);
+      break;
+    case PROP_DEVICE:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->device);
+        self->device = g_value_dup_string (value);
+      }
+      break;
+    case PROP_THREADS:
+      if (can_change_setup (self, pspec))
+        self->threads = g_value_get_int (value);
+      break;
+    case PROP_DRAW:
+      self->draw = g_value_get_boolean (value);
+      break;
+    case PROP_LIVE_MODE:
+      if (can_change_setup (self, pspec))
+        self->live_mode = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ai_product_detect_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_COPY_MODEL:
+      g_value_set_string (value, self->copy_model_path);
+      break;
+    case PROP_LABELS_FILE:
+      g_value_set_string (value, self->labels_file);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_float (value, self->threshold_set || !self->detector ?
+          self->threshold : self->default_threshold);
+      break;
+    case PROP_IOU_THRESHOLD:
+      g_value_set_float (value, self->iou_threshold);
+      break;
+    case PROP_MAX_DETECTIONS:
+      g_value_set_uint (value, self->max_detections);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_uint (value, self->inference_interval);
+      break;
+    case PROP_COPY_INTERVAL:
+      g_value_set_uint64 (value, self->copy_interval);
+      break;
+    case PROP_LANGUAGE:
+      g_value_set_enum (value, self->language);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, self->device);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->threads);
+      break;
+    case PROP_DRAW:
+      g_value_set_boolean (value, self->draw);
+      break;
+    case PROP_LIVE_MODE:
+      g_value_set_boolean (value, self->live_mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Model input: convert any frame (or a region of it) to the model's size,
+ * channel order and normalisation, ready to wrap as a tensor. */
+
+static void
+model_input_clear (ModelInput * in)
+{
+  g_clear_pointer (&in->converter, gst_video_converter_free);
+  gst_clear_buffer (&in->pixels);
+  g_clear_pointer (&in->values, g_free);
+  g_clear_pointer (&in->norm, kling_normalizer_free);
+}
+
+static GstVideoFormat
+model_pixel_format (const KlingManifest * m)
+{
+  if (g_strcmp0 (m->input_channels, "BGR") == 0)
+    return GST_VIDEO_FORMAT_BGR;
+  if (g_strcmp0 (m->input_channels, "GRAY") == 0)
+    return GST_VIDEO_FORMAT_GRAY8;
+  return GST_VIDEO_FORMAT_RGB;
+}
+
+/* Sets up @in for frames of @info, or a @crop of them (NULL: all). */
+static gboolean
+model_input_setup (ModelInput * in, const KlingManifest * m,
+    const GstVideoInfo * info, const GstVideoRectangle * crop)
+{
+  gint src_w = crop ? crop->w : GST_VIDEO_INFO_WIDTH (info);
+  gint src_h = crop ? crop->h : GST_VIDEO_INFO_HEIGHT (info);
+  GstVideoFormat fmt = model_pixel_format (m);
+  gint channels = fmt == GST_VIDEO_FORMAT_GRAY8 ? 1 : 3;
+  GstStructure *config;
+  GstVideoFrame frame;
+  gint y;
+
+  model_input_clear (in);
+  kling_letterbox_init (&in->lb, src_w, src_h, m->input_width,
+      m->input_height, m->input_resize == KLING_RESIZE_LETTERBOX);
+  gst_video_info_set_format (&in->out_info, fmt, m->input_width,
+      m->input_height);
+  in->pixels = gst_buffer_new_allocate (NULL, in->out_info.size, NULL);
+  in->values = g_new (gfloat, (gsize) m->input_width * m->input_height *
+      channels);
+  in->norm = kling_normalizer_new (m->input_width, channels, m->input_scale,
+      m->input_mean, m->input_std);
+
+  /* the letterbox margin is painted once; the converter only writes the
+   * picture area */
+  if (!gst_video_frame_map (&frame, &in->out_info, in->pixels, GST_MAP_WRITE))
+    return FALSE;
+  for (y = 0; y < m->input_height; y++)
+    memset (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), m->input_pad,
+        (gsize) m->input_width * channels);
+  gst_video_frame_unmap (&frame);
+
+  config = gst_structure_new ("config",
+      GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, in->lb.dest_x,
+      GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, in->lb.dest_y,
+      GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, in->lb.dest_width,
+      GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, in->lb.dest_height,
+      GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, FALSE,
+      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+      GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+      GST_VIDEO_DITHER_NONE, NULL);
+  if (crop)
+    gst_structure_set (config,
+        GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, crop->x,
+        GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, crop->y,
+        GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, crop->w,
+        GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, crop->h, NULL);
+  in->converter = gst_video_converter_new ((GstVideoInfo *) info,
+      &in->out_info, config);
+  return in->converter != NULL;
+}
+
+/* Converts @frame and wraps the result as the model's input tensor. */
+static void
+model_input_fill (ModelInput * in, const KlingManifest * m,
+    GstVideoFrame * frame, KlingTensor * tensor)
+{
+  GstVideoFrame out;
+  gint channels = GST_VIDEO_INFO_N_COMPONENTS (&in->out_info);
+
+  gst_video_frame_map (&out, &in->out_info, in->pixels, GST_MAP_READWRITE);
+  gst_video_converter_frame (in->converter, frame, &out);
+  kling_normalizer_run (in->norm, in->values,
+      (gsize) m->input_width * channels * sizeof (gfloat),
+      GST_VIDEO_FRAME_PLANE_DATA (&out, 0),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0), m->input_height);
+  gst_video_frame_unmap (&out);
+
+  if (m->input_nhwc) {
+    gint64 shape[4] = { 1, m->input_height, m->input_width, channels };
+    kling_tensor_init_contiguous (tensor, KLING_DTYPE_FLOAT32, in->values, 4,
+        shape);
+  } else {
+    /* packed pixels are NCHW in channels-last layout: no transpose */
+    kling_tensor_init_packed_image (tensor, KLING_DTYPE_FLOAT32, in->values,
+        m->input_width, m->input_height, channels, channels,
+        (gsize) m->input_width * channels * sizeof (gfloat));
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Detection */
+
+static gboolean
+decode_detections (GstAiProductDetect * self, KlingOutputs * out,
+    gfloat threshold, GArray * dets, GError ** error)
+{
+  const KlingTensor *t;
+  gint64 shape[3] = { 1, -1, -1 };
+  gint n_classes = self->n_labels;
+
+  switch (self->format) {
+    case KLING_DETECT_YOLOV8:
+      shape[1] = 4 + n_classes;
+      t = kling_outputs_expect (out, "forward", "0", KLING_DTYPE_FLOAT32, 3,
+          shape, error);
+      if (t == NULL)
+        return FALSE;
+      kling_decode_yolov8 (t->data, t->shape[2], n_classes, threshold, dets);
+      return TRUE;
+    case KLING_DETECT_YOLOV5:
+      shape[2] = 5 + n_classes;
+      t = kling_outputs_expect (out, "forward", "0", KLING_DTYPE_FLOAT32, 3,
+          shape, error);
+      if (t == NULL)
+        return FALSE;
+      kling_decode_yolov5 (t->data, t->shape[1], n_classes, threshold, dets);
+      return TRUE;
+    case KLING_DETECT_TORCHVISION:{
+      /* torch.jit.script'ed torchvision detectors return (losses,
+       * detections); a plain list of dicts is accepted too */
+      const gchar *prefix = kling_outputs_lookup (out, "1.0.boxes") ? "1.0." :
+          kling_outputs_lookup (out, "0.boxes") ? "0." : "";
+      gchar *nb = g_strconcat (prefix, "boxes", NULL);
+      gchar *nl = g_strconcat (prefix, "labels", NULL);
+      gchar *ns = g_strconcat (prefix, "scores", NULL);
+      const KlingTensor *boxes, *labels = NULL, *scores = NULL;
+      gint64 bshape[2] = { -1, 4 };
+      gboolean ok = FALSE;
+
+      boxes = kling_outputs_expect (out, "forward", nb, KLING_DTYPE_FLOAT32,
+          2, bshape, error);
+      if (boxes) {
+        gint64 n[1] = { boxes->shape[0] };
+        labels = kling_outputs_expect (out, "forward", nl, KLING_DTYPE_INT64,
+            1, n, error);
+        if (labels)
+          scores = kling_outputs_expect (out, "forward", ns,
+              KLING_DTYPE_FLOAT32, 1, n, error);
+      }
+      if (scores) {
+        kling_decode_torchvision (boxes->data, labels->data, scores->data,
+            boxes->shape[0], kling_manifest_get_int (self->detector_manifest,
+                "output.label_offset", 0), n_classes, threshold, dets);
+        ok = TRUE;
+      }
+      g_free (nb);
+      g_free (nl);
+      g_free (ns);
+      return ok;
+    }
+  }
+  return FALSE;
+}
+
+static gboolean
+detect (GstAiProductDetect * self, GstVideoFrame * frame, gfloat threshold,
+    gfloat iou_threshold, guint max_detections, GArray * dets,
+    GError ** error)
+{
+  ModelInput *in = &self->detect_input;
+  KlingTensor tensor;
+  KlingOutputs *out;
+  guint i, kept = 0;
+  gboolean ok;
+
+  model_input_fill (in, self->detector_manifest, frame, &tensor);
+  if (self->format == KLING_DETECT_TORCHVISION) {
+    /* torchvision models take a list of [C, H, W] images */
+    tensor.shape[0] = tensor.shape[1];
+    tensor.shape[1] = tensor.shape[2];
+    tensor.shape[2] = tensor.shape[3];
+    tensor.strides[0] = tensor.strides[1];
+    tensor.strides[1] = tensor.strides[2];
+    tensor.strides[2] = tensor.strides[3];
+    tensor.n_dims = 3;
+  }
+  out = kling_model_call (self->detector, "forward", &tensor, 1,
+      self->cancellable, error);
+  if (out == NULL)
+    return FALSE;
+  g_array_set_size (dets, 0);
+  ok = decode_detections (self, out, threshold, dets, error);
+  kling_outputs_free (out);
+  if (!ok)
+    return FALSE;
+
+  for (i = 0; i < dets->len; i++) {
+    KlingDetection d = g_array_index (dets, KlingDetection, i);
+    if (kling_letterbox_to_frame (&in->lb, &d))
+      g_array_index (dets, KlingDetection, kept++) = d;
+  }
+  g_array_set_size (dets, kept);
+  kling_nms (dets, iou_threshold, max_detections);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Copywriting */
+
+typedef struct
+{
+  GstAiProductDetect *self;
+  const KlingTensor *memory;
+  gint64 *tokens;
+  guint vocab;
+} CopyStep;
+
+static gboolean
+copy_next_logits (const gint64 * tokens, guint n, gfloat * logits,
+    gpointer user_data, GError ** error)
+{
+  CopyStep *step = user_data;
+  KlingTensor in[2];
+  gint64 shape[2] = { 1, n };
+  gint64 want[2] = { 1, step->vocab };
+  KlingOutputs *out;
+  const KlingTensor *t;
+
+  in[0] = *step->memory;
+  kling_tensor_init_contiguous (&in[1], KLING_DTYPE_INT64, (gpointer) tokens,
+      2, shape);
+  out = kling_model_call (step->self->copywriter, "decode_step", in, 2,
+      step->self->cancellable, error);
+  if (out == NULL)
+    return FALSE;
+  t = kling_outputs_expect (out, "decode_step", "0", KLING_DTYPE_FLOAT32, 2,
+      want, error);
+  if (t)
+    memcpy (logits, t->data, step->vocab * sizeof (gfloat));
+  kling_outputs_free (out);
+  return t != NULL;
+}
+
+static gchar *
+write_copy (GstAiProductDetect * self, GstVideoFrame * frame,
+    const KlingDetection * d, GstAiProductDetectLanguage language,
+    GError ** error)
+{
+  KlingManifest *m = self->copy_manifest;
+  ModelInput in = { 0 };
+  GstVideoRectangle crop;
+  KlingTensor args[3];
+  gint64 label = d->label, lang = language;
+  gint64 one[1] = { 1 };
+  KlingOutputs *enc;
+  const KlingTensor *memory;
+  KlingTextGenParams params;
+  CopyStep step;
+  gchar *text = NULL;
+
+  crop.x = (gint) d->x0;
+  crop.y = (gint) d->y0;
+  crop.w = MAX ((gint) (d->x1 - crop.x), 1);
+  crop.h = MAX ((gint) (d->y1 - crop.y), 1);
+  crop.w = MIN (crop.w, GST_VIDEO_FRAME_WIDTH (frame) - crop.x);
+  crop.h = MIN (crop.h, GST_VIDEO_FRAME_HEIGHT (frame) - crop.y);
+  if (!model_input_setup (&in, m, &frame->info, &crop)) {
+    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_ARGUMENT,
+        "cannot convert the product crop for the copywriter");
+    model_input_clear (&in);
+    return NULL;
+  }
+  model_input_fill (&in, m, frame, &args[0]);
+  kling_tensor_init_contiguous (&args[1], KLING_DTYPE_INT64, &label, 1, one);
+  kling_tensor_init_contiguous (&args[2], KLING_DTYPE_INT64, &lang, 1, one);
+  enc = kling_model_call (self->copywriter, "encode", args,
+      self->copy_encode_args, self->cancellable, error);
+  if (enc == NULL)
+    goto out;
+  memory = kling_outputs_expect (enc, "encode", "0", KLING_DTYPE_FLOAT32, 3,
+      (gint64[]) { 1, -1, -1}, error);
+  if (memory == NULL)
+    goto out;
+
+  params.vocab = kling_manifest_get_int (m, "tokenizer.vocab", 258);
+  params.byte_offset = m->tokenizer_offset;
+  params.bos = kling_manifest_get_int (m, "tokenizer.bos", 256);
+  params.eos = kling_manifest_get_int (m, "tokenizer.eos", 257);
+  params.max_tokens = CLAMP (m->tokenizer_max_length, 1,
+      COPY_MAX_TOKENS_LIMIT);
+  params.top_k = kling_manifest_get_int (m, "defaults.top_k", 1);
+  params.temperature = kling_manifest_get_double (m, "defaults.temperature",
+      1.0);
+  params.seed = (guint32) self->frame_count;
+  step.self = self;
+  step.memory = memory;
+  step.vocab = params.vocab;
+  text = kling_textgen_run (&params, copy_next_logits, &step,
+      self->cancellable, error);
+
+out:
+  kling_outputs_free (enc);
+  model_input_clear (&in);
+  return text;
+}
+
+/* Picks the best detection whose label has had no copy for copy-interval
+ * and writes copy for it. */
+static gboolean
+analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
+    GstClockTime running_time, GstClockTime copy_interval,
+    GstAiProductDetectLanguage language, Analysis * a, GError ** error)
+{
+  guint i;
+
+  a->copy_index = -1;
+  if (self->copywriter == NULL)
+    return TRUE;
+  for (i = 0; i < a->detections->len; i++) {
+    KlingDetection *d = &g_array_index (a->detections, KlingDetection, i);
+    gpointer last;
+
+    if (g_hash_table_lookup_extended (self->copy_times,
+            GINT_TO_POINTER (d->label), NULL, &last)
+        && GST_CLOCK_TIME_IS_VALID (running_time)
+        && running_time < (GstClockTime) GPOINTER_TO_SIZE (last) +
+        copy_interval)
+      continue;
+    a->copy = write_copy (self, frame, d, language, error);
+    if (a->copy == NULL)
+      return FALSE;
+    a->copy_index = i;
+    a->language = language == GST_AI_PRODUCT_DETECT_LANGUAGE_EN ? "en" : "zh";
+    g_hash_table_insert (self->copy_times, GINT_TO_POINTER (d->label),
+        GSIZE_TO_POINTER ((gsize) (GST_CLOCK_TIME_IS_VALID (running_time) ?
+                running_time : 0)));
+    GST_DEBUG_OBJECT (self, "copy for %s: %s", self->labels[d->label],
+        a->copy);
+    break;
+  }
+  return TRUE;
+}
+
+typedef struct
+{
+  gfloat threshold, iou_threshold;
+  guint max_detections, inference_interval;
+  GstClockTime copy_interval;
+  GstAiProductDetectLanguage language;
+  gboolean draw;
+} Settings;
+
+static void
+settings_snapshot (GstAiProductDetect * self, Settings * s)
+{
+  GST_OBJECT_LOCK (self);
+  s->threshold = self->threshold_set ? self->threshold :
+      self->default_threshold;
+  s->iou_threshold = self->iou_threshold;
+  s->max_detections = self->max_detections;
+  s->inference_interval = self->inference_interval;
+  s->copy_interval = self->copy_interval;
+  s->language = self->language;
+  s->draw = self->draw;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Detection plus copy on one frame, as the streaming thread or the live
+ * worker runs it. */
+static gboolean
+analyse (GstAiProductDetect * self, GstBuffer * buf,
+    GstClockTime running_time, const Settings * s, Analysis * a,
+    GError ** error)
+{
+  GstVideoFrame frame;
+  gboolean ok;
+
+  g_mutex_lock (&self->analyse_lock);
+  if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READ)) {
+    g_mutex_unlock (&self->analyse_lock);
+    g_set_error (error, KLING_BACKEND_ERROR,
+        KLING_BACKEND_ERROR_INVALID_ARGUMENT, "cannot map the video frame");
+    return FALSE;
+  }
+  analysis_clear (a);
+  ok = detect (self, &frame, s->threshold, s->iou_threshold,
+      s->max_detections, a->detections, error)
+      && analyse_copy (self, &frame, running_time, s->copy_interval,
+      s->language, a, error);
+  gst_video_frame_unmap (&frame);
+  g_mutex_unlock (&self->analyse_lock);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Live mode worker */
+
+static gpointer
+worker_thread (gpointer user_data)
+{
+  GstAiProductDetect *self = user_data;
+  Analysis result;
+
+  analysis_init (&result);
+  g_mutex_lock (&self->worker_lock);
+  while (TRUE) {
+    GstBuffer *buf;
+    GstClockTime running_time;
+    Settings s;
+    GError *error = NULL;
+    gboolean ok;
+
+    while (!self->worker_quit && self->pending == NULL)
+      g_cond_wait (&self->worker_cond, &self->worker_lock);
+    if (self->worker_quit)
+      break;
+    buf = self->pending;
+    running_time = self->pending_running_time;
+    self->pending = NULL;
+    self->worker_busy = TRUE;
+    g_mutex_unlock (&self->worker_lock);
+
+    settings_snapshot (self, &s);
+    ok = analyse (self, buf, running_time, &s, &result, &error);
+    gst_buffer_unref (buf);
+
+    g_mutex_lock (&self->worker_lock);
+    self->worker_busy = FALSE;
+    if (ok) {
+      analysis_move (&self->worker_result, &result);
+      self->worker_has_result = TRUE;
+    } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_clear_error (&self->worker_error);
+      self->worker_error = error;
+      error = NULL;
+    }
+    g_clear_error (&error);
+  }
+  g_mutex_unlock (&self->worker_lock);
+  analysis_free (&result);
+  return NULL;
+}
+
+static void
+worker_stop (GstAiProductDetect * self)
+{
+  if (self->worker == NULL)
+    return;
+  g_mutex_lock (&self->worker_lock);
+  self->worker_quit = TRUE;
+  g_cond_signal (&self->worker_cond);
+  g_mutex_unlock (&self->worker_lock);
+  g_thread_join (self->worker);
+  self->worker = NULL;
+  gst_clear_buffer (&self->pending);
+  g_clear_error (&self->worker_error);
+  analysis_clear (&self->worker_result);
+  self->worker_has_result = FALSE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lifecycle */
+
+static gchar **
+read_labels_file (const gchar * path, GError ** error)
+{
+  gchar *contents = NULL, **lines;
+  GPtrArray *labels;
+  guint i;
+
+  if (!g_file_get_contents (path, &contents, NULL, error))
+    return NULL;
+  if (!g_utf8_validate (contents, -1, NULL)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "labels file %s is not valid UTF-8", path);
+    g_free (contents);
+    return NULL;
+  }
+  lines = g_strsplit (contents, "\n", -1);
+  labels = g_ptr_array_new ();
+  for (i = 0; lines[i]; i++) {
+    gchar *l = g_strstrip (lines[i]);
+    /* a trailing newline is not one more class */
+    if (*l || lines[i + 1] != NULL)
+      g_ptr_array_add (labels, g_strdup (l));
+  }
+  while (labels->len > 0 && *(gchar *) labels->pdata[labels->len - 1] == 0) {
+    g_free (labels->pdata[labels->len - 1]);
+    g_ptr_array_set_size (labels, labels->len - 1);
+  }
+  g_strfreev (lines);
+  g_free (contents);
+  if (labels->len == 0) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "labels file %s has no labels", path);
+    g_ptr_array_free (labels, TRUE);
+    return NULL;
+  }
+  g_ptr_array_add (labels, NULL);
+  return (gchar **) g_ptr_array_free (labels, FALSE);
+}
+
+static gchar *
+resolve_model (const gchar * property, const gchar * default_file)
+{
+  if (property)
+    return g_strdup (property);
+  return kling_package_find_default (default_file);
+}
+
+/* Measures one inference on a mid-grey frame, to answer LATENCY queries
+ * with a real figure and keep the first-call cost off the first frame. */
+static GstClockTime
+measure_inference (GstAiProductDetect * self)
+{
+  KlingManifest *m = self->detector_manifest;
+  gint channels = g_strcmp0 (m->input_channels, "GRAY") == 0 ? 1 : 3;
+  gsize n = (gsize) m->input_width * m->input_height * channels;
+  gfloat *values = g_new (gfloat, n);
+  KlingTensor tensor;
+  GstClockTime best = GST_CLOCK_TIME_NONE;
+  gint i;
+  gsize j;
+
+  for (j = 0; j < n; j++)
+    values[j] = (128.0f * m->input_scale - m->input_mean[j % channels]) /
+        m->input_std[j % channels];
+  if (m->input_nhwc || self->format == KLING_DETECT_TORCHVISION) {
+    gint64 nhwc[4] = { 1, m->input_height, m->input_width, channels };
+    gint64 chw[3] = { channels, m->input_height, m->input_width };
+    if (self->format == KLING_DETECT_TORCHVISION)
+      kling_tensor_init_contiguous (&tensor, KLING_DTYPE_FLOAT32, values, 3,
+          chw);
+    else
+      kling_tensor_init_contiguous (&tensor, KLING_DTYPE_FLOAT32, values, 4,
+          nhwc);
+  } else {
+    kling_tensor_init_packed_image (&tensor, KLING_DTYPE_FLOAT32, values,
+        m->input_width, m->input_height, channels, channels,
+        (gsize) m->input_width * channels * sizeof (gfloat));
+  }
+  for (i = 0; i < 3; i++) {
+    gint64 start = g_get_monotonic_time ();
+    KlingOutputs *out = kling_model_call (self->detector, "forward", &tensor,
+        1, NULL, NULL);
+    GstClockTime t = (g_get_monotonic_time () - start) * GST_USECOND;
+
+    if (out == NULL)
+      break;
+    kling_outputs_free (out);
+    if (i > 0)                  /* the first call warms up */
+      best = GST_CLOCK_TIME_IS_VALID (best) ? MIN (best, t) : t;
+  }
+  g_free (values);
+  return GST_CLOCK_TIME_IS_VALID (best) ? best : 0;
+}
+
+static gboolean
+gst_ai_product_detect_start (GstAiProductDetect * self)
+{
+  gchar *model_path, *copy_path, *labels_file, *device;
+  KlingLoadOptions opts;
+  GError *error = NULL;
+  gchar **labels = NULL;
+
+  GST_OBJECT_LOCK (self);
+  model_path = resolve_model (self->model_path, DEFAULT_DETECT_MODEL_FILE);
+  copy_path = self->copy_model_path && *self->copy_model_path == '\0' ? NULL :
+      resolve_model (self->copy_model_path, DEFAULT_COPY_MODEL_FILE);
+  labels_file = g_strdup (self->labels_file);
+  device = g_strdup (self->device);
+  opts.threads = self->threads;
+  self->running_live = self->live_mode;
+  GST_OBJECT_UNLOCK (self);
+  opts.device = device;
+  opts.precision = KLING_PRECISION_FLOAT32;
+
+  if (model_path == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No detector model: the default " DEFAULT_DETECT_MODEL_FILE " is "
+            "not installed. Set the \"model\" property or reinstall "
+            "gst-kling."), ("searched GST_KLING_MODEL_PATH and %s",
+            KLING_MODEL_DIR));
+    goto fail;
+  }
+  if (labels_file && !(labels = read_labels_file (labels_file, &error))) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not read labels-file \"%s\": %s", labels_file,
+            error->message), (NULL));
+    goto fail;
+  }
+
+  GST_INFO_OBJECT (self, "loading detector %s", model_path);
+  self->detector = kling_package_load (model_path, "detect", &opts,
+      labels != NULL, &self->detector_manifest, &error);
+  if (self->detector == NULL) {
+    if (g_error_matches (error, KLING_BACKEND_ERROR,
+            KLING_BACKEND_ERROR_NOT_FOUND))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Could not load detector model \"%s\": %s", model_path,
+              error->message), ("set the \"model\" property to a gst-kling "
+              "model package; see docs/models.md"));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not load detector model \"%s\": %s", model_path,
+              error->message), ("set the \"model\" property to a gst-kling "
+              "model package; see docs/models.md"));
+    goto fail;
+  }
+  kling_detect_format_from_string (self->detector_manifest->output_format,
+      &self->format);
+  self->labels = labels ? labels :
+      g_strdupv (self->detector_manifest->labels);
+  labels = NULL;
+  self->n_labels = g_strv_length (self->labels);
+  self->default_threshold = kling_manifest_get_double
+      (self->detector_manifest, "defaults.threshold", DEFAULT_THRESHOLD);
+
+  if (copy_path) {
+    GST_INFO_OBJECT (self, "loading copywriter %s", copy_path);
+    self->copywriter = kling_package_load (copy_path, "copywrite", &opts,
+        TRUE, &self->copy_manifest, &error);
+    if (self->copywriter == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not load copywriter model \"%s\": %s", copy_path,
+              error->message), ("set \"copy-model\" to a copywrite model "
+              "package, or to \"\" to write no copy; see docs/models.md"));
+      goto fail;
+    }
+    self->copy_encode_args = kling_model_method_n_args (self->copywriter,
+        "encode");
+    if (self->copy_encode_args < 2 || self->copy_encode_args > 3) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Copywriter model \"%s\": method `encode` takes %d inputs; it "
+              "must take (image, label) or (image, label, language)",
+              copy_path, self->copy_encode_args), (NULL));
+      goto fail;
+    }
+  } else if (self->copy_model_path == NULL) {
+    GST_WARNING_OBJECT (self, "default copywriter " DEFAULT_COPY_MODEL_FILE
+        " not installed: writing no copy");
+  }
+
+  self->inference_time = measure_inference (self);
+  GST_INFO_OBJECT (self, "%s: %u labels, one inference %" GST_TIME_FORMAT
+      " on %s with %d threads (%s)", self->detector_manifest->name,
+      self->n_labels, GST_TIME_ARGS (self->inference_time), device,
+      kling_backend_get_threads (), kling_backend_name ());
+
+  self->cancellable = g_cancellable_new ();
+  self->frame_count = 0;
+  self->have_info = FALSE;
+  self->text_caps_sent = FALSE;
+  g_hash_table_remove_all (self->copy_times);
+  analysis_clear (&self->current);
+  gst_flow_combiner_reset (self->flow_combiner);
+  if (self->running_live) {
+    self->worker_quit = FALSE;
+    self->worker = g_thread_new ("aiproductdetect", worker_thread, self);
+  }
+
+  g_free (model_path);
+  g_free (copy_path);
+  g_free (labels_file);
+  g_free (device);
+  return TRUE;
+
+fail:
+  g_clear_error (&error);
+  g_strfreev (labels);
+  g_free (model_path);
+  g_free (copy_path);
+  g_free (labels_file);
+  g_free (device);
+  return FALSE;
+}
+
+static void
+gst_ai_product_detect_stop (GstAiProductDetect * self)
+{
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  worker_stop (self);
+  g_clear_object (&self->cancellable);
+  model_input_clear (&self->detect_input);
+  g_clear_pointer (&self->detector, kling_model_free);
+  g_clear_pointer (&self->detector_manifest, kling_manifest_free);
+  g_clear_pointer (&self->copywriter, kling_model_free);
+  g_clear_pointer (&self->copy_manifest, kling_manifest_free);
+  g_clear_pointer (&self->labels, g_strfreev);
+  analysis_clear (&self->current);
+  self->have_info = FALSE;
+}
+
+static GstStateChangeReturn
+gst_ai_product_detect_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_ai_product_detect_start (self)) {
+        gst_ai_product_detect_stop (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      gst_segment_init (&self->segment, GST_FORMAT_TIME);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* a worker in a long call returns at its next step */
+      if (self->cancellable)
+        g_cancellable_cancel (self->cancellable);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_ai_product_detect_stop (self);
+  return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pads */
+
+static GstIterator *
+gst_ai_product_detect_iterate_internal_links (GstPad * pad,
+    GstObject * parent)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
+  GValue value = G_VALUE_INIT;
+  GstIterator *it;
+
+  g_value_init (&value, GST_TYPE_PAD);
+  if (pad == self->sinkpad)
+    g_value_set_object (&value, self->srcpad);
+  else if (pad == self->srcpad)
+    g_value_set_object (&value, self->sinkpad);
+  else
+    return NULL;
+  it = gst_iterator_new_single (GST_TYPE_PAD, &value);
+  g_value_unset (&value);
+  return it;
+}
+
+static void
+push_text_stream_start (GstAiProductDetect * self, GstEvent * upstream)
+{
+  const gchar *upstream_id = NULL;
+  gchar *stream_id;
+  GstEvent *event;
+  guint group_id;
+
+  /* the text stream is derived from the video stream: its id extends the
+   * upstream id, and it joins the same group */
+  gst_event_parse_stream_start (upstream, &upstream_id);
+  stream_id = g_strconcat (upstream_id ? upstream_id : "aiproductdetect",
+      "/text", NULL);
+  event = gst_event_new_stream_start (stream_id);
+
+  if (gst_event_parse_group_id (upstream, &group_id))
+    gst_event_set_group_id (event, group_id);
+  gst_pad_push_event (self->text_srcpad, event);
+  g_free (stream_id);
+  gst_pad_push_event (self->text_srcpad,
+      gst_event_new_caps (gst_static_pad_template_get_caps
+          (&text_src_template)));
+  self->text_caps_sent = TRUE;
+}
+
+static gboolean
+gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      push_text_stream_start (self, event);
+      return gst_pad_push_event (self->srcpad, event);
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      GstVideoInfo info;
+      gboolean ok;
+
+      gst_event_parse_caps (event, &caps);
+      if (!gst_video_info_from_caps (&info, caps)
+          || GST_VIDEO_INFO_WIDTH (&info) <= 0
+          || GST_VIDEO_INFO_HEIGHT (&info) <= 0) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+            ("Unusable video caps %" GST_PTR_FORMAT, caps),
+            ("put videoconvert before aiproductdetect"));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      /* a frame of the old format waiting for the live worker is stale */
+      g_mutex_lock (&self->worker_lock);
+      gst_clear_buffer (&self->pending);
+      g_mutex_unlock (&self->worker_lock);
+      g_mutex_lock (&self->analyse_lock);
+      ok = self->detector && model_input_setup (&self->detect_input,
+          self->detector_manifest, &info, NULL);
+      if (ok) {
+        self->info = info;
+        self->have_info = TRUE;
+      }
+      g_mutex_unlock (&self->analyse_lock);
+      if (!ok) {
+        GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+            ("Cannot convert %s video to the detector's input",
+                gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info))),
+            ("put videoconvert before aiproductdetect"));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      return gst_pad_push_event (self->srcpad, event);
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      if (self->segment.format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+            ("Video segment is not in TIME format"), (NULL));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
+      return gst_pad_push_event (self->srcpad, event);
+    case GST_EVENT_FLUSH_STOP:
+      gst_flow_combiner_reset (self->flow_combiner);
+      analysis_clear (&self->current);
+      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
+      return gst_pad_push_event (self->srcpad, event);
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_EOS:
+      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
+      return gst_pad_push_event (self->srcpad, event);
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static gboolean
+gst_ai_product_detect_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      gboolean live;
+      GstClockTime min, max, ours;
+
+      if (!gst_pad_peer_query (self->sinkpad, query))
+        return FALSE;
+      gst_query_parse_latency (query, &live, &min, &max);
+      /* Synchronously each frame waits for its inference; in live mode
+       * the video does not wait (the results lag instead). */
+      ours = self->running_live ? 0 : self->inference_time;
+      GST_DEBUG_OBJECT (self, "adding latency %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (ours));
+      min += ours;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += ours;
+      gst_query_set_latency (query, live, min, max);
+      return TRUE;
+    }
+    case GST_QUERY_CAPS:
+      if (pad == self->text_srcpad) {
+        GstCaps *filter, *caps =
+            gst_static_pad_template_get_caps (&text_src_template);
+        gst_query_parse_caps (query, &filter);
+        if (filter) {
+          GstCaps *tmp = gst_caps_intersect (caps, filter);
+          gst_caps_unref (caps);
+          caps = tmp;
+        }
+        gst_query_set_caps_result (query, caps);
+        gst_caps_unref (caps);
+        return TRUE;
+      }
+      return gst_pad_query_default (pad, parent, query);
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static void
+attach_metas (GstAiProductDetect * self, GstBuffer * buf, const Analysis * a)
+{
+  guint i;
+
+  for (i = 0; i < a->detections->len; i++) {
+    const KlingDetection *d = &g_array_index (a->detections, KlingDetection,
+        i);
+    const gchar *label = self->labels[d->label];
+    GstVideoRegionOfInterestMeta *meta;
+
+    meta = gst_buffer_add_video_region_of_interest_meta (buf, label,
+        (guint) d->x0, (guint) d->y0, (guint) (d->x1 - (guint) d->x0),
+        (guint) (d->y1 - (guint) d->y0));
+    meta->id = i;
+    gst_video_region_of_interest_meta_add_param (meta,
+        gst_structure_new ("detection", "label", G_TYPE_STRING, label,
+            "label-id", G_TYPE_INT, d->label, "confidence", G_TYPE_DOUBLE,
+            (gdouble) d->score, NULL));
+    if ((gint) i == a->copy_index && a->copy)
+      gst_video_region_of_interest_meta_add_param (meta,
+          gst_structure_new ("marketing-copy", "text", G_TYPE_STRING, a->copy,
+              "language", G_TYPE_STRING, a->language, NULL));
+  }
+}
+
+static void
+post_detections (GstAiProductDetect * self, GstBuffer * buf,
+    const Analysis * a)
+{
+  GstClockTime ts = GST_BUFFER_PTS (buf);
+  GstClockTime stream_time = gst_segment_to_stream_time (&self->segment,
+      GST_FORMAT_TIME, ts);
+  GstClockTime running_time = gst_segment_to_running_time (&self->segment,
+      GST_FORMAT_TIME, ts);
+  GValue list = G_VALUE_INIT;
+  GstStructure *s;
+  guint i;
+
+  g_value_init (&list, GST_TYPE_LIST);
+  for (i = 0; i < a->detections->len; i++) {
+    const KlingDetection *d = &g_array_index (a->detections, KlingDetection,
+        i);
+    GValue v = G_VALUE_INIT;
+    GstStructure *ds = gst_structure_new ("detection",
+        "label", G_TYPE_STRING, self->labels[d->label],
+        "label-id", G_TYPE_INT, d->label,
+        "confidence", G_TYPE_DOUBLE, (gdouble) d->score,
+        "x", G_TYPE_UINT, (guint) d->x0, "y", G_TYPE_UINT, (guint) d->y0,
+        "width", G_TYPE_UINT, (guint) (d->x1 - (guint) d->x0),
+        "height", G_TYPE_UINT, (guint) (d->y1 - (guint) d->y0), NULL);
+
+    if ((gint) i == a->copy_index && a->copy)
+      gst_structure_set (ds, "copy", G_TYPE_STRING, a->copy, NULL);
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, ds);
+    gst_value_list_append_and_take_value (&list, &v);
+  }
+  s = gst_structure_new ("aiproductdetect",
+      "timestamp", G_TYPE_UINT64, ts,
+      "stream-time", G_TYPE_UINT64, stream_time,
+      "running-time", G_TYPE_UINT64, running_time,
+      "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buf), NULL);
+  gst_structure_take_value (s, "detections", &list);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+push_text (GstAiProductDetect * self, GstBuffer * frame, const gchar * copy)
+{
+  GstClockTime pts = GST_BUFFER_PTS (frame);
+  GstClockTime duration = GST_BUFFER_DURATION (frame);
+
+  if (!self->text_caps_sent)
+    return GST_FLOW_OK;
+  if (copy) {
+    gsize len = strlen (copy);
+    GstBuffer *buf = gst_buffer_new_memdup (copy, len);
+
+    GST_BUFFER_PTS (buf) = pts;
+    GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION (buf) = duration;
+    return gst_pad_push (self->text_srcpad, buf);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (pts))
+    gst_pad_push_event (self->text_srcpad, gst_event_new_gap (pts, duration));
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buf)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
+  GstClockTime stream_time, running_time;
+  GstFlowReturn ret, text_ret;
+  gboolean analysed = FALSE;
+  gchar *new_copy = NULL;
+  GError *error = NULL;
+  Settings s;
+
+  if (!self->have_info || self->detector == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No video caps before the "
+            "first buffer"), (NULL));
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  stream_time = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  running_time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (self), stream_time);
+  settings_snapshot (self, &s);
+
+  if (self->frame_count++ % s.inference_interval == 0) {
+    if (self->running_live) {
+      g_mutex_lock (&self->worker_lock);
+      if (self->worker_error) {
+        error = g_steal_pointer (&self->worker_error);
+      } else if (!self->worker_busy) {
+        /* the worker takes the newest frame; an older waiting one is
+         * dropped, so results never fall further behind */
+        gst_clear_buffer (&self->pending);
+        self->pending = gst_buffer_ref (buf);
+        self->pending_running_time = running_time;
+        g_cond_signal (&self->worker_cond);
+      }
+      if (self->worker_has_result) {
+        analysis_move (&self->current, &self->worker_result);
+        self->worker_has_result = FALSE;
+        analysed = TRUE;
+      }
+      g_mutex_unlock (&self->worker_lock);
+    } else {
+      analysed = analyse (self, buf, running_time, &s, &self->current,
+          &error);
+    }
+    if (error) {
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+          ("Inference failed: %s", error->message),
+          ("model %s", self->detector_manifest->model));
+      g_error_free (error);
+      gst_buffer_unref (buf);
+      return GST_FLOW_ERROR;
+    }
+  }
+
+  if (analysed) {
+    /* the copy goes out once, with the frame it was written for */
+    new_copy = g_strdup (self->current.copy);
+  } else {
+    self->current.copy_index = -1;
+  }
+
+  if (self->current.detections->len > 0 || analysed) {
+    buf = gst_buffer_make_writable (buf);
+    attach_metas (self, buf, &self->current);
+    if (s.draw && self->current.detections->len > 0) {
+      GstVideoFrame frame;
+
+      if (gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {
+        kling_draw_detections (&frame, (KlingDetection *)
+            self->current.detections->data, self->current.detections->len,
+            (const gchar * const *) self->labels);
+        gst_video_frame_unmap (&frame);
+      }
+    }
+  }
+  if (analysed)
+    post_detections (self, buf, &self->current);
+
+  text_ret = push_text (self, buf, new_copy);
+  g_free (new_copy);
+  ret = gst_pad_push (self->srcpad, buf);
+
+  gst_flow_combiner_update_pad_flow (self->flow_combiner, self->text_srcpad,
+      text_ret);
+  return gst_flow_combiner_update_pad_flow (self->flow_combiner,
+      self->srcpad, ret);
+}
