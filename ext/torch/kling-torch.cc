@@ -280,7 +280,14 @@ KlingOutputs* backend_call(KlingModel* model, const gchar* method,
     std::lock_guard<std::mutex> lock(model->lock);
     c10::InferenceMode guard;
     apply_threads(model->threads);
+    auto m = model->module.get_method(method);
+    const auto& schema_args = m.function().getSchema().arguments();
+    // A method taking one List[Tensor] (torchvision detectors) gets the
+    // inputs as that list.
+    bool as_list = schema_args.size() == 2 &&
+                   schema_args[1].type()->kind() == c10::TypeKind::ListType;
     std::vector<c10::IValue> args;
+    c10::List<at::Tensor> list;
     args.reserve(n_inputs);
     for (guint i = 0; i < n_inputs; i++) {
       const KlingTensor& in = inputs[i];
@@ -297,9 +304,13 @@ KlingOutputs* backend_call(KlingModel* model, const gchar* method,
         t = t.to(model->device, model->precision);
       else if (!model->device.is_cpu())
         t = t.to(model->device);
-      args.emplace_back(std::move(t));
+      if (as_list)
+        list.push_back(std::move(t));
+      else
+        args.emplace_back(std::move(t));
     }
-    c10::IValue result = model->module.get_method(method)(std::move(args));
+    if (as_list) args.emplace_back(std::move(list));
+    c10::IValue result = m(std::move(args));
     flatten(result, "", out.get());
   });
   if (!ok) return nullptr;

@@ -644,6 +644,11 @@ model_input_setup (ModelInput * in, const KlingManifest * m,
       m->input_height, m->input_resize == KLING_RESIZE_LETTERBOX);
   gst_video_info_set_format (&in->out_info, fmt, m->input_width,
       m->input_height);
+  /* the converter wants these equal; they mean nothing to a model */
+  GST_VIDEO_INFO_FPS_N (&in->out_info) = GST_VIDEO_INFO_FPS_N (info);
+  GST_VIDEO_INFO_FPS_D (&in->out_info) = GST_VIDEO_INFO_FPS_D (info);
+  GST_VIDEO_INFO_INTERLACE_MODE (&in->out_info) =
+      GST_VIDEO_INFO_INTERLACE_MODE (info);
   in->pixels = gst_buffer_new_allocate (NULL, in->out_info.size, NULL);
   in->values = g_new (gfloat, (gsize) m->input_width * m->input_height *
       channels);

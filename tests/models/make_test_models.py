@@ -73,6 +73,114 @@ class Probe(torch.nn.Module):
         return torch.ones(2)
 
 
+class ColourBoxes(torch.nn.Module):
+    """A deterministic 'detector' for element tests: class 0 is the
+    bounding box of saturated red pixels, class 1 of saturated green ones,
+    so the tests know exactly where boxes must land after letterboxing."""
+
+    def __init__(self, fmt: str):
+        super().__init__()
+        self.fmt = fmt
+
+    def boxes(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        # x: [3, H, W] in [0, 1]; returns boxes [2, 4] xyxy and scores [2]
+        r, g, b = x[0], x[1], x[2]
+        out = torch.zeros(2, 4)
+        scores = torch.zeros(2)
+        masks = [(r > 0.7) & (g < 0.3) & (b < 0.3),
+                 (g > 0.7) & (r < 0.3) & (b < 0.3)]
+        for i, m in enumerate(masks):
+            nz = torch.nonzero(m)
+            if nz.size(0) > 0:
+                out[i, 0] = nz[:, 1].min().float()
+                out[i, 1] = nz[:, 0].min().float()
+                out[i, 2] = nz[:, 1].max().float() + 1.0
+                out[i, 3] = nz[:, 0].max().float() + 1.0
+                scores[i] = 0.9 - 0.1 * i
+        return out, scores
+
+    def yolo(self, x: torch.Tensor) -> torch.Tensor:
+        # candidates: red, green, and a worse copy of red that NMS drops
+        xyxy, scores = self.boxes(x)
+        cxcywh = torch.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2,
+                              (xyxy[:, 1] + xyxy[:, 3]) / 2,
+                              xyxy[:, 2] - xyxy[:, 0],
+                              xyxy[:, 3] - xyxy[:, 1]], dim=1)
+        cand = torch.cat([cxcywh, cxcywh[0:1] + 1.0], dim=0)  # [3, 4]
+        cls = torch.zeros(3, 2)
+        cls[0, 0] = scores[0]
+        cls[1, 1] = scores[1]
+        cls[2, 0] = scores[0] * 0.8
+        if self.fmt == "yolov5":
+            obj = torch.ones(3, 1)
+            return torch.cat([cand, obj, cls], dim=1).unsqueeze(0)  # [1, 3, 7]
+        return torch.cat([cand, cls], dim=1).t().unsqueeze(0)  # [1, 6, 3]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.yolo(x[0])
+
+
+class ColourBoxesTorchvision(torch.nn.Module):
+    """The same, with torchvision's calling convention and result type."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = ColourBoxes("yolov8")
+
+    def forward(self, images: List[torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], List[Dict[str, torch.Tensor]]]:
+        results: List[Dict[str, torch.Tensor]] = []
+        for img in images:
+            xyxy, scores = self.inner.boxes(img)
+            keep = scores > 0
+            labels = torch.tensor([1, 2], dtype=torch.int64)  # 0: background
+            results.append({"boxes": xyxy[keep], "labels": labels[keep],
+                            "scores": scores[keep]})
+        return {}, results
+
+
+class EchoCopy(torch.nn.Module):
+    """A 'copywriter' that spells a fixed line per (label, language), and
+    says 'bright' when the crop is bright: enough to test the whole path."""
+
+    def __init__(self):
+        super().__init__()
+        lines = [["紅色的好東西", "red thing"], ["綠色的好東西", "green thing"]]
+        table = torch.full((2, 2, 40), 257, dtype=torch.int64)
+        for l in range(2):
+            for g in range(2):
+                data = list(lines[l][g].encode("utf-8"))
+                table[l, g, :len(data)] = torch.tensor(data)
+        self.table = table
+
+    @torch.jit.export
+    def encode(self, image: torch.Tensor, label: torch.Tensor, lang: torch.Tensor) -> torch.Tensor:
+        return torch.stack([label.float(), lang.float(),
+                            image.mean().reshape(1)], dim=1).unsqueeze(0)
+
+    @torch.jit.export
+    def decode_step(self, memory: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        label = int(memory[0, 0, 0].item())
+        lang = int(memory[0, 0, 1].item())
+        pos = tokens.size(1) - 1
+        logits = torch.zeros(1, 258)
+        nxt = int(self.table[label, lang, pos].item()) if pos < 40 else 257
+        logits[0, nxt] = 10.0
+        return logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def detector_manifest(fmt, **kw):
+    m = {"format": 1, "name": "colour-boxes-" + fmt, "task": "detect",
+         "methods": ["forward"],
+         "input": {"width": 256, "height": 256, "resize": "letterbox", "pad": 114},
+         "output": {"format": fmt}, "labels": ["red", "green"],
+         "defaults": {"threshold": 0.5}}
+    m.update(kw)
+    return m
+
+
 def manifest(task, **kw):
     m = {"format": 1, "name": "probe", "task": task,
          "methods": ["forward", "matmul", "dtypes", "layout", "conv_image",
@@ -100,6 +208,21 @@ def main():
     torch.jit.save(probe, p("probe-nomanifest.pt"))
     torch.jit.save(probe, p("probe-badjson.pt"),
                    _extra_files={"kling.json": "{ not json"})
+
+    for fmt in ("yolov8", "yolov5"):
+        kling_wrap.wrap(torch.jit.script(ColourBoxes(fmt)),
+                        detector_manifest(fmt), p("detect-%s.pt" % fmt))
+    tv = detector_manifest("torchvision")
+    tv["output"]["label_offset"] = 1
+    kling_wrap.wrap(torch.jit.script(ColourBoxesTorchvision()), tv,
+                    p("detect-torchvision.pt"))
+    kling_wrap.wrap(torch.jit.script(EchoCopy()),
+                    {"format": 1, "name": "echo-copy", "task": "copywrite",
+                     "methods": ["encode", "decode_step"],
+                     "input": {"width": 32, "height": 32, "resize": "stretch"},
+                     "tokenizer": {"type": "utf8-bytes", "max_length": 60,
+                                   "bos": 256, "eos": 257, "vocab": 258}},
+                    p("copy-echo.pt"))
 
     with open(p("empty.pt"), "wb"):
         pass
