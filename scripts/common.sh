@@ -13,6 +13,8 @@ KLING_PACKAGES=(
   libtorch-dev python3-torch
   # Debian's default reference BLAS makes libtorch many times slower
   libopenblas0-pthread
+  # /usr/bin/time for the benchmarks' peak RSS
+  time
 )
 
 kling_install_deps() {

@@ -171,6 +171,28 @@ class EchoCopy(torch.nn.Module):
         return x
 
 
+class BenchNet(torch.nn.Module):
+    """A detector-sized convolutional network (stride-8 head over a 256x256
+    input) for the backend overhead benchmark."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(1)
+        c = [3, 16, 32, 64]
+        layers = []
+        for i in range(3):
+            layers += [torch.nn.Conv2d(c[i], c[i + 1], 3, stride=2, padding=1),
+                       torch.nn.ReLU(),
+                       torch.nn.Conv2d(c[i + 1], c[i + 1], 3, padding=1),
+                       torch.nn.ReLU()]
+        self.body = torch.nn.Sequential(*layers)
+        self.head = torch.nn.Conv2d(64, 10, 1)
+
+    def forward(self, x):
+        y = self.head(self.body(x))
+        return y.flatten(2).sigmoid()
+
+
 def detector_manifest(fmt, **kw):
     m = {"format": 1, "name": "colour-boxes-" + fmt, "task": "detect",
          "methods": ["forward"],
@@ -223,6 +245,10 @@ def main():
                      "tokenizer": {"type": "utf8-bytes", "max_length": 60,
                                    "bos": 256, "eos": 257, "vocab": 258}},
                     p("copy-echo.pt"))
+
+    bench = BenchNet().eval().to(memory_format=torch.channels_last)
+    kling_wrap.wrap(torch.jit.script(bench), detector_manifest("yolov8"),
+                    p("bench-convnet.pt"))
 
     with open(p("empty.pt"), "wb"):
         pass

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every gst-kling benchmark and prints their tables.  Figures are
+# ratios measured in one run (../shared/BENCH.md); not part of the tests.
+#
+#   tests/bench/run.sh [BUILD_DIR]
+#
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for the benchmark
+# processes only, to measure what users get.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$top/build}
+threads=${KLING_BENCH_THREADS:-$(nproc)}
+
+if ! grep -q "benchmarks.*enabled\|benchmarks.*auto" <(meson configure "$build" 2>/dev/null); then
+  meson configure "$build" -Dbenchmarks=enabled
+fi
+ninja -C "$build" >/dev/null
+
+export GST_KLING_BACKEND="$build/ext/torch/libkling-torch.so"
+export GST_PLUGIN_PATH="$build/gst"
+export GST_KLING_MODEL_PATH="$top/models"
+export GST_REGISTRY="$build/bench-registry.bin"
+run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), threads=$threads"
+echo
+echo "## ORC kernels"
+run "$build/tests/bench/bench-orc"
+echo
+echo "## Backend call overhead"
+run "$build/tests/bench/bench-backend" "$build/tests/models/bench-convnet.pt" "$threads"
+if [ -f "$top/models/kling-detect-products.pt" ]; then
+  run "$build/tests/bench/bench-backend" "$top/models/kling-detect-products.pt" "$threads"
+fi
+echo
+echo "## Plugin weight: gst-inspect-1.0 kling"
+rm -f "$GST_REGISTRY"
+gst-inspect-1.0 kling >/dev/null 2>&1   # registry scan outside the figures
+best_ms=""; best_kb=""
+tf=$(mktemp)
+for i in 1 2 3 4 5; do
+  t0=$(date +%s%N)
+  /usr/bin/time -o "$tf" -f "%M" gst-inspect-1.0 kling >/dev/null 2>&1
+  t1=$(date +%s%N)
+  ms=$(( (t1 - t0) / 1000000 )); kb=$(tail -1 "$tf")
+  if [ -z "$best_ms" ] || [ "$ms" -lt "$best_ms" ]; then best_ms=$ms; fi
+  if [ -z "$best_kb" ] || [ "$kb" -lt "$best_kb" ]; then best_kb=$kb; fi
+done
+rm -f "$tf"
+libs=$(LD_DEBUG=libs gst-inspect-1.0 kling 2>&1 >/dev/null | grep -c "calling init" || true)
+torch=$(LD_DEBUG=libs gst-inspect-1.0 kling 2>&1 >/dev/null | grep "calling init" | grep -c "libtorch" || true)
+printf "| %-34s | %10s | %-16s | %-4s |\n" "figure" "value" "target" "ok"
+printf "|%s|%s|%s|%s|\n" "------------------------------------" "------------" "------------------" "------"
+printf "| %-34s | %7s ms | %-16s | %-4s |\n" "wall time (best of 5)" "$best_ms" "< 50 ms" "$([ "$best_ms" -lt 50 ] && echo yes || echo NO)"
+printf "| %-34s | %7s MB | %-16s | %-4s |\n" "peak RSS (best of 5)" "$(awk "BEGIN{printf \"%.1f\", $best_kb/1024}")" "< 20 MB" "$([ "$best_kb" -lt 20480 ] && echo yes || echo NO)"
+printf "| %-34s | %10s | %-16s | %-4s |\n" "shared libraries initialised" "$libs" "no libtorch" "$([ "$torch" -eq 0 ] && echo yes || echo NO)"
+if [ -x "$build/tests/bench/bench-detect" ] && [ -f "$top/models/kling-detect-products.pt" ]; then
+  echo
+  echo "## aiproductdetect"
+  run "$build/tests/bench/bench-detect" "$threads"
+fi
