@@ -18,6 +18,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (aiproductdetect, plugin);
+  ret |= GST_ELEMENT_REGISTER (klinggen, plugin);
 
   return ret;
 }

@@ -193,6 +193,43 @@ class BenchNet(torch.nn.Module):
         return y.flatten(2).sigmoid()
 
 
+class ColourVideo(torch.nn.Module):
+    """A 'video model' with known behaviour for klinggen's tests: the prompt
+    picks a colour, denoise steers towards it (or towards the known frames
+    of `cond`) a little imperfectly, so the seed still shows; decode
+    upsamples latents 4x.  Latents [B, 3, 4, 4, 4], frames 16x16."""
+
+    @torch.jit.export
+    def encode_prompt(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b = (ids - 1).clamp(min=0) * mask
+        total = b.sum(dim=1).float()
+        length = mask.sum(dim=1).float()
+        emb = torch.stack([torch.remainder(total, 97.0) / 48.5 - 1.0,
+                           torch.remainder(length, 13.0) / 6.5 - 1.0,
+                           torch.full_like(total, 0.5)], dim=1)
+        return emb * (length > 0).float().unsqueeze(1)
+
+    @torch.jit.export
+    def denoise(self, x: torch.Tensor, t: torch.Tensor, emb: torch.Tensor,
+                cond: torch.Tensor) -> torch.Tensor:
+        target = emb[:, :, None, None, None].expand_as(x)
+        known = cond[:, 3:4]
+        target = known * cond[:, 0:3] + (1 - known) * target
+        return 0.9 * (x - target) / t.clamp(min=1e-3)[:, None, None, None, None]
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        up = z.repeat_interleave(4, dim=3).repeat_interleave(4, dim=4)
+        return up.permute(0, 2, 3, 4, 1).clamp(-1.0, 1.0).contiguous()
+
+    @torch.jit.export
+    def encode_image(self, frame: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.avg_pool2d(frame, 4).unsqueeze(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
 def detector_manifest(fmt, **kw):
     m = {"format": 1, "name": "colour-boxes-" + fmt, "task": "detect",
          "methods": ["forward"],
@@ -246,6 +283,20 @@ def main():
                                    "bos": 256, "eos": 257, "vocab": 258}},
                     p("copy-echo.pt"))
 
+    kling_wrap.wrap(torch.jit.script(ColourVideo()),
+                    {"format": 1, "name": "colour-video", "task": "video",
+                     "methods": ["encode_prompt", "denoise", "decode",
+                                 "encode_image"],
+                     "latent": {"channels": 3, "frames": 4, "height": 4,
+                                "width": 4},
+                     "size": {"width": 16, "height": 16}, "fps": 8,
+                     "prediction": "flow", "schedule": {"type": "flow"},
+                     "context_frames": 1,
+                     "tokenizer": {"type": "utf8-bytes", "max_length": 32,
+                                   "offset": 1, "pad": 0},
+                     "defaults": {"steps": 4, "guidance_scale": 2.0,
+                                  "sampler": "euler"}},
+                    p("video-colour.pt"))
     bench = BenchNet().eval().to(memory_format=torch.channels_last)
     kling_wrap.wrap(torch.jit.script(bench), detector_manifest("yolov8"),
                     p("bench-convnet.pt"))

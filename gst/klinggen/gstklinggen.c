@@ -1,0 +1,1258 @@
+/* gst-kling: klinggen
+ * Copyright (C) 2026 gst-kling contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-klinggen
+ * @title: klinggen
+ *
+ * Generates video from a prompt (Chinese or English), and optionally from a
+ * still image, with a text-to-video model package (docs/models.md, task
+ * `video`).  Long clips are generated chunk by chunk: the frames of a
+ * finished chunk flow downstream while the next chunk is generated, each
+ * chunk conditioned on the end of the previous one so motion and colour
+ * carry over the seam, and memory stays flat however long the clip.
+ *
+ * The same prompt, seed, model and thread count give byte-identical frames
+ * on every run.  `prompt` can change while playing, and so can the optional
+ * `prompt` request pad (`text/x-raw, format=utf8`): each text buffer
+ * becomes the prompt of the next chunk.  When the optional `image` request
+ * pad is linked, its first frame becomes the first frame of the video
+ * (image-to-video).
+ *
+ * Progress is posted as progress messages (gst-launch-1.0 prints them) and
+ * as `klinggen-progress` element messages with step, steps, chunk, chunks
+ * and percent.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 klinggen prompt="紅色的球在海灘上向右滾動" duration=10 ! \
+ *     videoconvert ! vp8enc ! webmmux ! filesink location=beach.webm
+ * ]| writes a 10-second clip of a red ball rolling right on a beach.
+ * |[
+ * gst-launch-1.0 filesrc location=ball.png ! pngdec ! videoconvert ! \
+ *     kg.image  klinggen name=kg prompt="the ball moves up" num-frames=32 ! \
+ *     videoconvert ! autovideosink
+ * ]| animates a still image.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/video/video.h>
+
+#include "gstklinggen.h"
+#include "kling-chunks.h"
+#include "kling-gen.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
+#define GST_CAT_DEFAULT gst_kling_gen_debug
+
+#define DEFAULT_MODEL_FILE "kling-video.pt"
+
+#define DEFAULT_PROMPT "a red ball rolls to the right on the beach"
+#define DEFAULT_NEGATIVE_PROMPT ""
+#define DEFAULT_DURATION 4.0
+#define DEFAULT_NUM_FRAMES 0
+#define DEFAULT_SEED 0
+#define DEFAULT_STEPS 0
+#define DEFAULT_GUIDANCE -1.0
+#define DEFAULT_SAMPLER GST_KLING_GEN_SAMPLER_AUTO
+#define DEFAULT_DEVICE "cpu"
+#define DEFAULT_THREADS 0
+#define DEFAULT_IS_LIVE FALSE
+
+enum
+{
+  PROP_0,
+  PROP_PROMPT,
+  PROP_NEGATIVE_PROMPT,
+  PROP_DURATION,
+  PROP_NUM_FRAMES,
+  PROP_SEED,
+  PROP_STEPS,
+  PROP_GUIDANCE_SCALE,
+  PROP_SAMPLER,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_THREADS,
+  PROP_IS_LIVE,
+};
+
+#define OUT_FORMATS "{ RGB, RGBA, BGRx, I420 }"
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OUT_FORMATS)));
+
+static GstStaticPadTemplate image_template = GST_STATIC_PAD_TEMPLATE ("image",
+    GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_VIDEO_FORMATS_ALL)));
+
+static GstStaticPadTemplate prompt_template =
+GST_STATIC_PAD_TEMPLATE ("prompt", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+
+struct _GstKlingGen
+{
+  GstPushSrc parent;
+
+  GstPad *image_pad, *prompt_pad;
+
+  /* properties, under the object lock */
+  gchar *prompt;
+  gchar *negative_prompt;
+  gboolean prompt_changed;
+  gdouble duration;
+  guint64 num_frames;
+  guint64 seed;
+  guint steps;
+  gdouble guidance;
+  GstKlingGenSampler sampler;
+  gchar *model_path;
+  gchar *device;
+  gint threads;
+  gboolean is_live;
+
+  /* set in start() */
+  KlingGenModel *gm;
+  guint64 total_frames;         /* G_MAXUINT64: endless */
+  guint64 n_chunks;
+  GstClockTime latency;
+
+  /* frames handed from the generator thread to create(), under lock */
+  GMutex lock;
+  GCond cond;
+  GQueue frames;                /* GstBuffer, packed RGB at model size */
+  guint max_frames;
+  gboolean flushing;
+  gboolean generator_done;
+  GError *generator_error;
+  gboolean generator_warning;
+  GThread *generator;
+  GCancellable *cancellable;
+
+  /* image pad, under lock */
+  GstVideoInfo image_info;
+  gboolean have_image_info;
+  GstBuffer *image_rgb;
+  gboolean image_eos;
+
+  /* streaming thread */
+  guint64 n_out;
+  GstVideoInfo out_info;
+  GstVideoInfo rgb_info;
+  GstVideoConverter *converter;
+  GstBuffer *last_frame;
+  GstClockTime live_start;
+  GstClockID clock_id;
+  gboolean warned_late;
+};
+
+static GType
+gst_kling_gen_sampler_get_type_once (void)
+{
+  static const GEnumValue values[] = {
+    {GST_KLING_GEN_SAMPLER_AUTO, "The model's recommended sampler", "auto"},
+    {GST_KLING_GEN_SAMPLER_EULER, "Euler (first order)", "euler"},
+    {GST_KLING_GEN_SAMPLER_DDIM, "DDIM (deterministic)", "ddim"},
+    {GST_KLING_GEN_SAMPLER_DPMPP_2M, "DPM-Solver++ (2M, second order)",
+        "dpmpp-2m"},
+    {0, NULL, NULL}
+  };
+  return g_enum_register_static ("GstKlingGenSampler", values);
+}
+
+GType
+gst_kling_gen_sampler_get_type (void)
+{
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, gst_kling_gen_sampler_get_type_once ());
+  return type;
+}
+
+#define gst_kling_gen_parent_class parent_class
+G_DEFINE_TYPE (GstKlingGen, gst_kling_gen, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (klinggen, "klinggen", GST_RANK_NONE,
+    GST_TYPE_KLING_GEN, GST_DEBUG_CATEGORY_INIT (gst_kling_gen_debug,
+        "klinggen", 0, "text-to-video generation"));
+
+static void gst_kling_gen_finalize (GObject * object);
+static void gst_kling_gen_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_kling_gen_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstPad *gst_kling_gen_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+static void gst_kling_gen_release_pad (GstElement * element, GstPad * pad);
+static gboolean gst_kling_gen_start (GstBaseSrc * src);
+static gboolean gst_kling_gen_stop (GstBaseSrc * src);
+static GstCaps *gst_kling_gen_get_caps (GstBaseSrc * src, GstCaps * filter);
+static GstCaps *gst_kling_gen_fixate (GstBaseSrc * src, GstCaps * caps);
+static gboolean gst_kling_gen_set_caps (GstBaseSrc * src, GstCaps * caps);
+static gboolean gst_kling_gen_unlock (GstBaseSrc * src);
+static gboolean gst_kling_gen_unlock_stop (GstBaseSrc * src);
+static gboolean gst_kling_gen_query (GstBaseSrc * src, GstQuery * query);
+static GstFlowReturn gst_kling_gen_create (GstPushSrc * src, GstBuffer ** buf);
+
+static void
+gst_kling_gen_class_init (GstKlingGenClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->finalize = gst_kling_gen_finalize;
+  gobject_class->set_property = gst_kling_gen_set_property;
+  gobject_class->get_property = gst_kling_gen_get_property;
+
+  g_object_class_install_property (gobject_class, PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt",
+          "What the video shows, in Chinese or English (UTF-8); a change "
+          "while playing takes effect at the next chunk", DEFAULT_PROMPT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_NEGATIVE_PROMPT,
+      g_param_spec_string ("negative-prompt", "Negative prompt",
+          "What the video should not show: the unconditional side of "
+          "classifier-free guidance; empty: the model's unconditional "
+          "prompt", DEFAULT_NEGATIVE_PROMPT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_DURATION,
+      g_param_spec_double ("duration", "Duration",
+          "Length of the clip in seconds, then EOS; 0: endless (see also "
+          "num-frames)", 0.0, 86400.0, DEFAULT_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_NUM_FRAMES,
+      g_param_spec_uint64 ("num-frames", "Number of frames",
+          "Length of the clip in frames; overrides duration when not 0", 0,
+          G_MAXUINT32, DEFAULT_NUM_FRAMES, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed",
+          "Seed of the noise: the same seed, prompt, model and threads give "
+          "the same frames", 0, G_MAXUINT64, DEFAULT_SEED,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STEPS,
+      g_param_spec_uint ("steps", "Steps",
+          "Sampling steps per chunk (more: better and slower); 0: the "
+          "model's recommendation", 0, 1000, DEFAULT_STEPS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_GUIDANCE_SCALE,
+      g_param_spec_double ("guidance-scale", "Guidance scale",
+          "Classifier-free guidance: how strongly to follow the prompt (1: "
+          "no guidance, half the compute); -1: the model's recommendation",
+          -1.0, 50.0, DEFAULT_GUIDANCE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SAMPLER,
+      g_param_spec_enum ("sampler", "Sampler", "How noise is turned into "
+          "video", GST_TYPE_KLING_GEN_SAMPLER, DEFAULT_SAMPLER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Video model package (task `video`, docs/models.md); NULL: the "
+          "model shipped with gst-kling (" DEFAULT_MODEL_FILE ")", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_string ("device", "Device",
+          "Where the model runs: cpu, cuda or cuda:N", DEFAULT_DEVICE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "Intra-op threads for inference; 0: one per CPU core", 0, 256,
+          DEFAULT_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live",
+          "Timestamps follow the clock; when generation falls behind real "
+          "time the last frame is repeated (with a warning) rather than "
+          "stalling downstream", DEFAULT_IS_LIVE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &image_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &prompt_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Kling video generator", "Source/Video",
+      "Generates video from a text prompt and an optional still image",
+      "gst-kling contributors");
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_kling_gen_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kling_gen_release_pad);
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_kling_gen_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_kling_gen_stop);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_kling_gen_get_caps);
+  basesrc_class->fixate = GST_DEBUG_FUNCPTR (gst_kling_gen_fixate);
+  basesrc_class->set_caps = GST_DEBUG_FUNCPTR (gst_kling_gen_set_caps);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_kling_gen_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_kling_gen_unlock_stop);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_kling_gen_query);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_kling_gen_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_GEN_SAMPLER, 0);
+}
+
+static void
+gst_kling_gen_init (GstKlingGen * self)
+{
+  self->prompt = g_strdup (DEFAULT_PROMPT);
+  self->negative_prompt = g_strdup (DEFAULT_NEGATIVE_PROMPT);
+  self->duration = DEFAULT_DURATION;
+  self->num_frames = DEFAULT_NUM_FRAMES;
+  self->seed = DEFAULT_SEED;
+  self->steps = DEFAULT_STEPS;
+  self->guidance = DEFAULT_GUIDANCE;
+  self->sampler = DEFAULT_SAMPLER;
+  self->device = g_strdup (DEFAULT_DEVICE);
+  self->threads = DEFAULT_THREADS;
+  self->is_live = DEFAULT_IS_LIVE;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->frames);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+static void
+gst_kling_gen_finalize (GObject * object)
+{
+  GstKlingGen *self = GST_KLING_GEN (object);
+
+  g_free (self->prompt);
+  g_free (self->negative_prompt);
+  g_free (self->model_path);
+  g_free (self->device);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static gboolean
+can_change_setup (GstKlingGen * self, GParamSpec * pspec)
+{
+  GstState state = GST_STATE (self);
+
+  if (state == GST_STATE_NULL || state == GST_STATE_READY)
+    return TRUE;
+  g_warning ("klinggen: \"%s\" can only change in NULL or READY state",
+      pspec->name);
+  return FALSE;
+}
+
+static void
+gst_kling_gen_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKlingGen *self = GST_KLING_GEN (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_free (self->prompt);
+      self->prompt = g_value_dup_string (value);
+      self->prompt_changed = TRUE;
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_free (self->negative_prompt);
+      self->negative_prompt = g_value_dup_string (value);
+      self->prompt_changed = TRUE;
+      break;
+    case PROP_DURATION:
+      if (can_change_setup (self, pspec))
+        self->duration = g_value_get_double (value);
+      break;
+    case PROP_NUM_FRAMES:
+      if (can_change_setup (self, pspec))
+        self->num_frames = g_value_get_uint64 (value);
+      break;
+    case PROP_SEED:
+      if (can_change_setup (self, pspec))
+        self->seed = g_value_get_uint64 (value);
+      break;
+    case PROP_STEPS:
+      self->steps = g_value_get_uint (value);
+      break;
+    case PROP_GUIDANCE_SCALE:
+      self->guidance = g_value_get_double (value);
+      break;
+    case PROP_SAMPLER:
+      self->sampler = g_value_get_enum (value);
+      break;
+    case PROP_MODEL:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->model_path);
+        self->model_path = g_value_dup_string (value);
+      }
+      break;
+    case PROP_DEVICE:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->device);
+        self->device = g_value_dup_string (value);
+      }
+      break;
+    case PROP_THREADS:
+      if (can_change_setup (self, pspec))
+        self->threads = g_value_get_int (value);
+      break;
+    case PROP_IS_LIVE:
+      if (can_change_setup (self, pspec))
+        self->is_live = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstKlingGen *self = GST_KLING_GEN (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_value_set_string (value, self->negative_prompt);
+      break;
+    case PROP_DURATION:
+      g_value_set_double (value, self->duration);
+      break;
+    case PROP_NUM_FRAMES:
+      g_value_set_uint64 (value, self->num_frames);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_STEPS:
+      g_value_set_uint (value, self->steps);
+      break;
+    case PROP_GUIDANCE_SCALE:
+      g_value_set_double (value, self->guidance);
+      break;
+    case PROP_SAMPLER:
+      g_value_set_enum (value, self->sampler);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, self->device);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->threads);
+      break;
+    case PROP_IS_LIVE:
+      g_value_set_boolean (value, self->is_live);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Request pads */
+
+static gboolean
+image_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKlingGen *self = GST_KLING_GEN (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      GstVideoInfo info;
+      gboolean ok;
+
+      gst_event_parse_caps (event, &caps);
+      ok = gst_video_info_from_caps (&info, caps);
+      g_mutex_lock (&self->lock);
+      if (ok) {
+        self->image_info = info;
+        self->have_image_info = TRUE;
+      }
+      g_mutex_unlock (&self->lock);
+      gst_event_unref (event);
+      return ok;
+    }
+    case GST_EVENT_EOS:
+      g_mutex_lock (&self->lock);
+      self->image_eos = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      gst_event_unref (event);
+      return TRUE;
+  }
+}
+
+static GstFlowReturn
+image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKlingGen *self = GST_KLING_GEN (parent);
+  GstVideoFrame in, out;
+  GstVideoConverter *conv;
+  GstVideoInfo info, out_info;
+  GstBuffer *rgb;
+
+  g_mutex_lock (&self->lock);
+  if (self->image_rgb || !self->have_image_info || !self->gm) {
+    gboolean have = self->image_rgb != NULL;
+    g_mutex_unlock (&self->lock);
+    gst_buffer_unref (buf);
+    /* only the first frame is used: tell upstream to stop */
+    return have ? GST_FLOW_EOS : GST_FLOW_NOT_NEGOTIATED;
+  }
+  info = self->image_info;
+  g_mutex_unlock (&self->lock);
+
+  rgb = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
+  /* a still image (0/1) or a stream: the converter wants equal rates */
+  out_info = self->rgb_info;
+  GST_VIDEO_INFO_FPS_N (&out_info) = GST_VIDEO_INFO_FPS_N (&info);
+  GST_VIDEO_INFO_FPS_D (&out_info) = GST_VIDEO_INFO_FPS_D (&info);
+  conv = gst_video_converter_new (&info, &out_info,
+      gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
+  if (conv == NULL || !gst_video_frame_map (&in, &info, buf, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot use the image: "
+            "unsupported format"), ("put videoconvert before the image pad"));
+    if (conv)
+      gst_video_converter_free (conv);
+    gst_buffer_unref (rgb);
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  gst_video_frame_map (&out, &out_info, rgb, GST_MAP_WRITE);
+  gst_video_converter_frame (conv, &in, &out);
+  gst_video_frame_unmap (&out);
+  gst_video_frame_unmap (&in);
+  gst_video_converter_free (conv);
+  gst_buffer_unref (buf);
+
+  g_mutex_lock (&self->lock);
+  self->image_rgb = rgb;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_EOS;
+}
+
+static GstFlowReturn
+prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKlingGen *self = GST_KLING_GEN (parent);
+  GstMapInfo map;
+  gchar *text;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  if (!g_utf8_validate ((const gchar *) map.data, map.size, NULL)) {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("A buffer on the prompt pad is "
+            "not valid UTF-8 text"), ("the prompt pad takes text/x-raw, "
+            "format=utf8"));
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  text = g_strstrip (g_strndup ((const gchar *) map.data, map.size));
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  if (*text == '\0') {
+    g_free (text);
+    return GST_FLOW_OK;
+  }
+  GST_INFO_OBJECT (self, "prompt for the next chunk: %s", text);
+  GST_OBJECT_LOCK (self);
+  g_free (self->prompt);
+  self->prompt = text;
+  self->prompt_changed = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  g_object_notify (G_OBJECT (self), "prompt");
+  return GST_FLOW_OK;
+}
+
+static gboolean
+prompt_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static GstPad *
+gst_kling_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstKlingGen *self = GST_KLING_GEN (element);
+  GstPad *pad;
+
+  if (templ == gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS
+          (element), "image")) {
+    if (self->image_pad)
+      return NULL;
+    pad = gst_pad_new_from_template (templ, "image");
+    gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (image_pad_chain));
+    gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (image_pad_event));
+    self->image_pad = pad;
+  } else {
+    if (self->prompt_pad)
+      return NULL;
+    pad = gst_pad_new_from_template (templ, "prompt");
+    gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_chain));
+    gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_event));
+    self->prompt_pad = pad;
+  }
+  gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+gst_kling_gen_release_pad (GstElement * element, GstPad * pad)
+{
+  GstKlingGen *self = GST_KLING_GEN (element);
+
+  if (pad == self->image_pad)
+    self->image_pad = NULL;
+  else if (pad == self->prompt_pad)
+    self->prompt_pad = NULL;
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The generator thread */
+
+typedef struct
+{
+  GstKlingGen *self;
+  guint64 chunk, chunks;
+} ProgressData;
+
+static void
+post_progress (GstKlingGen * self, guint step, guint steps, guint64 chunk,
+    guint64 chunks)
+{
+  gdouble percent = chunks == G_MAXUINT64 ? -1 :
+      100.0 * (chunk + (gdouble) step / MAX (steps, 1)) / MAX (chunks, 1);
+  GstStructure *s = gst_structure_new ("klinggen-progress",
+      "step", G_TYPE_UINT, step, "steps", G_TYPE_UINT, steps,
+      "chunk", G_TYPE_UINT64, chunk, "chunks", G_TYPE_UINT64, chunks,
+      "percent", G_TYPE_DOUBLE, percent, NULL);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+on_step (guint step, guint steps, gpointer user_data)
+{
+  ProgressData *p = user_data;
+
+  post_progress (p->self, step, steps, p->chunk, p->chunks);
+}
+
+static gboolean
+queue_frame (GstKlingGen * self, GstBuffer * frame)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  while (self->frames.length >= self->max_frames
+      && !g_cancellable_is_cancelled (self->cancellable))
+    g_cond_wait (&self->cond, &self->lock);
+  ok = !g_cancellable_is_cancelled (self->cancellable);
+  if (ok)
+    g_queue_push_tail (&self->frames, frame);
+  else
+    gst_buffer_unref (frame);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static gboolean
+wait_for_image (GstKlingGen * self, GstBuffer ** image)
+{
+  g_mutex_lock (&self->lock);
+  while (!self->image_rgb && !self->image_eos
+      && !g_cancellable_is_cancelled (self->cancellable))
+    g_cond_wait (&self->cond, &self->lock);
+  *image = self->image_rgb ? gst_buffer_ref (self->image_rgb) : NULL;
+  g_mutex_unlock (&self->lock);
+  return *image != NULL;
+}
+
+static void
+post_message_text (GstKlingGen * self, GstProgressType type,
+    const gchar * text)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_progress (GST_OBJECT (self), type, "generate", text));
+}
+
+/* A packed frame into a buffer laid out as rgb_info (rows padded to 4) */
+static GstBuffer *
+rgb_buffer (GstKlingGen * self, const guint8 * packed)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
+  gsize row = (gsize) self->gm->width * 3;
+  gint stride = GST_VIDEO_INFO_PLANE_STRIDE (&self->rgb_info, 0), y;
+  GstMapInfo map;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (y = 0; y < self->gm->height; y++)
+    memcpy (map.data + (gsize) y * stride, packed + y * row, row);
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+static gpointer
+generator_thread (gpointer user_data)
+{
+  GstKlingGen *self = user_data;
+  KlingGenModel *gm = self->gm;
+  gsize n = kling_gen_latent_size (gm);
+  gsize cn = n / gm->latent_channels * (gm->latent_channels + 1);
+  gsize frame_bytes = (gsize) gm->width * gm->height * 3;
+  gfloat *latents = g_new (gfloat, n), *prev = g_new (gfloat, n);
+  gfloat *cond = g_new (gfloat, cn);
+  gfloat *lf = g_new (gfloat, n / gm->latent_frames);
+  guint8 *frames = g_malloc (frame_bytes * gm->latent_frames);
+  KlingGenPrompt *prompt = NULL;
+  GstBuffer *image = NULL;
+  GError *error = NULL;
+  gboolean want_image, task_open = FALSE;
+  guint64 c;
+  gchar *text;
+
+  GST_OBJECT_LOCK (self);
+  want_image = self->image_pad && gst_pad_is_linked (self->image_pad);
+  GST_OBJECT_UNLOCK (self);
+  if (want_image && !wait_for_image (self, &image)
+      && !g_cancellable_is_cancelled (self->cancellable)) {
+    g_set_error (&error, KLING_BACKEND_ERROR,
+        KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the image pad ended without "
+        "an image");
+    goto out;
+  }
+
+  for (c = 0; c < self->n_chunks; c++) {
+    KlingChunk chunk;
+    KlingGenSampleParams sp = { 0 };
+    ProgressData progress = { self, c, self->n_chunks };
+    gchar *p_text, *n_text;
+    gboolean changed, truncated = FALSE;
+    guint steps, f;
+    gdouble guidance;
+    GstKlingGenSampler sampler;
+
+    kling_chunks_get (self->total_frames, gm->latent_frames,
+        gm->context_frames, c, &chunk);
+    /* one progress task per chunk, finished before its frames are queued:
+     * gst-launch-1.0 waits for running tasks before going to PLAYING */
+    if (self->n_chunks == G_MAXUINT64)
+      text = g_strdup_printf ("Generating chunk %" G_GUINT64_FORMAT, c + 1);
+    else
+      text = g_strdup_printf ("Generating chunk %" G_GUINT64_FORMAT " of %"
+          G_GUINT64_FORMAT, c + 1, self->n_chunks);
+    post_message_text (self, GST_PROGRESS_TYPE_START, text);
+    task_open = TRUE;
+    g_free (text);
+
+    GST_OBJECT_LOCK (self);
+    changed = self->prompt_changed || prompt == NULL;
+    self->prompt_changed = FALSE;
+    p_text = g_strdup (self->prompt);
+    n_text = g_strdup (self->negative_prompt);
+    steps = self->steps ? self->steps : gm->default_steps;
+    guidance = self->guidance >= 0 ? self->guidance : gm->default_guidance;
+    sampler = self->sampler;
+    sp.seed = self->seed;
+    GST_OBJECT_UNLOCK (self);
+
+    if (changed) {
+      kling_gen_prompt_free (prompt);
+      prompt = kling_gen_encode_prompt (gm, p_text, n_text, &truncated,
+          self->cancellable, &error);
+      if (truncated)
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The prompt is "
+                "longer than the model reads (%u bytes): the end is cut "
+                "off", gm->max_tokens), ("prompt: %s", p_text));
+    }
+    g_free (p_text);
+    g_free (n_text);
+    if (prompt == NULL)
+      goto out;
+
+    memset (cond, 0, cn * sizeof (gfloat));
+    if (c == 0 && image) {
+      GstMapInfo map;
+      gboolean ok;
+
+      gst_buffer_map (image, &map, GST_MAP_READ);
+      ok = kling_gen_encode_image (gm, map.data,
+          GST_VIDEO_INFO_PLANE_STRIDE (&self->rgb_info, 0), lf,
+          self->cancellable, &error);
+      gst_buffer_unmap (image, &map);
+      if (!ok)
+        goto out;
+      kling_gen_cond_set_frame (gm, cond, 0, lf);
+    } else if (c > 0) {
+      /* the end of the previous chunk starts this one */
+      for (f = 0; f < gm->context_frames; f++) {
+        kling_gen_latents_get_frame (gm, prev,
+            gm->latent_frames - gm->context_frames + f, lf);
+        kling_gen_cond_set_frame (gm, cond, f, lf);
+      }
+    }
+
+    sp.chunk = c;
+    sp.steps = steps;
+    sp.guidance = guidance;
+    sp.sampler = sampler == GST_KLING_GEN_SAMPLER_AUTO ? gm->default_sampler
+        : sampler == GST_KLING_GEN_SAMPLER_DDIM ? KLING_SAMPLER_DDIM
+        : sampler == GST_KLING_GEN_SAMPLER_DPMPP_2M ? KLING_SAMPLER_DPMPP_2M
+        : KLING_SAMPLER_EULER;
+    sp.cond = (c == 0 && !image) ? NULL : cond;
+    sp.progress = on_step;
+    sp.progress_data = &progress;
+    sp.cancellable = self->cancellable;
+    if (!kling_gen_sample (gm, prompt, &sp, latents, &error)
+        || !kling_gen_decode (gm, latents, frames, self->cancellable, &error))
+      goto out;
+    memcpy (prev, latents, n * sizeof (gfloat));
+
+    text = g_strdup_printf ("Chunk %" G_GUINT64_FORMAT " done", c + 1);
+    post_message_text (self, GST_PROGRESS_TYPE_COMPLETE, text);
+    task_open = FALSE;
+    g_free (text);
+
+    for (f = chunk.skip; f < chunk.skip + chunk.emit; f++) {
+      GstBuffer *buf;
+
+      if (c == 0 && f == 0 && image)
+        /* image-to-video: the video starts on the very image */
+        buf = gst_buffer_copy_deep (image);
+      else
+        buf = rgb_buffer (self, frames + f * frame_bytes);
+      if (!queue_frame (self, buf))
+        goto out;
+    }
+  }
+
+out:
+  if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_clear_error (&error);
+  if (task_open)
+    post_message_text (self, error ? GST_PROGRESS_TYPE_ERROR :
+        GST_PROGRESS_TYPE_CANCELED, error ? error->message : "Stopped");
+  g_mutex_lock (&self->lock);
+  self->generator_done = TRUE;
+  self->generator_error = error;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  kling_gen_prompt_free (prompt);
+  gst_clear_buffer (&image);
+  g_free (latents);
+  g_free (prev);
+  g_free (cond);
+  g_free (lf);
+  g_free (frames);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Base source */
+
+/* Time to the first frame: the prompt, one chunk's steps and its decode,
+ * timed on the model itself; a live source reports it as its latency. */
+static GstClockTime
+measure_first_chunk (GstKlingGen * self)
+{
+  KlingGenModel *gm = self->gm;
+  gsize n = kling_gen_latent_size (gm);
+  gfloat *latents = g_new (gfloat, n);
+  guint8 *frames = g_malloc ((gsize) gm->width * gm->height * 3 *
+      gm->latent_frames);
+  KlingGenSampleParams sp = { 0 };
+  KlingGenPrompt *prompt;
+  gint64 t0 = g_get_monotonic_time (), t1;
+  guint steps;
+  gdouble guidance;
+
+  GST_OBJECT_LOCK (self);
+  steps = self->steps ? self->steps : gm->default_steps;
+  guidance = self->guidance >= 0 ? self->guidance : gm->default_guidance;
+  GST_OBJECT_UNLOCK (self);
+
+  prompt = kling_gen_encode_prompt (gm, "", "", NULL, NULL, NULL);
+  sp.steps = 1;
+  sp.guidance = guidance;
+  sp.sampler = KLING_SAMPLER_EULER;
+  if (prompt && kling_gen_sample (gm, prompt, &sp, latents, NULL)) {
+    /* one step timed, the rest are alike */
+    t1 = g_get_monotonic_time ();
+    t0 -= (t1 - t0) * (gint64) (steps - 1);
+  }
+  kling_gen_decode (gm, latents, frames, NULL, NULL);
+  t1 = g_get_monotonic_time ();
+  kling_gen_prompt_free (prompt);
+  g_free (latents);
+  g_free (frames);
+  return (t1 - t0) * GST_USECOND;
+}
+
+static gboolean
+gst_kling_gen_start (GstBaseSrc * src)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+  KlingLoadOptions opts = { 0 };
+  gchar *path, *device;
+  GError *error = NULL;
+  gdouble duration;
+  guint64 num_frames;
+  gboolean live;
+
+  GST_OBJECT_LOCK (self);
+  path = self->model_path ? g_strdup (self->model_path) :
+      kling_package_find_default (DEFAULT_MODEL_FILE);
+  device = g_strdup (self->device);
+  opts.threads = self->threads;
+  duration = self->duration;
+  num_frames = self->num_frames;
+  live = self->is_live;
+  self->prompt_changed = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  opts.device = device;
+
+  if (path == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No video model: the "
+            "default " DEFAULT_MODEL_FILE " is not installed. Set the "
+            "\"model\" property or reinstall gst-kling."),
+        ("searched GST_KLING_MODEL_PATH and %s", KLING_MODEL_DIR));
+    g_free (device);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "loading %s", path);
+  self->gm = kling_gen_model_load (path, "video", &opts, &error);
+  if (self->gm == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load video "
+            "model \"%s\": %s", path, error->message), ("set the \"model\" "
+            "property to a `video` model package; see docs/models.md"));
+    g_error_free (error);
+    g_free (path);
+    g_free (device);
+    return FALSE;
+  }
+  g_free (path);
+  g_free (device);
+
+  if (num_frames > 0)
+    self->total_frames = num_frames;
+  else if (duration > 0)
+    self->total_frames = MAX (1, (guint64) (duration * self->gm->fps_n /
+            self->gm->fps_d + 0.5));
+  else
+    self->total_frames = G_MAXUINT64;
+  self->n_chunks = self->total_frames == G_MAXUINT64 ? G_MAXUINT64 :
+      kling_chunks_count (self->total_frames, self->gm->latent_frames,
+      self->gm->context_frames);
+
+  gst_video_info_set_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB,
+      self->gm->width, self->gm->height);
+  GST_VIDEO_INFO_FPS_N (&self->rgb_info) = self->gm->fps_n;
+  GST_VIDEO_INFO_FPS_D (&self->rgb_info) = self->gm->fps_d;
+
+  gst_base_src_set_live (src, live);
+  self->latency = live ? measure_first_chunk (self) : 0;
+  GST_INFO_OBJECT (self, "%s: %dx%d at %d fps, %" G_GUINT64_FORMAT " frames "
+      "in %" G_GUINT64_FORMAT " chunks, first chunk ~%" GST_TIME_FORMAT
+      " (%s)", self->gm->manifest->name, self->gm->width, self->gm->height,
+      self->gm->fps_n, self->total_frames, self->n_chunks,
+      GST_TIME_ARGS (self->latency), kling_backend_name ());
+
+  self->n_out = 0;
+  self->live_start = GST_CLOCK_TIME_NONE;
+  self->warned_late = FALSE;
+  self->flushing = FALSE;
+  self->generator_done = FALSE;
+  self->max_frames = 2 * self->gm->latent_frames;
+  self->cancellable = g_cancellable_new ();
+  self->generator = g_thread_new ("klinggen", generator_thread, self);
+  return TRUE;
+}
+
+static gboolean
+gst_kling_gen_stop (GstBaseSrc * src)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+
+  if (self->generator) {
+    g_mutex_lock (&self->lock);
+    g_cancellable_cancel (self->cancellable);
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+    g_thread_join (self->generator);
+    self->generator = NULL;
+  }
+  g_clear_object (&self->cancellable);
+  g_queue_clear_full (&self->frames, (GDestroyNotify) gst_buffer_unref);
+  g_clear_error (&self->generator_error);
+  gst_clear_buffer (&self->image_rgb);
+  gst_clear_buffer (&self->last_frame);
+  self->image_eos = FALSE;
+  self->have_image_info = FALSE;
+  g_clear_pointer (&self->converter, gst_video_converter_free);
+  g_clear_pointer (&self->gm, kling_gen_model_free);
+  return TRUE;
+}
+
+static GstCaps *
+gst_kling_gen_get_caps (GstBaseSrc * src, GstCaps * filter)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+  GstCaps *caps = gst_static_pad_template_get_caps (&src_template);
+
+  if (self->gm) {
+    caps = gst_caps_make_writable (caps);
+    gst_caps_set_simple (caps, "width", G_TYPE_INT, self->gm->width,
+        "height", G_TYPE_INT, self->gm->height, "framerate",
+        GST_TYPE_FRACTION, self->gm->fps_n, self->gm->fps_d,
+        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  }
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+static GstCaps *
+gst_kling_gen_fixate (GstBaseSrc * src, GstCaps * caps)
+{
+  GstStructure *s;
+
+  caps = gst_caps_make_writable (caps);
+  caps = gst_caps_truncate (caps);
+  s = gst_caps_get_structure (caps, 0);
+  gst_structure_fixate_field_string (s, "format", "RGB");
+  return GST_BASE_SRC_CLASS (parent_class)->fixate (src, caps);
+}
+
+static gboolean
+gst_kling_gen_set_caps (GstBaseSrc * src, GstCaps * caps)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, caps) || !self->gm
+      || info.width != self->gm->width || info.height != self->gm->height)
+    return FALSE;
+  g_clear_pointer (&self->converter, gst_video_converter_free);
+  if (GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_RGB)
+    self->converter = gst_video_converter_new (&self->rgb_info, &info, NULL);
+  self->out_info = info;
+  return TRUE;
+}
+
+static gboolean
+gst_kling_gen_unlock (GstBaseSrc * src)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  if (self->clock_id)
+    gst_clock_id_unschedule (self->clock_id);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_kling_gen_unlock_stop (GstBaseSrc * src)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_kling_gen_query (GstBaseSrc * src, GstQuery * query)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && self->gm) {
+    gboolean live = gst_base_src_is_live (src);
+    /* the first frame comes one chunk's generation after start; frames
+     * that are late later are replaced by repeats, never waited for */
+    gst_query_set_latency (query, live, live ? self->latency : 0,
+        GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+static GstClockTime
+frame_time (GstKlingGen * self, guint64 n)
+{
+  return gst_util_uint64_scale (n, self->gm->fps_d * GST_SECOND,
+      self->gm->fps_n);
+}
+
+/* Live: waits on the clock until frame @n is due; FALSE when unlocked. */
+static gboolean
+wait_until_due (GstKlingGen * self, GstClockTime pts)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockReturn ret;
+  GstClockID id;
+
+  if (clock == NULL)
+    return TRUE;
+  id = gst_clock_new_single_shot_id (clock,
+      gst_element_get_base_time (GST_ELEMENT (self)) + pts);
+  gst_object_unref (clock);
+  g_mutex_lock (&self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    gst_clock_id_unref (id);
+    return FALSE;
+  }
+  self->clock_id = id;
+  g_mutex_unlock (&self->lock);
+  ret = gst_clock_id_wait (id, NULL);
+  g_mutex_lock (&self->lock);
+  self->clock_id = NULL;
+  g_mutex_unlock (&self->lock);
+  gst_clock_id_unref (id);
+  return ret != GST_CLOCK_UNSCHEDULED;
+}
+
+static GstFlowReturn
+gst_kling_gen_create (GstPushSrc * src, GstBuffer ** outbuf)
+{
+  GstKlingGen *self = GST_KLING_GEN (src);
+  gboolean live = gst_base_src_is_live (GST_BASE_SRC (src));
+  GstClockTime pts;
+  GstBuffer *rgb = NULL, *buf;
+  gboolean repeated = FALSE;
+
+  if (self->total_frames != G_MAXUINT64 && self->n_out >= self->total_frames)
+    return GST_FLOW_EOS;
+
+  pts = frame_time (self, self->n_out);
+  if (live) {
+    if (!GST_CLOCK_TIME_IS_VALID (self->live_start)) {
+      GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+      self->live_start = 0;
+      if (clock) {
+        GstClockTime now = gst_clock_get_time (clock);
+        GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+        self->live_start = now > base ? now - base : 0;
+        gst_object_unref (clock);
+      }
+    }
+    pts += self->live_start;
+    if (self->n_out > 0 && !wait_until_due (self, pts))
+      return GST_FLOW_FLUSHING;
+  }
+
+  g_mutex_lock (&self->lock);
+  if (live && self->last_frame && g_queue_is_empty (&self->frames)
+      && !self->generator_done && !self->flushing) {
+    /* generation fell behind real time: keep timing with a repeat */
+    rgb = gst_buffer_ref (self->last_frame);
+    repeated = TRUE;
+  }
+  while (!rgb && g_queue_is_empty (&self->frames) && !self->flushing
+      && !self->generator_done)
+    g_cond_wait (&self->cond, &self->lock);
+  if (!rgb && self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_FLUSHING;
+  }
+  if (!rgb && g_queue_is_empty (&self->frames)) {
+    GError *error = self->generator_error;
+    self->generator_error = NULL;
+    g_mutex_unlock (&self->lock);
+    if (error) {
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Generation failed: %s",
+              error->message), ("model %s", self->gm->manifest->model));
+      g_error_free (error);
+      return GST_FLOW_ERROR;
+    }
+    return GST_FLOW_EOS;
+  }
+  if (!rgb)
+    rgb = g_queue_pop_head (&self->frames);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (repeated && !self->warned_late) {
+    self->warned_late = TRUE;
+    GST_ELEMENT_WARNING (self, CORE, CLOCK, ("Generation is slower than real "
+            "time: repeating frames to keep timing"), ("fewer steps, fewer "
+            "frames or a faster device would keep up"));
+  }
+  if (!repeated) {
+    gst_clear_buffer (&self->last_frame);
+    self->last_frame = gst_buffer_ref (rgb);
+  }
+
+  if (self->converter) {
+    GstVideoFrame in, out;
+
+    buf = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
+    gst_video_frame_map (&in, &self->rgb_info, rgb, GST_MAP_READ);
+    gst_video_frame_map (&out, &self->out_info, buf, GST_MAP_WRITE);
+    gst_video_converter_frame (self->converter, &in, &out);
+    gst_video_frame_unmap (&out);
+    gst_video_frame_unmap (&in);
+    gst_buffer_unref (rgb);
+  } else {
+    /* RGB at the model's size: the generated frame goes out as it is */
+    buf = repeated ? gst_buffer_copy (rgb) : rgb;
+    if (repeated)
+      gst_buffer_unref (rgb);
+  }
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buf) = frame_time (self, self->n_out + 1) -
+      frame_time (self, self->n_out);
+  GST_BUFFER_OFFSET (buf) = self->n_out;
+  GST_BUFFER_OFFSET_END (buf) = self->n_out + 1;
+  if (repeated)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  self->n_out++;
+  *outbuf = buf;
+  return GST_FLOW_OK;
+}

@@ -1,0 +1,557 @@
+/* gst-kling: klinggen element tests
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The model is tests/models' colour-video: 16x16 frames at 8 fps, 4 frames
+ * a chunk with 1 frame of context; the prompt picks a colour, denoise
+ * steers there a little imperfectly so the seed still shows.
+ */
+#include <string.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+static gchar *
+test_model (const gchar * name)
+{
+  return g_build_filename (g_getenv ("KLING_TEST_MODELS"), name, NULL);
+}
+
+static GstElement *
+make_gen (const gchar * first_property, ...)
+{
+  GstElement *e = gst_element_factory_make ("klinggen", NULL);
+  gchar *model = test_model ("video-colour.pt");
+  va_list args;
+
+  g_object_set (e, "model", model, "threads", 1, NULL);
+  g_free (model);
+  va_start (args, first_property);
+  if (first_property)
+    g_object_set_valist (G_OBJECT (e), first_property, args);
+  va_end (args);
+  return e;
+}
+
+static GstHarness *
+harness_for (GstElement * e)
+{
+  GstHarness *h = gst_harness_new_with_element (e, NULL, "src");
+  gst_object_unref (e);
+  return h;
+}
+
+/* Pulls every frame until EOS, checking timestamps from frame @first on;
+ * returns a checksum of the frames' bytes. */
+static gchar *
+pull_all (GstHarness * h, guint first, guint * n_frames)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  GstBuffer *buf = NULL;
+  gchar *out;
+  guint n = first;
+
+  while (gst_harness_pull_until_eos (h, &buf) && buf) {
+    GstMapInfo map;
+    GstClockTime pts = gst_util_uint64_scale (n, GST_SECOND, 8);
+
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), pts);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf),
+        gst_util_uint64_scale (n + 1, GST_SECOND, 8) - pts);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), n);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET_END (buf), n + 1);
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    g_checksum_update (sum, map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+    buf = NULL;
+    n++;
+  }
+  *n_frames = n;
+  out = g_strdup (g_checksum_get_string (sum));
+  g_checksum_free (sum);
+  return out;
+}
+
+GST_START_TEST (test_caps_timestamps_eos)
+{
+  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 10, NULL));
+  GstCaps *caps;
+  GstStructure *s;
+  gint w, hh, fn, fd;
+  guint n;
+  gchar *sum;
+
+  gst_harness_play (h);
+  sum = pull_all (h, 0, &n);
+  fail_unless_equals_int (n, 10);
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  s = gst_caps_get_structure (caps, 0);
+  fail_unless_equals_string (gst_structure_get_string (s, "format"), "RGB");
+  fail_unless (gst_structure_get_int (s, "width", &w) && w == 16);
+  fail_unless (gst_structure_get_int (s, "height", &hh) && hh == 16);
+  fail_unless (gst_structure_get_fraction (s, "framerate", &fn, &fd)
+      && fn == 8 && fd == 1);
+  gst_caps_unref (caps);
+  g_free (sum);
+  gst_harness_teardown (h);
+
+  /* duration in seconds: 1.5 s at 8 fps */
+  h = harness_for (make_gen ("duration", 1.5, NULL));
+  gst_harness_play (h);
+  sum = pull_all (h, 0, &n);
+  fail_unless_equals_int (n, 12);
+  g_free (sum);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_determinism)
+{
+  gchar *a, *b, *c, *d;
+  guint n;
+  GstHarness *h;
+
+  h = harness_for (make_gen ("num-frames", (guint64) 9, "seed",
+          (guint64) 5, "prompt", "a red ball", NULL));
+  gst_harness_play (h);
+  a = pull_all (h, 0, &n);
+  gst_harness_teardown (h);
+  h = harness_for (make_gen ("num-frames", (guint64) 9, "seed",
+          (guint64) 5, "prompt", "a red ball", NULL));
+  gst_harness_play (h);
+  b = pull_all (h, 0, &n);
+  gst_harness_teardown (h);
+  h = harness_for (make_gen ("num-frames", (guint64) 9, "seed",
+          (guint64) 6, "prompt", "a red ball", NULL));
+  gst_harness_play (h);
+  c = pull_all (h, 0, &n);
+  gst_harness_teardown (h);
+  h = harness_for (make_gen ("num-frames", (guint64) 9, "seed",
+          (guint64) 5, "prompt", "一個藍色的球", NULL));
+  gst_harness_play (h);
+  d = pull_all (h, 0, &n);
+  gst_harness_teardown (h);
+
+  fail_unless_equals_string (a, b);
+  fail_if (g_str_equal (a, c), "another seed gave the same frames");
+  fail_if (g_str_equal (a, d), "another prompt gave the same frames");
+  g_free (a);
+  g_free (b);
+  g_free (c);
+  g_free (d);
+}
+
+GST_END_TEST;
+
+static gint
+mean_red (GstBuffer * buf)
+{
+  GstMapInfo map;
+  gint sum = 0, i;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  for (i = 0; i < 16 * 16; i++)
+    sum += map.data[i * 3];
+  gst_buffer_unmap (buf, &map);
+  return sum / 256;
+}
+
+/* A prompt change while playing shows from the next chunk on. */
+GST_START_TEST (test_prompt_change)
+{
+  /* without guidance this model paints red = sum of prompt bytes mod 97:
+   * "aaaa" gives 0, "aaaZ" 237 */
+  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 40,
+          "prompt", "aaaa", "guidance-scale", 1.0, NULL));
+  GstBuffer *buf;
+  gint before, after, i;
+
+  gst_harness_play (h);
+  buf = gst_harness_pull (h);
+  before = mean_red (buf);
+  gst_buffer_unref (buf);
+  g_object_set (h->element, "prompt", "aaaZ", NULL);
+  /* at most two chunks (4 + 3 frames) are queued ahead; later frames
+   * follow the new prompt */
+  for (i = 1; i < 20; i++)
+    gst_buffer_unref (gst_harness_pull (h));
+  buf = gst_harness_pull (h);
+  after = mean_red (buf);
+  gst_buffer_unref (buf);
+  fail_unless (before < 10 && after > 220, "red %d before, %d after",
+      before, after);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_output_formats)
+{
+  const gchar *formats[] = { "RGBA", "BGRx", "I420" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 5, NULL));
+    gchar *caps = g_strdup_printf ("video/x-raw,format=%s", formats[i]);
+    GstBuffer *buf;
+    GstVideoInfo info;
+    GstCaps *cur;
+    guint n;
+    gchar *sum;
+
+    gst_harness_set_sink_caps_str (h, caps);
+    gst_harness_play (h);
+    buf = gst_harness_pull (h);
+    cur = gst_pad_get_current_caps (h->sinkpad);
+    fail_unless (gst_video_info_from_caps (&info, cur));
+    fail_unless_equals_string (gst_video_format_to_string
+        (GST_VIDEO_INFO_FORMAT (&info)), formats[i]);
+    fail_unless_equals_int (gst_buffer_get_size (buf), info.size);
+    gst_caps_unref (cur);
+    gst_buffer_unref (buf);
+    sum = pull_all (h, 1, &n);
+    fail_unless_equals_int (n, 5);
+    g_free (sum);
+    g_free (caps);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* Image-to-video: the first frame is the image itself. */
+GST_START_TEST (test_image_pad)
+{
+  GstElement *e = make_gen ("num-frames", (guint64) 6, NULL);
+  GstHarness *h = harness_for (gst_object_ref (e));
+  GstHarness *ih = gst_harness_new_with_element (e, "image", NULL);
+  GstBuffer *img = gst_buffer_new_allocate (NULL, 32 * 32 * 4, NULL);
+  GstBuffer *first;
+  GstMapInfo map;
+  gint i;
+
+  gst_object_unref (e);
+  /* a 32x32 BGRx image, scaled to the model's 16x16: solid orange */
+  gst_buffer_map (img, &map, GST_MAP_WRITE);
+  for (i = 0; i < 32 * 32; i++) {
+    map.data[i * 4 + 0] = 0;
+    map.data[i * 4 + 1] = 128;
+    map.data[i * 4 + 2] = 255;
+    map.data[i * 4 + 3] = 255;
+  }
+  gst_buffer_unmap (img, &map);
+  gst_harness_set_src_caps_str (ih,
+      "video/x-raw,format=BGRx,width=32,height=32,framerate=0/1");
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (ih, img), GST_FLOW_EOS);
+
+  first = gst_harness_pull (h);
+  gst_buffer_map (first, &map, GST_MAP_READ);
+  for (i = 0; i < 16 * 16; i++)
+    fail_unless (map.data[i * 3] == 255 && map.data[i * 3 + 1] == 128
+        && map.data[i * 3 + 2] == 0, "pixel %d: %d %d %d", i, map.data[i * 3],
+        map.data[i * 3 + 1], map.data[i * 3 + 2]);
+  gst_buffer_unmap (first, &map);
+  gst_buffer_unref (first);
+  gst_harness_teardown (ih);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_prompt_pad)
+{
+  GstElement *e = make_gen ("num-frames", (guint64) 40, "prompt", "紅色",
+      "guidance-scale", 1.0, NULL);
+  GstHarness *h = harness_for (gst_object_ref (e));
+  GstHarness *ph = gst_harness_new_with_element (e, "prompt", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *buf;
+  gint before, after, i;
+  gchar *prompt;
+
+  gst_object_unref (e);
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (ph, "text/x-raw,format=utf8");
+  gst_harness_play (h);
+  buf = gst_harness_pull (h);
+  before = mean_red (buf);
+  gst_buffer_unref (buf);
+  /* red 63 for the first prompt, 237 for this one */
+  fail_unless_equals_int (gst_harness_push (ph,
+          gst_buffer_new_memdup ("aaaZ", 4)), GST_FLOW_OK);
+  g_object_get (h->element, "prompt", &prompt, NULL);
+  fail_unless_equals_string (prompt, "aaaZ");
+  g_free (prompt);
+  for (i = 1; i < 20; i++)
+    gst_buffer_unref (gst_harness_pull (h));
+  buf = gst_harness_pull (h);
+  after = mean_red (buf);
+  gst_buffer_unref (buf);
+  fail_unless (ABS (before - 63) < 12 && after > 220, "red %d before, %d "
+      "after", before, after);
+
+  /* invalid UTF-8: a clear error, not a crash */
+  fail_unless_equals_int (gst_harness_push (ph,
+          gst_buffer_new_memdup ("\xff\xfe", 2)), GST_FLOW_ERROR);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  {
+    GError *err;
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (strstr (err->message, "not valid UTF-8") != NULL);
+    g_error_free (err);
+  }
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (ph);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_invalid_prompt_property)
+{
+  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 4,
+          "prompt", "bad \xc3\x28 text", NULL));
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  fail_unless (gst_harness_pull (h) == NULL);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "not valid UTF-8") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_progress_messages)
+{
+  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 7, NULL));
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint n;
+  guint steps_seen = 0, starts = 0, completes = 0;
+  gdouble last_percent = -1;
+  gchar *sum;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  sum = pull_all (h, 0, &n);
+  g_free (sum);
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
+      const GstStructure *s = gst_message_get_structure (msg);
+      guint step, steps;
+      guint64 chunk, chunks;
+      gdouble percent;
+
+      fail_unless (gst_structure_has_name (s, "klinggen-progress"));
+      fail_unless (gst_structure_get (s, "step", G_TYPE_UINT, &step, "steps",
+              G_TYPE_UINT, &steps, "chunk", G_TYPE_UINT64, &chunk, "chunks",
+              G_TYPE_UINT64, &chunks, "percent", G_TYPE_DOUBLE, &percent,
+              NULL));
+      fail_unless (steps == 4 && chunks == 2 && chunk < 2);
+      fail_unless (percent > last_percent);
+      last_percent = percent;
+      steps_seen++;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_PROGRESS) {
+      GstProgressType type;
+      gst_message_parse_progress (msg, &type, NULL, NULL);
+      starts += type == GST_PROGRESS_TYPE_START;
+      completes += type == GST_PROGRESS_TYPE_COMPLETE;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (steps_seen, 8);
+  fail_unless (last_percent == 100.0);
+  fail_unless_equals_int (starts, 2);
+  fail_unless_equals_int (completes, 2);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Live: timestamps follow the (test) clock, the latency is reported, and
+ * when generation is behind the last frame is repeated. */
+GST_START_TEST (test_live_mode)
+{
+  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 12,
+          "is-live", TRUE, NULL));
+  GstTestClock *clock;
+  GstBuffer *buf;
+  GstQuery *q;
+  gboolean live;
+  GstClockTime min, max;
+  guint i;
+
+  gst_harness_use_testclock (h);
+  clock = gst_harness_get_testclock (h);
+  gst_harness_play (h);
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_unless (live);
+  fail_unless (min > 0);
+  gst_query_unref (q);
+
+  /* frame 0 goes out when ready, stamped with the running time at start */
+  buf = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 0);
+  gst_buffer_unref (buf);
+  for (i = 1; i < 12; i++) {
+    /* each later frame waits for its time on the clock */
+    fail_unless (gst_harness_crank_single_clock_wait (h));
+    buf = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+        gst_util_uint64_scale (i, GST_SECOND, 8));
+    gst_buffer_unref (buf);
+  }
+  gst_object_unref (clock);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Going to NULL in the middle of a long generation returns promptly. */
+GST_START_TEST (test_stop_during_generation)
+{
+  GstElement *e = make_gen ("num-frames", (guint64) 100000, "steps", 1000,
+      NULL);
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+  gst_bin_add_many (GST_BIN (pipe), e, sink, NULL);
+  fail_unless (gst_element_link (e, sink));
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  /* let it get well into the first chunk's thousand steps */
+  g_usleep (200000);
+  fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
+static gchar *
+start_error (const gchar * model)
+{
+  GstElement *e = gst_element_factory_make ("klinggen", NULL);
+  GstBus *bus = gst_bus_new ();
+  gchar *path = model ? test_model (model) : g_strdup ("/nonexistent.pt");
+  GstMessage *msg;
+  GError *err;
+  gchar *text;
+  gint i;
+
+  g_object_set (e, "model", path, NULL);
+  gst_element_set_bus (e, bus);
+  for (i = 0; i < 3; i++) {
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  text = g_strdup (err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  g_free (path);
+  return text;
+}
+
+GST_START_TEST (test_bad_models)
+{
+  gchar *m;
+
+  m = start_error (NULL);
+  fail_unless (strstr (m, "Could not load video model") != NULL, "%s", m);
+  fail_unless (strstr (m, "No such file") != NULL, "%s", m);
+  g_free (m);
+  m = start_error ("not-torchscript.pt");
+  fail_unless (strstr (m, "not a TorchScript archive") != NULL, "%s", m);
+  g_free (m);
+  m = start_error ("probe.pt");
+  fail_unless (strstr (m, "is for task `detect`, but this element needs a "
+          "`video` model") != NULL, "%s", m);
+  fail_unless (strstr (m, "has no method `denoise`") != NULL, "%s", m);
+  g_free (m);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_state_cycles)
+{
+  gchar *model = test_model ("video-colour.pt");
+  gchar *desc = g_strdup_printf ("klinggen model=%s num-frames=3 threads=1 "
+      "! fakesink", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  gint i;
+
+  for (i = 0; i < 100; i++) {
+    fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    if (i % 10 == 0) {
+      GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe),
+          20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+      fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+      gst_message_unref (msg);
+    }
+    fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+static Suite *
+klinggen_suite (void)
+{
+  Suite *s = suite_create ("klinggen");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_caps_timestamps_eos);
+  tcase_add_test (tc, test_determinism);
+  tcase_add_test (tc, test_prompt_change);
+  tcase_add_test (tc, test_output_formats);
+  tcase_add_test (tc, test_image_pad);
+  tcase_add_test (tc, test_prompt_pad);
+  tcase_add_test (tc, test_invalid_prompt_property);
+  tcase_add_test (tc, test_progress_messages);
+  tcase_add_test (tc, test_live_mode);
+  tcase_add_test (tc, test_stop_during_generation);
+  tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_state_cycles);
+  return s;
+}
+
+GST_CHECK_MAIN (klinggen);
