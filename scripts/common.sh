@@ -9,6 +9,8 @@ KLING_PACKAGES=(
   meson ninja-build pkg-config gcc g++
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # gst-discoverer-1.0, and textoverlay (pango) for the launch tests
+  gstreamer1.0-plugins-base-apps gstreamer1.0-x
   liborc-0.4-dev liborc-0.4-dev-bin libjson-glib-dev
   libtorch-dev python3-torch
   # Debian's default reference BLAS makes libtorch many times slower
