@@ -15,8 +15,8 @@ KLING_PACKAGES=(
   libtorch-dev python3-torch
   # Debian's default reference BLAS makes libtorch many times slower
   libopenblas0-pthread
-  # /usr/bin/time for the benchmarks' peak RSS
-  time
+  # /usr/bin/time for the benchmarks' peak RSS; valgrind for the C suites
+  time valgrind
 )
 
 kling_install_deps() {
