@@ -297,6 +297,20 @@ def main():
                      "defaults": {"steps": 4, "guidance_scale": 2.0,
                                   "sampler": "euler"}},
                     p("video-colour.pt"))
+    kling_wrap.wrap(torch.jit.script(ColourVideo()),
+                    {"format": 1, "name": "colour-poster", "task": "poster",
+                     "methods": ["encode_prompt", "denoise", "decode",
+                                 "encode_image"],
+                     "latent": {"channels": 3, "frames": 1, "height": 4,
+                                "width": 4},
+                     "size": {"width": 16, "height": 16}, "fps": 1,
+                     "prediction": "flow", "schedule": {"type": "flow"},
+                     "context_frames": 0,
+                     "tokenizer": {"type": "utf8-bytes", "max_length": 32,
+                                   "offset": 1, "pad": 0},
+                     "defaults": {"steps": 4, "guidance_scale": 1.0,
+                                  "sampler": "euler"}},
+                    p("poster-colour.pt"))
     bench = BenchNet().eval().to(memory_format=torch.channels_last)
     kling_wrap.wrap(torch.jit.script(bench), detector_manifest("yolov8"),
                     p("bench-convnet.pt"))

@@ -1,0 +1,1202 @@
+/* gst-kling: ketuposter
+ * Copyright (C) 2026 gst-kling contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-ketuposter
+ * @title: ketuposter
+ *
+ * Makes e-commerce posters around a product photo: the product stays
+ * exactly as photographed, the scene around it is generated from a prompt
+ * by an inpainting model package (docs/models.md, task `poster`), in the
+ * size a shop page needs and in several variants (variant i uses seed + i).
+ *
+ * The product is cut out of its photo by its alpha channel; without one,
+ * by its plain background (the median colour of the image border; pixels
+ * joined to the border and within background-tolerance of that colour are
+ * background); or by a mask linked to the `mask` request pad (GRAY8, 255 =
+ * product), which wins over both.  The model generates the scene at its
+ * native size around a canvas holding the product; the element scales the
+ * scene to the poster size, adds a soft ground shadow and puts the
+ * product's own pixels back on top: bit-exact where the product is opaque
+ * when product-scale is 0 (the photo's pixels 1:1).
+ *
+ * Each poster carries two #GstVideoRegionOfInterestMeta: `product` and
+ * `text-area`, the free space the layout leaves for a headline and a price.
+ *
+ * With the sink pad unlinked, ketuposter makes scene images from the prompt
+ * alone.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=can.png ! pngdec ! videoconvert ! \
+ *     ketuposter prompt="夏日海灘" width=768 height=1024 variants=4 ! \
+ *     videoconvert ! pngenc ! multifilesink location=poster-%d.png
+ * ]| writes four beach posters around the can.
+ * |[
+ * gst-launch-1.0 ketuposter prompt="snowy field" variants=2 ! videoconvert ! \
+ *     pngenc ! multifilesink location=scene-%d.png
+ * ]| writes two scenes without a product.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/video/video.h>
+
+#include "gstketuposter.h"
+#include "klinggen/gstklinggen.h"
+#include "kling-compose.h"
+#include "kling-gen.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_ketu_poster_debug);
+#define GST_CAT_DEFAULT gst_ketu_poster_debug
+
+#define DEFAULT_MODEL_FILE "kling-poster.pt"
+#define DEFAULT_PROMPT "summer beach"
+#define DEFAULT_WIDTH 768
+#define DEFAULT_HEIGHT 1024
+#define DEFAULT_VARIANTS 4
+#define DEFAULT_LAYOUT KLING_LAYOUT_CENTER
+#define DEFAULT_PRODUCT_SCALE 0.0
+#define DEFAULT_TOLERANCE 40
+#define MAX_INPUT_SIDE 16384
+
+enum
+{
+  PROP_0,
+  PROP_PROMPT,
+  PROP_NEGATIVE_PROMPT,
+  PROP_WIDTH,
+  PROP_HEIGHT,
+  PROP_VARIANTS,
+  PROP_SEED,
+  PROP_STEPS,
+  PROP_GUIDANCE_SCALE,
+  PROP_SAMPLER,
+  PROP_LAYOUT,
+  PROP_PRODUCT_SCALE,
+  PROP_BACKGROUND_TOLERANCE,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_THREADS,
+};
+
+#define IN_FORMATS "{ RGBA, BGRA, ARGB, ABGR, RGB, BGR, RGBx, BGRx, xRGB, xBGR }"
+#define OUT_FORMATS "{ RGBA, BGRA, RGB, BGRx }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (IN_FORMATS)));
+static GstStaticPadTemplate mask_template = GST_STATIC_PAD_TEMPLATE ("mask",
+    GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE ("GRAY8")));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OUT_FORMATS)));
+
+struct _GstKetuPoster
+{
+  GstElement parent;
+  GstPad *sinkpad, *srcpad, *maskpad;
+
+  /* properties, under the object lock */
+  gchar *prompt, *negative_prompt;
+  gint width, height;
+  guint variants;
+  guint64 seed;
+  guint steps;
+  gdouble guidance;
+  GstKlingGenSampler sampler;
+  KlingLayout layout;
+  gdouble product_scale;
+  gint tolerance;
+  gchar *model_path, *device;
+  gint threads;
+
+  /* running */
+  KlingGenModel *gm;
+  GCancellable *cancellable;
+  KlingGenPrompt *prompt_emb;
+  gchar *prompt_emb_text;
+  GstVideoInfo in_info;
+  gboolean have_in_info;
+  GstVideoInfo out_info;
+  gboolean caps_sent;
+  guint64 n_out;
+  gboolean prompt_only;
+
+  /* mask pad, under mask_lock */
+  GMutex mask_lock;
+  GCond mask_cond;
+  GstVideoInfo mask_info;
+  GstBuffer *mask;
+  gboolean mask_eos;
+};
+
+static GType
+gst_ketu_poster_layout_get_type_once (void)
+{
+  static const GEnumValue values[] = {
+    {KLING_LAYOUT_CENTER, "Product centred, text above it", "center"},
+    {KLING_LAYOUT_LEFT, "Product on the left, text on the right", "left"},
+    {KLING_LAYOUT_RIGHT, "Product on the right, text on the left", "right"},
+    {KLING_LAYOUT_BOTTOM, "Product in the bottom two thirds, text above",
+        "bottom"},
+    {0, NULL, NULL}
+  };
+  return g_enum_register_static ("GstKetuPosterLayout", values);
+}
+
+GType
+gst_ketu_poster_layout_get_type (void)
+{
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, gst_ketu_poster_layout_get_type_once ());
+  return type;
+}
+
+#define gst_ketu_poster_parent_class parent_class
+G_DEFINE_TYPE (GstKetuPoster, gst_ketu_poster, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (ketuposter, "ketuposter",
+    GST_RANK_NONE, GST_TYPE_KETU_POSTER,
+    GST_DEBUG_CATEGORY_INIT (gst_ketu_poster_debug, "ketuposter", 0,
+        "product poster generation"));
+
+static void gst_ketu_poster_finalize (GObject * object);
+static void gst_ketu_poster_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_ketu_poster_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_ketu_poster_change_state (GstElement *
+    element, GstStateChange transition);
+static GstPad *gst_ketu_poster_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+static void gst_ketu_poster_release_pad (GstElement * element, GstPad * pad);
+static GstFlowReturn gst_ketu_poster_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buf);
+static gboolean gst_ketu_poster_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_ketu_poster_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+
+static void
+gst_ketu_poster_class_init (GstKetuPosterClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->finalize = gst_ketu_poster_finalize;
+  gobject_class->set_property = gst_ketu_poster_set_property;
+  gobject_class->get_property = gst_ketu_poster_get_property;
+
+  g_object_class_install_property (gobject_class, PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt", "The scene around the product, "
+          "in Chinese or English (UTF-8), e.g. \"夏日海灘\" or \"marble "
+          "countertop\"", DEFAULT_PROMPT, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_NEGATIVE_PROMPT,
+      g_param_spec_string ("negative-prompt", "Negative prompt",
+          "What the scene should not look like (the unconditional side of "
+          "classifier-free guidance)", "", rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_WIDTH,
+      g_param_spec_int ("width", "Width", "Poster width in pixels", 16, 8192,
+          DEFAULT_WIDTH, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_HEIGHT,
+      g_param_spec_int ("height", "Height", "Poster height in pixels", 16,
+          8192, DEFAULT_HEIGHT, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_VARIANTS,
+      g_param_spec_uint ("variants", "Variants", "Posters per product photo "
+          "(variant i uses seed + i)", 1, 64, DEFAULT_VARIANTS,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed", "Seed of the first variant: the "
+          "same seed, prompt, photo and model give the same posters", 0,
+          G_MAXUINT64, 0, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STEPS,
+      g_param_spec_uint ("steps", "Steps", "Sampling steps; 0: the model's "
+          "recommendation", 0, 1000, 0, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_GUIDANCE_SCALE,
+      g_param_spec_double ("guidance-scale", "Guidance scale",
+          "How strongly to follow the prompt (1: no guidance); -1: the "
+          "model's recommendation", -1.0, 50.0, -1.0,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SAMPLER,
+      g_param_spec_enum ("sampler", "Sampler", "How noise is turned into a "
+          "scene", GST_TYPE_KLING_GEN_SAMPLER, GST_KLING_GEN_SAMPLER_AUTO,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LAYOUT,
+      g_param_spec_enum ("layout", "Layout", "Where the product stands and "
+          "where the text area is", GST_TYPE_KETU_POSTER_LAYOUT,
+          DEFAULT_LAYOUT, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PRODUCT_SCALE,
+      g_param_spec_double ("product-scale", "Product scale",
+          "Product height as a fraction of the poster height; 0: the photo's "
+          "own pixels, unscaled (shrunk only if they do not fit)", 0.0, 1.0,
+          DEFAULT_PRODUCT_SCALE, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_BACKGROUND_TOLERANCE,
+      g_param_spec_int ("background-tolerance", "Background tolerance",
+          "For photos without alpha: how far (8-bit RGB distance) a pixel "
+          "may be from the border colour and still be background", 1, 255,
+          DEFAULT_TOLERANCE, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model", "Poster model package (task "
+          "`poster`, docs/models.md); NULL: the model shipped with gst-kling "
+          "(" DEFAULT_MODEL_FILE ")", NULL, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_string ("device", "Device", "Where the model runs: cpu, "
+          "cuda or cuda:N", "cpu", rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads", "Intra-op threads for "
+          "inference; 0: one per CPU core", 0, 256, 0,
+          rw | GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &mask_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Ketu product poster generator", "Filter/Effect/Video",
+      "Generates e-commerce posters around a product photo, keeping the "
+      "product exactly as photographed", "gst-kling contributors");
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_ketu_poster_change_state);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_ketu_poster_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_ketu_poster_release_pad);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_KETU_POSTER_LAYOUT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_GEN_SAMPLER, 0);
+}
+
+static void
+gst_ketu_poster_init (GstKetuPoster * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ketu_poster_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ketu_poster_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_ketu_poster_src_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->prompt = g_strdup (DEFAULT_PROMPT);
+  self->negative_prompt = g_strdup ("");
+  self->width = DEFAULT_WIDTH;
+  self->height = DEFAULT_HEIGHT;
+  self->variants = DEFAULT_VARIANTS;
+  self->guidance = -1.0;
+  self->sampler = GST_KLING_GEN_SAMPLER_AUTO;
+  self->layout = DEFAULT_LAYOUT;
+  self->product_scale = DEFAULT_PRODUCT_SCALE;
+  self->tolerance = DEFAULT_TOLERANCE;
+  self->device = g_strdup ("cpu");
+  g_mutex_init (&self->mask_lock);
+  g_cond_init (&self->mask_cond);
+}
+
+static void
+gst_ketu_poster_finalize (GObject * object)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (object);
+
+  g_free (self->prompt);
+  g_free (self->negative_prompt);
+  g_free (self->model_path);
+  g_free (self->device);
+  g_mutex_clear (&self->mask_lock);
+  g_cond_clear (&self->mask_cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static gboolean
+can_change_setup (GstKetuPoster * self, GParamSpec * pspec)
+{
+  GstState state = GST_STATE (self);
+
+  if (state == GST_STATE_NULL || state == GST_STATE_READY)
+    return TRUE;
+  g_warning ("ketuposter: \"%s\" can only change in NULL or READY state",
+      pspec->name);
+  return FALSE;
+}
+
+static void
+gst_ketu_poster_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_free (self->prompt);
+      self->prompt = g_value_dup_string (value);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_free (self->negative_prompt);
+      self->negative_prompt = g_value_dup_string (value);
+      break;
+    case PROP_WIDTH:
+      if (can_change_setup (self, pspec))
+        self->width = g_value_get_int (value);
+      break;
+    case PROP_HEIGHT:
+      if (can_change_setup (self, pspec))
+        self->height = g_value_get_int (value);
+      break;
+    case PROP_VARIANTS:
+      self->variants = g_value_get_uint (value);
+      break;
+    case PROP_SEED:
+      self->seed = g_value_get_uint64 (value);
+      break;
+    case PROP_STEPS:
+      self->steps = g_value_get_uint (value);
+      break;
+    case PROP_GUIDANCE_SCALE:
+      self->guidance = g_value_get_double (value);
+      break;
+    case PROP_SAMPLER:
+      self->sampler = g_value_get_enum (value);
+      break;
+    case PROP_LAYOUT:
+      self->layout = g_value_get_enum (value);
+      break;
+    case PROP_PRODUCT_SCALE:
+      self->product_scale = g_value_get_double (value);
+      break;
+    case PROP_BACKGROUND_TOLERANCE:
+      self->tolerance = g_value_get_int (value);
+      break;
+    case PROP_MODEL:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->model_path);
+        self->model_path = g_value_dup_string (value);
+      }
+      break;
+    case PROP_DEVICE:
+      if (can_change_setup (self, pspec)) {
+        g_free (self->device);
+        self->device = g_value_dup_string (value);
+      }
+      break;
+    case PROP_THREADS:
+      if (can_change_setup (self, pspec))
+        self->threads = g_value_get_int (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ketu_poster_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_value_set_string (value, self->negative_prompt);
+      break;
+    case PROP_WIDTH:
+      g_value_set_int (value, self->width);
+      break;
+    case PROP_HEIGHT:
+      g_value_set_int (value, self->height);
+      break;
+    case PROP_VARIANTS:
+      g_value_set_uint (value, self->variants);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_STEPS:
+      g_value_set_uint (value, self->steps);
+      break;
+    case PROP_GUIDANCE_SCALE:
+      g_value_set_double (value, self->guidance);
+      break;
+    case PROP_SAMPLER:
+      g_value_set_enum (value, self->sampler);
+      break;
+    case PROP_LAYOUT:
+      g_value_set_enum (value, self->layout);
+      break;
+    case PROP_PRODUCT_SCALE:
+      g_value_set_double (value, self->product_scale);
+      break;
+    case PROP_BACKGROUND_TOLERANCE:
+      g_value_set_int (value, self->tolerance);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, self->device);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mask pad */
+
+static gboolean
+mask_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (parent);
+  gboolean ret = TRUE;
+
+  g_mutex_lock (&self->mask_lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+    gst_event_parse_caps (event, &caps);
+    ret = gst_video_info_from_caps (&self->mask_info, caps);
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    self->mask_eos = TRUE;
+    g_cond_broadcast (&self->mask_cond);
+  }
+  g_mutex_unlock (&self->mask_lock);
+  gst_event_unref (event);
+  return ret;
+}
+
+static GstFlowReturn
+mask_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (parent);
+
+  /* the latest mask is used for the products that follow */
+  g_mutex_lock (&self->mask_lock);
+  gst_buffer_replace (&self->mask, buf);
+  g_cond_broadcast (&self->mask_cond);
+  g_mutex_unlock (&self->mask_lock);
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+static GstPad *
+gst_ketu_poster_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (element);
+  GstPad *pad;
+
+  if (self->maskpad)
+    return NULL;
+  pad = gst_pad_new_from_template (templ, "mask");
+  gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (mask_chain));
+  gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (mask_event));
+  self->maskpad = pad;
+  gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+gst_ketu_poster_release_pad (GstElement * element, GstPad * pad)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (element);
+
+  if (pad == self->maskpad)
+    self->maskpad = NULL;
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Generation */
+
+typedef struct
+{
+  gchar *prompt, *negative;
+  gint width, height;
+  guint variants;
+  guint64 seed;
+  guint steps;
+  gdouble guidance;
+  KlingSamplerType sampler;
+  KlingLayout layout;
+  gdouble product_scale;
+  gint tolerance;
+} Settings;
+
+static void
+settings_snapshot (GstKetuPoster * self, Settings * s)
+{
+  GST_OBJECT_LOCK (self);
+  s->prompt = g_strdup (self->prompt);
+  s->negative = g_strdup (self->negative_prompt);
+  s->width = self->width;
+  s->height = self->height;
+  s->variants = self->variants;
+  s->seed = self->seed;
+  s->steps = self->steps ? self->steps : self->gm->default_steps;
+  s->guidance = self->guidance >= 0 ? self->guidance :
+      self->gm->default_guidance;
+  s->sampler = self->sampler == GST_KLING_GEN_SAMPLER_AUTO ?
+      self->gm->default_sampler : self->sampler == GST_KLING_GEN_SAMPLER_DDIM ?
+      KLING_SAMPLER_DDIM : self->sampler == GST_KLING_GEN_SAMPLER_DPMPP_2M ?
+      KLING_SAMPLER_DPMPP_2M : KLING_SAMPLER_EULER;
+  s->layout = self->layout;
+  s->product_scale = self->product_scale;
+  s->tolerance = self->tolerance;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+settings_clear (Settings * s)
+{
+  g_free (s->prompt);
+  g_free (s->negative);
+}
+
+typedef struct
+{
+  GstKetuPoster *self;
+  guint variant, variants;
+} Progress;
+
+static void
+on_step (guint step, guint steps, gpointer user_data)
+{
+  Progress *p = user_data;
+  GstStructure *s = gst_structure_new ("ketuposter-progress",
+      "step", G_TYPE_UINT, step, "steps", G_TYPE_UINT, steps,
+      "variant", G_TYPE_UINT, p->variant, "variants", G_TYPE_UINT,
+      p->variants, "percent", G_TYPE_DOUBLE,
+      100.0 * (p->variant + (gdouble) step / steps) / p->variants, NULL);
+
+  gst_element_post_message (GST_ELEMENT (p->self),
+      gst_message_new_element (GST_OBJECT (p->self), s));
+}
+
+/* The conditioning for the model: the product on a mid-grey canvas at the
+ * model's size (where the poster puts it, squeezed like the poster is),
+ * encoded, plus its coverage of each latent cell. */
+static gboolean
+make_cond (GstKetuPoster * self, const KlingCutout * cut,
+    const KlingRect * product, gint out_w, gint out_h, gfloat * cond,
+    GError ** error)
+{
+  KlingGenModel *gm = self->gm;
+  gint mw = gm->width, mh = gm->height, lh = gm->latent_height,
+      lw = gm->latent_width, C = gm->latent_channels;
+  guint8 *canvas = g_malloc ((gsize) mw * mh * 4), *rgb, *small;
+  gfloat *latent = g_new (gfloat, (gsize) C * lh * lw);
+  KlingRect r;
+  gboolean ok;
+  gint x, y;
+
+  r.x = (gint) ((gdouble) product->x * mw / out_w);
+  r.y = (gint) ((gdouble) product->y * mh / out_h);
+  r.w = MAX (1, (gint) ((gdouble) product->w * mw / out_w + 0.5));
+  r.h = MAX (1, (gint) ((gdouble) product->h * mh / out_h + 0.5));
+  memset (canvas, 128, (gsize) mw * mh * 4);
+  small = kling_resample_rgba (cut->rgba, cut->width, cut->height, r.w, r.h);
+  kling_composite_over (canvas, (gsize) mw * 4, mw, mh, small, &r);
+
+  rgb = g_malloc ((gsize) mw * mh * 3);
+  for (y = 0; y < mh * mw; y++)
+    memcpy (rgb + y * 3, canvas + y * 4, 3);
+  ok = kling_gen_encode_image (gm, rgb, (gsize) mw * 3, latent,
+      self->cancellable, error);
+  if (ok) {
+    gsize plane = (gsize) lh * lw;
+    memcpy (cond, latent, C * plane * sizeof (gfloat));
+    /* coverage: the product's share of each latent cell */
+    for (y = 0; y < lh; y++)
+      for (x = 0; x < lw; x++) {
+        gint x0 = x * mw / lw, x1 = (x + 1) * mw / lw;
+        gint y0 = y * mh / lh, y1 = (y + 1) * mh / lh, px, py;
+        gdouble cover = 0;
+        for (py = y0; py < y1; py++)
+          for (px = x0; px < x1; px++) {
+            gint sx = px - r.x, sy = py - r.y;
+            if (sx >= 0 && sy >= 0 && sx < r.w && sy < r.h)
+              cover += small[((gsize) sy * r.w + sx) * 4 + 3] / 255.0;
+          }
+        cond[C * plane + y * lw + x] = cover / MAX (1, (x1 - x0) * (y1 -
+                y0));
+      }
+  }
+  g_free (small);
+  g_free (canvas);
+  g_free (rgb);
+  g_free (latent);
+  return ok;
+}
+
+/* One poster (or scene, without @cut) as RGBA at the poster size. */
+static GstBuffer *
+make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
+    guint variant, KlingRect * text_area, KlingRect * product,
+    GError ** error)
+{
+  KlingGenModel *gm = self->gm;
+  gsize n = kling_gen_latent_size (gm);
+  gsize cn = n / gm->latent_channels * (gm->latent_channels + 1);
+  gfloat *latents = g_new (gfloat, n), *cond = NULL;
+  guint8 *scene = g_malloc ((gsize) gm->width * gm->height * 3);
+  KlingGenSampleParams sp = { 0 };
+  Progress progress = { self, variant, s->variants };
+  GstVideoInfo scene_info, poster_info;
+  GstVideoConverter *conv;
+  GstVideoFrame in, out;
+  GstBuffer *scene_buf, *poster = NULL;
+  guint8 *scaled_product = NULL;
+  gboolean scaled = FALSE;
+
+  if (cut) {
+    kling_layout_place (s->layout, s->width, s->height, cut->width,
+        cut->height, s->product_scale, product, text_area, &scaled);
+    cond = g_new0 (gfloat, cn);
+    if (!make_cond (self, cut, product, s->width, s->height, cond, error))
+      goto out;
+  } else {
+    product->x = product->y = product->w = product->h = 0;
+    text_area->x = text_area->y = 0;
+    text_area->w = s->width;
+    text_area->h = s->height / 3;
+  }
+
+  sp.seed = s->seed + variant;
+  sp.steps = s->steps;
+  sp.guidance = s->guidance;
+  sp.sampler = s->sampler;
+  sp.cond = cond;
+  sp.progress = on_step;
+  sp.progress_data = &progress;
+  sp.cancellable = self->cancellable;
+  if (!kling_gen_sample (gm, self->prompt_emb, &sp, latents, error)
+      || !kling_gen_decode (gm, latents, scene, self->cancellable, error))
+    goto out;
+
+  /* the scene, scaled to the poster */
+  gst_video_info_set_format (&scene_info, GST_VIDEO_FORMAT_RGB, gm->width,
+      gm->height);
+  gst_video_info_set_format (&poster_info, GST_VIDEO_FORMAT_RGBA, s->width,
+      s->height);
+  scene_buf = gst_buffer_new_allocate (NULL, scene_info.size, NULL);
+  {
+    GstMapInfo map;
+    gint y;
+    gst_buffer_map (scene_buf, &map, GST_MAP_WRITE);
+    for (y = 0; y < gm->height; y++)
+      memcpy (map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (&scene_info, 0),
+          scene + (gsize) y * gm->width * 3, (gsize) gm->width * 3);
+    gst_buffer_unmap (scene_buf, &map);
+  }
+  poster = gst_buffer_new_allocate (NULL, poster_info.size, NULL);
+  conv = gst_video_converter_new (&scene_info, &poster_info,
+      gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+          GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_CUBIC,
+          NULL));
+  gst_video_frame_map (&in, &scene_info, scene_buf, GST_MAP_READ);
+  gst_video_frame_map (&out, &poster_info, poster, GST_MAP_WRITE);
+  gst_video_converter_frame (conv, &in, &out);
+  gst_video_converter_free (conv);
+
+  if (cut) {
+    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&out, 0);
+    gsize stride = GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
+    const guint8 *pixels = cut->rgba;
+
+    if (scaled)
+      pixels = scaled_product = kling_resample_rgba (cut->rgba, cut->width,
+          cut->height, product->w, product->h);
+    kling_draw_ground_shadow (data, stride, s->width, s->height, product);
+    kling_composite_over (data, stride, s->width, s->height, pixels,
+        product);
+  }
+  gst_video_frame_unmap (&in);
+  gst_video_frame_unmap (&out);
+  gst_buffer_unref (scene_buf);
+
+out:
+  g_free (latents);
+  g_free (cond);
+  g_free (scene);
+  g_free (scaled_product);
+  return poster;
+}
+
+/* Output caps: the poster size, still images, a format downstream takes. */
+static gboolean
+ensure_caps (GstKetuPoster * self, const Settings * s)
+{
+  GstCaps *tmpl, *peer, *caps;
+  GstVideoInfo info;
+
+  if (self->caps_sent && self->out_info.width == s->width
+      && self->out_info.height == s->height)
+    return TRUE;
+  tmpl = gst_pad_get_pad_template_caps (self->srcpad);
+  tmpl = gst_caps_make_writable (tmpl);
+  gst_caps_set_simple (tmpl, "width", G_TYPE_INT, s->width, "height",
+      G_TYPE_INT, s->height, "framerate", GST_TYPE_FRACTION, 0, 1,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  peer = gst_pad_peer_query_caps (self->srcpad, tmpl);
+  gst_caps_unref (tmpl);
+  if (gst_caps_is_empty (peer)) {
+    gst_caps_unref (peer);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Downstream takes no RGB "
+            "poster of %dx%d", s->width, s->height), ("put videoconvert "
+            "after ketuposter"));
+    return FALSE;
+  }
+  caps = gst_caps_fixate (peer);
+  if (!gst_video_info_from_caps (&info, caps)
+      || !gst_pad_push_event (self->srcpad, gst_event_new_caps (caps))) {
+    gst_caps_unref (caps);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Could not set poster "
+            "caps"), (NULL));
+    return FALSE;
+  }
+  gst_caps_unref (caps);
+  self->out_info = info;
+  self->caps_sent = TRUE;
+  return TRUE;
+}
+
+static gboolean
+ensure_prompt (GstKetuPoster * self, const Settings * s, GError ** error)
+{
+  gchar *key = g_strconcat (s->prompt ? s->prompt : "", "\x01",
+      s->negative ? s->negative : "", NULL);
+  gboolean truncated = FALSE;
+
+  if (self->prompt_emb && g_strcmp0 (key, self->prompt_emb_text) == 0) {
+    g_free (key);
+    return TRUE;
+  }
+  kling_gen_prompt_free (self->prompt_emb);
+  g_free (self->prompt_emb_text);
+  self->prompt_emb_text = key;
+  self->prompt_emb = kling_gen_encode_prompt (self->gm, s->prompt,
+      s->negative, &truncated, self->cancellable, error);
+  if (truncated)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The prompt is longer "
+            "than the model reads (%u bytes): the end is cut off",
+            self->gm->max_tokens), ("prompt: %s", s->prompt));
+  return self->prompt_emb != NULL;
+}
+
+/* Makes every variant for @cut (NULL: prompt only) and pushes them. */
+static GstFlowReturn
+push_posters (GstKetuPoster * self, const KlingCutout * cut)
+{
+  Settings s;
+  GError *error = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint v;
+
+  settings_snapshot (self, &s);
+  if (!ensure_caps (self, &s)) {
+    settings_clear (&s);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!ensure_prompt (self, &s, &error))
+    goto error;
+
+  for (v = 0; v < s.variants && ret == GST_FLOW_OK; v++) {
+    KlingRect text, product;
+    GstBuffer *poster, *out;
+    gchar *msg = g_strdup_printf ("Poster %u of %u", v + 1, s.variants);
+
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START,
+            "poster", msg));
+    poster = make_poster (self, &s, cut, v, &text, &product, &error);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_progress (GST_OBJECT (self), poster ?
+            GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster",
+            msg));
+    g_free (msg);
+    if (poster == NULL)
+      goto error;
+
+    if (GST_VIDEO_INFO_FORMAT (&self->out_info) == GST_VIDEO_FORMAT_RGBA) {
+      out = poster;
+    } else {
+      GstVideoInfo rgba;
+      GstVideoConverter *conv;
+      GstVideoFrame in, o;
+
+      gst_video_info_set_format (&rgba, GST_VIDEO_FORMAT_RGBA, s.width,
+          s.height);
+      GST_VIDEO_INFO_FPS_N (&rgba) = 0;
+      GST_VIDEO_INFO_FPS_D (&rgba) = 1;
+      out = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
+      conv = gst_video_converter_new (&rgba, &self->out_info, NULL);
+      gst_video_frame_map (&in, &rgba, poster, GST_MAP_READ);
+      gst_video_frame_map (&o, &self->out_info, out, GST_MAP_WRITE);
+      gst_video_converter_frame (conv, &in, &o);
+      gst_video_frame_unmap (&in);
+      gst_video_frame_unmap (&o);
+      gst_video_converter_free (conv);
+      gst_buffer_unref (poster);
+    }
+    gst_buffer_add_video_region_of_interest_meta (out, "text-area", text.x,
+        text.y, text.w, text.h);
+    if (cut)
+      gst_buffer_add_video_region_of_interest_meta (out, "product",
+          product.x, product.y, product.w, product.h);
+    GST_BUFFER_PTS (out) = self->n_out * GST_SECOND;
+    GST_BUFFER_DURATION (out) = GST_SECOND;
+    GST_BUFFER_OFFSET (out) = self->n_out;
+    GST_BUFFER_OFFSET_END (out) = self->n_out + 1;
+    self->n_out++;
+    ret = gst_pad_push (self->srcpad, out);
+  }
+  settings_clear (&s);
+  return ret;
+
+error:
+  settings_clear (&s);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_error_free (error);
+    return GST_FLOW_FLUSHING;
+  }
+  GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Poster generation failed: %s",
+          error->message), ("model %s", self->gm->manifest->model));
+  g_error_free (error);
+  return GST_FLOW_ERROR;
+}
+
+static void
+prompt_only_loop (GstKetuPoster * self)
+{
+  GstFlowReturn ret;
+  GstSegment segment;
+  gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+      "scenes");
+
+  gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+  g_free (id);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  {
+    Settings s;
+    settings_snapshot (self, &s);
+    ret = ensure_caps (self, &s) ? GST_FLOW_OK : GST_FLOW_NOT_NEGOTIATED;
+    settings_clear (&s);
+  }
+  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  if (ret == GST_FLOW_OK)
+    ret = push_posters (self, NULL);
+  if (ret == GST_FLOW_OK || ret == GST_FLOW_EOS)
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  else if (ret != GST_FLOW_FLUSHING)
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+  gst_pad_pause_task (self->srcpad);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Product input */
+
+static GstFlowReturn
+gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (parent);
+  const GstVideoFormatInfo *finfo;
+  GstVideoFrame frame;
+  KlingCutout *cut = NULL;
+  GError *error = NULL;
+  GstFlowReturn ret;
+  gint offsets[3], k, w, h, tolerance;
+  gboolean has_alpha, want_mask;
+  GstBuffer *mask = NULL;
+
+  if (!self->have_in_info) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!gst_video_frame_map (&frame, &self->in_info, buf, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("The product image buffer is "
+            "smaller than its caps say (%" G_GSIZE_FORMAT " bytes for %dx%d)",
+            gst_buffer_get_size (buf), self->in_info.width,
+            self->in_info.height), (NULL));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  finfo = self->in_info.finfo;
+  w = GST_VIDEO_FRAME_WIDTH (&frame);
+  h = GST_VIDEO_FRAME_HEIGHT (&frame);
+  for (k = 0; k < 3; k++)
+    offsets[k] = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, k);
+  has_alpha = GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo);
+  GST_OBJECT_LOCK (self);
+  tolerance = self->tolerance;
+  want_mask = self->maskpad && gst_pad_is_linked (self->maskpad);
+  GST_OBJECT_UNLOCK (self);
+
+  if (want_mask) {
+    g_mutex_lock (&self->mask_lock);
+    while (!self->mask && !self->mask_eos
+        && !g_cancellable_is_cancelled (self->cancellable))
+      g_cond_wait (&self->mask_cond, &self->mask_lock);
+    if (self->mask)
+      mask = gst_buffer_ref (self->mask);
+    g_mutex_unlock (&self->mask_lock);
+  }
+
+  if (mask) {
+    GstVideoFrame mf;
+    if (self->mask_info.width != w || self->mask_info.height != h
+        || !gst_video_frame_map (&mf, &self->mask_info, mask, GST_MAP_READ)) {
+      g_set_error (&error, KLING_BACKEND_ERROR,
+          KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the mask is %dx%d but the "
+          "product image is %dx%d; give a mask of the same size",
+          self->mask_info.width, self->mask_info.height, w, h);
+    } else {
+      cut = kling_cutout_from_mask (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+          GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0), offsets,
+          GST_VIDEO_FRAME_PLANE_DATA (&mf, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&mf, 0), w, h, &error);
+      gst_video_frame_unmap (&mf);
+    }
+    gst_buffer_unref (mask);
+  } else if (has_alpha) {
+    /* alpha in any byte order: copy to RGBA first */
+    guint8 *rgba = g_malloc ((gsize) w * h * 4);
+    gint x, y, pb = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
+    gint aoff = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 3);
+    for (y = 0; y < h; y++)
+      for (x = 0; x < w; x++) {
+        const guint8 *p = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+            y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0) + (gsize) x * pb;
+        guint8 *o = rgba + ((gsize) y * w + x) * 4;
+        for (k = 0; k < 3; k++)
+          o[k] = p[offsets[k]];
+        o[3] = p[aoff];
+      }
+    cut = kling_cutout_from_alpha (rgba, (gsize) w * 4, w, h, &error);
+    g_free (rgba);
+  } else {
+    cut = kling_cutout_from_plain_background (GST_VIDEO_FRAME_PLANE_DATA
+        (&frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0), offsets, w, h, tolerance,
+        &error);
+  }
+  gst_video_frame_unmap (&frame);
+  gst_buffer_unref (buf);
+
+  if (cut == NULL) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot find the product: %s",
+            error->message), (NULL));
+    g_error_free (error);
+    return GST_FLOW_ERROR;
+  }
+  GST_DEBUG_OBJECT (self, "product %dx%d", cut->width, cut->height);
+  ret = push_posters (self, cut);
+  kling_cutout_free (cut);
+  return ret;
+}
+
+static gboolean
+gst_ketu_poster_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      GstVideoInfo info;
+
+      gst_event_parse_caps (event, &caps);
+      if (!gst_video_info_from_caps (&info, caps) || info.width < 1
+          || info.height < 1 || info.width > MAX_INPUT_SIDE
+          || info.height > MAX_INPUT_SIDE) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Product image caps %"
+                GST_PTR_FORMAT " are not usable: width and height must be 1 "
+                "to %d", caps, MAX_INPUT_SIDE), (NULL));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      self->in_info = info;
+      self->have_in_info = TRUE;
+      gst_event_unref (event);
+      /* output caps are ours: the poster size, sent with the first poster */
+      return TRUE;
+    }
+    case GST_EVENT_SEGMENT:{
+      GstSegment segment;
+      Settings s;
+      gboolean ok;
+
+      /* posters are stills with timestamps of their own; their caps go
+       * first, as sticky events must */
+      gst_event_unref (event);
+      settings_snapshot (self, &s);
+      ok = ensure_caps (self, &s);
+      settings_clear (&s);
+      if (!ok)
+        return FALSE;
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      return gst_pad_push_event (self->srcpad,
+          gst_event_new_segment (&segment));
+    }
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static gboolean
+gst_ketu_poster_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *caps = gst_pad_get_pad_template_caps (pad);
+    gint w, h;
+
+    GST_OBJECT_LOCK (self);
+    w = self->width;
+    h = self->height;
+    GST_OBJECT_UNLOCK (self);
+    caps = gst_caps_make_writable (caps);
+    gst_caps_set_simple (caps, "width", G_TYPE_INT, w, "height", G_TYPE_INT,
+        h, "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
+    gst_query_parse_caps (query, &filter);
+    if (filter) {
+      GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+          GST_CAPS_INTERSECT_FIRST);
+      gst_caps_unref (caps);
+      caps = tmp;
+    }
+    gst_query_set_caps_result (query, caps);
+    gst_caps_unref (caps);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lifecycle */
+
+static gboolean
+gst_ketu_poster_start (GstKetuPoster * self)
+{
+  KlingLoadOptions opts = { 0 };
+  gchar *path, *device;
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  path = self->model_path ? g_strdup (self->model_path) :
+      kling_package_find_default (DEFAULT_MODEL_FILE);
+  device = g_strdup (self->device);
+  opts.threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+  opts.device = device;
+
+  if (path == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No poster model: the "
+            "default " DEFAULT_MODEL_FILE " is not installed. Set the "
+            "\"model\" property or reinstall gst-kling."),
+        ("searched GST_KLING_MODEL_PATH and %s", KLING_MODEL_DIR));
+    g_free (device);
+    return FALSE;
+  }
+  self->gm = kling_gen_model_load (path, "poster", &opts, &error);
+  if (self->gm == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load poster "
+            "model \"%s\": %s", path, error->message), ("set the \"model\" "
+            "property to a `poster` model package; see docs/models.md"));
+    g_error_free (error);
+    g_free (path);
+    g_free (device);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "%s: scenes at %dx%d (%s)", self->gm->manifest->name,
+      self->gm->width, self->gm->height, kling_backend_name ());
+  g_free (path);
+  g_free (device);
+  self->cancellable = g_cancellable_new ();
+  self->n_out = 0;
+  self->caps_sent = FALSE;
+  self->have_in_info = FALSE;
+  self->mask_eos = FALSE;
+  return TRUE;
+}
+
+static void
+gst_ketu_poster_stop (GstKetuPoster * self)
+{
+  g_clear_object (&self->cancellable);
+  kling_gen_prompt_free (self->prompt_emb);
+  self->prompt_emb = NULL;
+  g_clear_pointer (&self->prompt_emb_text, g_free);
+  g_clear_pointer (&self->gm, kling_gen_model_free);
+  g_mutex_lock (&self->mask_lock);
+  gst_clear_buffer (&self->mask);
+  g_mutex_unlock (&self->mask_lock);
+}
+
+static GstStateChangeReturn
+gst_ketu_poster_change_state (GstElement * element, GstStateChange transition)
+{
+  GstKetuPoster *self = GST_KETU_POSTER (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_ketu_poster_start (self)) {
+        gst_ketu_poster_stop (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* a poster being generated stops at its next step */
+      if (self->cancellable)
+        g_cancellable_cancel (self->cancellable);
+      g_mutex_lock (&self->mask_lock);
+      g_cond_broadcast (&self->mask_cond);
+      g_mutex_unlock (&self->mask_lock);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* no product coming in: make scenes from the prompt alone */
+      self->prompt_only = !gst_pad_is_linked (self->sinkpad);
+      if (self->prompt_only)
+        gst_pad_start_task (self->srcpad,
+            (GstTaskFunction) prompt_only_loop, self, NULL);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      if (self->prompt_only)
+        gst_pad_stop_task (self->srcpad);
+      gst_ketu_poster_stop (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
