@@ -312,8 +312,9 @@ def main():
                                   "sampler": "euler"}},
                     p("poster-colour.pt"))
     bench = BenchNet().eval().to(memory_format=torch.channels_last)
-    kling_wrap.wrap(torch.jit.script(bench), detector_manifest("yolov8"),
-                    p("bench-convnet.pt"))
+    kling_wrap.wrap(torch.jit.script(bench), detector_manifest(
+        "yolov8", labels=["bottle", "can", "box", "cup", "bag", "shoe"]),
+        p("bench-convnet.pt"))
 
     with open(p("empty.pt"), "wb"):
         pass
