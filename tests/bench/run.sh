@@ -54,8 +54,23 @@ printf "|%s|%s|%s|%s|\n" "------------------------------------" "------------" "
 printf "| %-34s | %7s ms | %-16s | %-4s |\n" "wall time (best of 5)" "$best_ms" "< 50 ms" "$([ "$best_ms" -lt 50 ] && echo yes || echo NO)"
 printf "| %-34s | %7s MB | %-16s | %-4s |\n" "peak RSS (best of 5)" "$(awk "BEGIN{printf \"%.1f\", $best_kb/1024}")" "< 20 MB" "$([ "$best_kb" -lt 20480 ] && echo yes || echo NO)"
 printf "| %-34s | %10s | %-16s | %-4s |\n" "shared libraries initialised" "$libs" "no libtorch" "$([ "$torch" -eq 0 ] && echo yes || echo NO)"
-if [ -x "$build/tests/bench/bench-detect" ] && [ -f "$top/models/kling-detect-products.pt" ]; then
-  echo
-  echo "## aiproductdetect"
-  run "$build/tests/bench/bench-detect" "$threads"
+default_or_test() {
+  if [ -f "$top/models/$1" ]; then echo "$top/models/$1"; else echo "$build/tests/models/$2"; fi
+}
+echo
+echo "## aiproductdetect"
+run "$build/tests/bench/bench-detect" "$(default_or_test kling-detect-products.pt bench-convnet.pt)" "$threads"
+if [ -x "$top/tests/bench/python-appsink.py" ]; then
+  run /usr/bin/python3 "$top/tests/bench/python-appsink.py" "$(default_or_test kling-detect-products.pt bench-convnet.pt)" "$threads" "$build"
 fi
+echo
+echo "## klinggen"
+video=$(default_or_test kling-video.pt video-colour.pt)
+run "$build/tests/bench/bench-gen" "$video" "$threads" 10
+mem10=$(/usr/bin/time -f "%M" gst-launch-1.0 -q klinggen model="$video" duration=10 threads="$threads" ! fakesink 2>&1 >/dev/null | tail -1)
+mem60=$(/usr/bin/time -f "%M" gst-launch-1.0 -q klinggen model="$video" duration=60 threads="$threads" ! fakesink 2>&1 >/dev/null | tail -1)
+printf "| %-34s | %7s MB | %7s MB | %6s | %-16s | %-4s |\n" "peak RSS, 10 s vs 60 s clip" "$((mem10 / 1024))" "$((mem60 / 1024))" \
+  "$(awk "BEGIN{printf \"%.3f\", $mem60/$mem10}")" "<= 1.2" "$(awk "BEGIN{print ($mem60/$mem10 <= 1.2) ? \"yes\" : \"NO\"}")"
+echo
+echo "## ketuposter"
+run "$build/tests/bench/bench-poster" "$(default_or_test kling-poster.pt poster-colour.pt)" "$threads"
