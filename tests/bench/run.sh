@@ -16,6 +16,15 @@ if ! grep -q "benchmarks.*enabled\|benchmarks.*auto" <(meson configure "$build" 
 fi
 ninja -C "$build" >/dev/null
 
+# the Python baseline needs GStreamer's Python bindings
+for p in python3-gi python3-gst-1.0 gir1.2-gst-plugins-base-1.0 time; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $p"
+done
+if [ -n "${missing:-}" ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+
 export GST_KLING_BACKEND="$build/ext/torch/libkling-torch.so"
 export GST_PLUGIN_PATH="$build/gst"
 export GST_KLING_MODEL_PATH="$top/models"
