@@ -50,6 +50,7 @@
 
 #include "gstaiproductdetect.h"
 #include "kling-backend.h"
+#include "kling-element.h"
 #include "kling-convert.h"
 #include "kling-detections.h"
 #include "kling-draw.h"
@@ -466,19 +467,6 @@ gst_ai_product_detect_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-/* Set-up properties can only change in NULL or READY, as filesrc does. */
-static gboolean
-can_change_setup (GstAiProductDetect * self, GParamSpec * pspec)
-{
-  GstState state = GST_STATE (self);
-
-  if (state == GST_STATE_NULL || state == GST_STATE_READY)
-    return TRUE;
-  g_warning ("aiproductdetect: changing \"%s\" takes effect only in NULL or "
-      "READY state", pspec->name);
-  return FALSE;
-}
-
 static void
 gst_ai_product_detect_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -488,19 +476,19 @@ gst_ai_product_detect_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->model_path);
         self->model_path = g_value_dup_string (value);
       }
       break;
     case PROP_COPY_MODEL:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->copy_model_path);
         self->copy_model_path = g_value_dup_string (value);
       }
       break;
     case PROP_LABELS_FILE:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->labels_file);
         self->labels_file = g_value_dup_string (value);
       }
@@ -525,20 +513,20 @@ gst_ai_product_detect_set_property (GObject * object, guint prop_id,
       self->language = g_value_get_enum (value);
       break;
     case PROP_DEVICE:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->device);
         self->device = g_value_dup_string (value);
       }
       break;
     case PROP_THREADS:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->threads = g_value_get_int (value);
       break;
     case PROP_DRAW:
       self->draw = g_value_get_boolean (value);
       break;
     case PROP_LIVE_MODE:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->live_mode = g_value_get_boolean (value);
       break;
     default:

@@ -48,6 +48,7 @@
 #include "gstketuposter.h"
 #include "klinggen/gstklinggen.h"
 #include "kling-compose.h"
+#include "kling-element.h"
 #include "kling-gen.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_ketu_poster_debug);
@@ -314,18 +315,6 @@ gst_ketu_poster_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-static gboolean
-can_change_setup (GstKetuPoster * self, GParamSpec * pspec)
-{
-  GstState state = GST_STATE (self);
-
-  if (state == GST_STATE_NULL || state == GST_STATE_READY)
-    return TRUE;
-  g_warning ("ketuposter: \"%s\" can only change in NULL or READY state",
-      pspec->name);
-  return FALSE;
-}
-
 static void
 gst_ketu_poster_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -343,11 +332,11 @@ gst_ketu_poster_set_property (GObject * object, guint prop_id,
       self->negative_prompt = g_value_dup_string (value);
       break;
     case PROP_WIDTH:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->width = g_value_get_int (value);
       break;
     case PROP_HEIGHT:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->height = g_value_get_int (value);
       break;
     case PROP_VARIANTS:
@@ -375,19 +364,19 @@ gst_ketu_poster_set_property (GObject * object, guint prop_id,
       self->tolerance = g_value_get_int (value);
       break;
     case PROP_MODEL:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->model_path);
         self->model_path = g_value_dup_string (value);
       }
       break;
     case PROP_DEVICE:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->device);
         self->device = g_value_dup_string (value);
       }
       break;
     case PROP_THREADS:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->threads = g_value_get_int (value);
       break;
     default:
@@ -553,10 +542,8 @@ settings_snapshot (GstKetuPoster * self, Settings * s)
   s->steps = self->steps ? self->steps : self->gm->default_steps;
   s->guidance = self->guidance >= 0 ? self->guidance :
       self->gm->default_guidance;
-  s->sampler = self->sampler == GST_KLING_GEN_SAMPLER_AUTO ?
-      self->gm->default_sampler : self->sampler == GST_KLING_GEN_SAMPLER_DDIM ?
-      KLING_SAMPLER_DDIM : self->sampler == GST_KLING_GEN_SAMPLER_DPMPP_2M ?
-      KLING_SAMPLER_DPMPP_2M : KLING_SAMPLER_EULER;
+  s->sampler = gst_kling_gen_sampler_resolve (self->sampler,
+      self->gm->default_sampler);
   s->layout = self->layout;
   s->product_scale = self->product_scale;
   s->tolerance = self->tolerance;

@@ -44,6 +44,7 @@
 
 #include "gstklinggen.h"
 #include "kling-chunks.h"
+#include "kling-element.h"
 #include "kling-gen.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
@@ -172,6 +173,23 @@ gst_kling_gen_sampler_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, gst_kling_gen_sampler_get_type_once ());
   return type;
+}
+
+KlingSamplerType
+gst_kling_gen_sampler_resolve (GstKlingGenSampler sampler,
+    KlingSamplerType model_default)
+{
+  switch (sampler) {
+    case GST_KLING_GEN_SAMPLER_EULER:
+      return KLING_SAMPLER_EULER;
+    case GST_KLING_GEN_SAMPLER_DDIM:
+      return KLING_SAMPLER_DDIM;
+    case GST_KLING_GEN_SAMPLER_DPMPP_2M:
+      return KLING_SAMPLER_DPMPP_2M;
+    case GST_KLING_GEN_SAMPLER_AUTO:
+    default:
+      return model_default;
+  }
 }
 
 #define gst_kling_gen_parent_class parent_class
@@ -338,18 +356,6 @@ gst_kling_gen_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-static gboolean
-can_change_setup (GstKlingGen * self, GParamSpec * pspec)
-{
-  GstState state = GST_STATE (self);
-
-  if (state == GST_STATE_NULL || state == GST_STATE_READY)
-    return TRUE;
-  g_warning ("klinggen: \"%s\" can only change in NULL or READY state",
-      pspec->name);
-  return FALSE;
-}
-
 static void
 gst_kling_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -369,15 +375,15 @@ gst_kling_gen_set_property (GObject * object, guint prop_id,
       self->prompt_changed = TRUE;
       break;
     case PROP_DURATION:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->duration = g_value_get_double (value);
       break;
     case PROP_NUM_FRAMES:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->num_frames = g_value_get_uint64 (value);
       break;
     case PROP_SEED:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->seed = g_value_get_uint64 (value);
       break;
     case PROP_STEPS:
@@ -390,23 +396,23 @@ gst_kling_gen_set_property (GObject * object, guint prop_id,
       self->sampler = g_value_get_enum (value);
       break;
     case PROP_MODEL:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->model_path);
         self->model_path = g_value_dup_string (value);
       }
       break;
     case PROP_DEVICE:
-      if (can_change_setup (self, pspec)) {
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         g_free (self->device);
         self->device = g_value_dup_string (value);
       }
       break;
     case PROP_THREADS:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->threads = g_value_get_int (value);
       break;
     case PROP_IS_LIVE:
-      if (can_change_setup (self, pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->is_live = g_value_get_boolean (value);
       break;
     default:
@@ -830,10 +836,7 @@ generator_thread (gpointer user_data)
     sp.chunk = c;
     sp.steps = steps;
     sp.guidance = guidance;
-    sp.sampler = sampler == GST_KLING_GEN_SAMPLER_AUTO ? gm->default_sampler
-        : sampler == GST_KLING_GEN_SAMPLER_DDIM ? KLING_SAMPLER_DDIM
-        : sampler == GST_KLING_GEN_SAMPLER_DPMPP_2M ? KLING_SAMPLER_DPMPP_2M
-        : KLING_SAMPLER_EULER;
+    sp.sampler = gst_kling_gen_sampler_resolve (sampler, gm->default_sampler);
     sp.cond = (c == 0 && !image) ? NULL : cond;
     sp.progress = on_step;
     sp.progress_data = &progress;

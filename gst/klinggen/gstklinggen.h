@@ -5,6 +5,7 @@
 #define __GST_KLING_GEN_H__
 
 #include <gst/base/gstpushsrc.h>
+#include "kling-sampler.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,11 @@ typedef enum
   GST_KLING_GEN_SAMPLER_DDIM,
   GST_KLING_GEN_SAMPLER_DPMPP_2M
 } GstKlingGenSampler;
+
+/* The sampler to run: @sampler, or the model's own choice for AUTO.
+ * Shared with ketuposter, which offers the same property. */
+KlingSamplerType gst_kling_gen_sampler_resolve (GstKlingGenSampler sampler,
+    KlingSamplerType model_default);
 
 GST_ELEMENT_REGISTER_DECLARE (klinggen);
 
