@@ -14,6 +14,7 @@
 #include <string.h>
 #include "kling-sampler.h"
 #include "kling-backend.h"
+#include "kling-convert.h"
 
 gboolean
 kling_schedule_from_string (const gchar * name, KlingScheduleType * type)
@@ -197,9 +198,7 @@ kling_sample (const KlingSamplerParams * p, const KlingTimesteps * ts,
       case KLING_SAMPLER_EULER:
         if (p->prediction == KLING_PREDICTION_FLOW) {
           /* dx/dt = v in flow time */
-          gdouble dt = ts->t[s + 1] - ts->t[s];
-          for (i = 0; i < n; i++)
-            x[i] = x[i] + dt * pred[i];
+          kling_axpby (x, pred, 1.0f, ts->t[s + 1] - ts->t[s], n);
         } else {
           /* Euler in (x / alpha, sigma / alpha), as k-diffusion does */
           for (i = 0; i < n; i++)
@@ -212,10 +211,13 @@ kling_sample (const KlingSamplerParams * p, const KlingTimesteps * ts,
           se = p->eta * (sn / sg) * sqrt (MAX (0.0, 1.0 - (a * a) / (an *
                       an)));
         keep = sqrt (MAX (0.0, sn * sn - se * se));
-        if (se > 0)
+        /* x = an x0 + keep eps (+ se z) */
+        memcpy (x, x0, n * sizeof (gfloat));
+        kling_axpby (x, eps, an, keep, n);
+        if (se > 0) {
           kling_noise_fill_normal (p->noise, z, n);
-        for (i = 0; i < n; i++)
-          x[i] = an * x0[i] + keep * eps[i] + (se > 0 ? se * z[i] : 0.0);
+          kling_axpby (x, z, 1.0f, se, n);
+        }
         break;
       }
       case KLING_SAMPLER_DPMPP_2M:{
