@@ -734,6 +734,9 @@ def main(argv=None):
                     help="allow --smoke to write the shipped model path")
     ap.add_argument("--render-video", metavar="DIR", help="write DIR/products.rgb and exit")
     ap.add_argument("--video-size", default="320x240")
+    ap.add_argument("--video-seed", type=int, default=7,
+                    help="scene of the rendered video (the tests use 7; pick another "
+                         "for a held-out check)")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -742,7 +745,7 @@ def main(argv=None):
 
     if args.render_video:
         w, h = (int(v) for v in args.video_size.split("x"))
-        render_video(args.render_video, w, h)
+        render_video(args.render_video, w, h, seed=args.video_seed)
         return 0
 
     if args.smoke and os.path.abspath(args.output) == SHIPPED and not args.force:

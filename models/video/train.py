@@ -125,7 +125,10 @@ def shape_alpha(shape, cx, cy, r):
             bx, by = pts[(i + 1) % 3]
             ex, ey = bx - ax, by - ay
             ln = math.hypot(ex, ey)
-            nx, ny = ey / ln, -ex / ln   # inward normal for clockwise order
+            nx, ny = ey / ln, -ex / ln
+            gx, gy = 0.0, (-r + 1.5 * r) / 3.0       # centroid: inside
+            if (gx - ax) * nx + (gy - ay) * ny < 0:
+                nx, ny = -nx, -ny
             sds.append((dx - ax) * nx + (dy - ay) * ny)
         sd = np.minimum(np.minimum(sds[0], sds[1]), sds[2])
     return np.clip(sd + 0.5, 0.0, 1.0)[..., None]
@@ -902,7 +905,7 @@ def main(argv=None):
         ae_s, ae_steps, pool_n, den_steps = 1e9, 1, 8, 1
     else:
         ae_s, ae_steps = total * 0.14, 10 ** 9
-        pool_n = 4000
+        pool_n = 3000
         den_steps = 10 ** 9
     train_ae(enc, dec, ae_s, ae_steps, rng, log)
     enc.eval()
