@@ -64,15 +64,15 @@ def main():
                     pred = int(clf(recipe.to_signed(x)).argmax(1))
                 right += pred == style
                 total += 1
-                # the product, 1:1 at the centre layout's spot: find it by its alpha
+                # the product, 1:1, centred by the centre layout: its opaque
+                # pixels must be the photo's, byte for byte
                 ys, xs = np.nonzero(photo[..., 3] == 255)
-                found = False
-                for oy in range(H - PH + 1):
-                    if found:
-                        break
-                    ox = (W - PW) // 2
-                    if np.array_equal(raw[v, oy + ys, ox + xs, :3], photo[ys, xs, :3]):
-                        found = True
+                y0, x0 = ys.min(), xs.min()
+                cw = xs.max() - x0 + 1
+                ox = (W - cw) // 2
+                found = any(np.array_equal(raw[v, oy + ys - y0, ox + xs - x0, :3],
+                                           photo[ys, xs, :3])
+                            for oy in range(H - (ys.max() - y0)))
                 exact &= found
     print(json.dumps({"posters": total, "style_accuracy": round(right / total, 3),
                       "product_pixels_exact": bool(exact),
