@@ -636,13 +636,12 @@ make_cond (GstKetuPoster * self, const KlingCutout * cut,
 /* One poster (or scene, without @cut) as RGBA at the poster size. */
 static GstBuffer *
 make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
-    guint variant, KlingRect * text_area, KlingRect * product,
-    GError ** error)
+    const gfloat * cond, gboolean scaled, guint variant,
+    const KlingRect * product, GError ** error)
 {
   KlingGenModel *gm = self->gm;
   gsize n = kling_gen_latent_size (gm);
-  gsize cn = n / gm->latent_channels * (gm->latent_channels + 1);
-  gfloat *latents = g_new (gfloat, n), *cond = NULL;
+  gfloat *latents = g_new (gfloat, n);
   guint8 *scene = g_malloc ((gsize) gm->width * gm->height * 3);
   KlingGenSampleParams sp = { 0 };
   Progress progress = { self, variant, s->variants };
@@ -651,20 +650,6 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
   GstVideoFrame in, out;
   GstBuffer *scene_buf, *poster = NULL;
   guint8 *scaled_product = NULL;
-  gboolean scaled = FALSE;
-
-  if (cut) {
-    kling_layout_place (s->layout, s->width, s->height, cut->width,
-        cut->height, s->product_scale, product, text_area, &scaled);
-    cond = g_new0 (gfloat, cn);
-    if (!make_cond (self, cut, product, s->width, s->height, cond, error))
-      goto out;
-  } else {
-    product->x = product->y = product->w = product->h = 0;
-    text_area->x = text_area->y = 0;
-    text_area->w = s->width;
-    text_area->h = s->height / 3;
-  }
 
   sp.seed = s->seed + variant;
   sp.steps = s->steps;
@@ -721,7 +706,6 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
 
 out:
   g_free (latents);
-  g_free (cond);
   g_free (scene);
   g_free (scaled_product);
   return poster;
@@ -795,6 +779,9 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
   Settings s;
   GError *error = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
+  KlingRect text, product;
+  gboolean scaled = FALSE;
+  gfloat *cond = NULL;
   guint v;
 
   settings_snapshot (self, &s);
@@ -805,15 +792,31 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
   if (!ensure_prompt (self, &s, &error))
     goto error;
 
+  /* where the product goes and what the model is told about it are the
+   * same for every variant: work them out once */
+  if (cut) {
+    gsize n = kling_gen_latent_size (self->gm);
+    cond = g_new0 (gfloat, n / self->gm->latent_channels *
+        (self->gm->latent_channels + 1));
+    kling_layout_place (s.layout, s.width, s.height, cut->width, cut->height,
+        s.product_scale, &product, &text, &scaled);
+    if (!make_cond (self, cut, &product, s.width, s.height, cond, &error))
+      goto error;
+  } else {
+    product.x = product.y = product.w = product.h = 0;
+    text.x = text.y = 0;
+    text.w = s.width;
+    text.h = s.height / 3;
+  }
+
   for (v = 0; v < s.variants && ret == GST_FLOW_OK; v++) {
-    KlingRect text, product;
     GstBuffer *poster, *out;
     gchar *msg = g_strdup_printf ("Poster %u of %u", v + 1, s.variants);
 
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START,
             "poster", msg));
-    poster = make_poster (self, &s, cut, v, &text, &product, &error);
+    poster = make_poster (self, &s, cut, cond, scaled, v, &product, &error);
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_progress (GST_OBJECT (self), poster ?
             GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster",
@@ -856,10 +859,12 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     ret = gst_pad_push (self->srcpad, out);
   }
   settings_clear (&s);
+  g_free (cond);
   return ret;
 
 error:
   settings_clear (&s);
+  g_free (cond);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_error_free (error);
     return GST_FLOW_FLUSHING;

@@ -94,10 +94,33 @@ static void element(gpointer p) {
   }
 }
 
-// what ketuposter adds at 768x1024 once the model is done
+// what ketuposter adds at 768x1024 once the model is done: the scene
+// scaled up to the poster, the shadow, the product on top
 static void compose(gpointer p) {
   Data* d = (Data*)p;
   KlingRect prod = {284, 600, 200, 300};
+  GstVideoInfo si, pi;
+  gst_video_info_set_format(&si, GST_VIDEO_FORMAT_RGB, d->size, d->size);
+  gst_video_info_set_format(&pi, GST_VIDEO_FORMAT_RGBA, 768, 1024);
+  GstBuffer* sb = gst_buffer_new_allocate(NULL, si.size, NULL);
+  gst_buffer_memset(sb, 0, 90, si.size);
+  GstBuffer* pb = gst_buffer_new_wrapped_full((GstMemoryFlags)0, d->scene,
+                                              768 * 1024 * 4, 0, 768 * 1024 * 4,
+                                              NULL, NULL);
+  GstVideoConverter* conv = gst_video_converter_new(
+      &si, &pi,
+      gst_structure_new("config", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+                        GST_TYPE_VIDEO_RESAMPLER_METHOD,
+                        GST_VIDEO_RESAMPLER_METHOD_CUBIC, NULL));
+  GstVideoFrame in, out;
+  gst_video_frame_map(&in, &si, sb, GST_MAP_READ);
+  gst_video_frame_map(&out, &pi, pb, GST_MAP_WRITE);
+  gst_video_converter_frame(conv, &in, &out);
+  gst_video_frame_unmap(&in);
+  gst_video_frame_unmap(&out);
+  gst_video_converter_free(conv);
+  gst_buffer_unref(sb);
+  gst_buffer_unref(pb);
   kling_draw_ground_shadow(d->scene, 768 * 4, 768, 1024, &prod);
   kling_composite_over(d->scene, 768 * 4, 768, 1024, d->product_rgba, &prod);
 }
