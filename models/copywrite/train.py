@@ -301,6 +301,9 @@ def main():
         if args.smoke or time.time() - t0 > args.minutes * 60:
             break
     minutes = (time.time() - t0) / 60
+    # export before scoring, so a long scoring run never costs the training
+    export(model, args.output, f"Copywriter for aiproductdetect, {nparams} parameters, "
+           f"trained {minutes:.1f} min ({step} steps); not scored yet")
     figures = score(model, n=4 if args.smoke else 300)
     desc = (f"Copywriter for aiproductdetect: CNN crop encoder + byte GRU, {nparams} "
             f"parameters, trained {minutes:.1f} min ({step} steps) on 2 CPU cores by "
