@@ -24,8 +24,9 @@
  * Each poster carries two #GstVideoRegionOfInterestMeta: `product` and
  * `text-area`, the free space the layout leaves for a headline and a price.
  *
- * With the sink pad unlinked, ketuposter makes scene images from the prompt
- * alone.
+ * Still images (framerate=0/1) are expected; a photo repeated by imagefreeze
+ * gives one set of posters, not a set per repeat.  With the sink pad
+ * unlinked, ketuposter makes scene images from the prompt alone.
  *
  * ## Example launch lines
  * |[
@@ -127,6 +128,7 @@ struct _GstKetuPoster
   gboolean caps_sent;
   guint64 n_out;
   gboolean prompt_only;
+  gchar *last_product;          /* checksum of the last photo made into posters */
 
   /* mask pad, under mask_lock */
   GMutex mask_lock;
@@ -922,6 +924,24 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  /* imagefreeze upstream repeats one photo: it gets one set of posters */
+  {
+    GstMapInfo map;
+    gchar *sum = NULL;
+
+    if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      sum = g_compute_checksum_for_data (G_CHECKSUM_SHA1, map.data, map.size);
+      gst_buffer_unmap (buf, &map);
+    }
+    if (sum && g_strcmp0 (sum, self->last_product) == 0) {
+      GST_LOG_OBJECT (self, "same photo again: no new posters");
+      g_free (sum);
+      gst_buffer_unref (buf);
+      return GST_FLOW_OK;
+    }
+    g_free (self->last_product);
+    self->last_product = sum;
+  }
   if (!gst_video_frame_map (&frame, &self->in_info, buf, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("The product image buffer is "
             "smaller than its caps say (%" G_GSIZE_FORMAT " bytes for %dx%d)",
@@ -1140,6 +1160,7 @@ gst_ketu_poster_stop (GstKetuPoster * self)
   self->prompt_emb = NULL;
   g_clear_pointer (&self->prompt_emb_text, g_free);
   g_clear_pointer (&self->gm, kling_gen_model_free);
+  g_clear_pointer (&self->last_product, g_free);
   g_mutex_lock (&self->mask_lock);
   gst_clear_buffer (&self->mask);
   g_mutex_unlock (&self->mask_lock);

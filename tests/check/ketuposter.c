@@ -211,6 +211,9 @@ GST_START_TEST (test_variants_and_determinism)
             (guint64) 9, NULL), "RGBA");
     gst_harness_play (h);
     gst_harness_push (h, product_rgba ());
+    /* the same photo again, as imagefreeze sends it: no new posters */
+    gst_harness_push (h, product_rgba ());
+    fail_unless_equals_int (gst_harness_buffers_in_queue (h), 3);
     for (i = 0; i < 3; i++) {
       GstBuffer *p = gst_harness_pull (h);
       fail_unless_equals_uint64 (GST_BUFFER_PTS (p), i * GST_SECOND);
@@ -399,6 +402,17 @@ GST_START_TEST (test_bad_input)
   fail_unless (strstr (m, "width and height must be 1 to 16384") != NULL,
       "%s", m);
   g_free (m);
+  /* zero-size frames */
+  {
+    GstCaps *zero = gst_caps_from_string ("video/x-raw,format=RGB,width=0,"
+        "height=0,framerate=0/1");
+    gst_pad_push_event (h->srcpad, gst_event_new_caps (zero));
+    gst_caps_unref (zero);
+  }
+  /* zero-size caps are refused at the pad (the template says width >= 1):
+   * what follows is not negotiated, not a crash */
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (NULL,
+              16, NULL)), GST_FLOW_NOT_NEGOTIATED);
   gst_harness_teardown (h);
   gst_element_set_bus (e, NULL);
   gst_object_unref (bus);
