@@ -610,7 +610,8 @@ def make_batch(lat, attrs, bs, rng):
     return x0, ids, mask, cond
 
 
-def train_denoiser(model, lat, attrs, seconds, max_steps, rng, log, bs=16):
+def train_denoiser(model, lat, attrs, seconds, max_steps, rng, log, bs=16,
+                   peak=1e-3):
     params = list(model.text.parameters()) + list(model.den.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
     ema = [p.detach().clone() for p in params]
@@ -620,7 +621,7 @@ def train_denoiser(model, lat, attrs, seconds, max_steps, rng, log, bs=16):
     while step < max_steps and time.time() - t0 < seconds:
         frac = min((time.time() - t0) / max(seconds, 1e-6), 1.0)
         warm = min(1.0, (step + 1) / 100)
-        lr = 1e-3 * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        lr = peak * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
         x0, ids, mask, cond = make_batch(lat, attrs, bs, rng)
@@ -867,6 +868,9 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, help="scoring: sampling steps")
     ap.add_argument("--guidance", type=float, help="scoring: guidance scale")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--resume", metavar="PACKAGE",
+                    help="keep this package's autoencoder and continue "
+                    "training its text encoder and denoiser")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -907,7 +911,16 @@ def main(argv=None):
         ae_s, ae_steps = total * 0.14, 10 ** 9
         pool_n = 3000
         den_steps = 10 ** 9
-    train_ae(enc, dec, ae_s, ae_steps, rng, log)
+    resume = None
+    if args.resume:
+        resume, prev_manifest = load_package(args.resume)
+        model = KlingVideo(text, den, enc, dec, 1.0)
+        model.load_state_dict(resume.state_dict())
+        log(f"resumed from {args.resume}: autoencoder kept, denoiser "
+            f"trained further")
+        rng = np.random.default_rng(args.seed + 1)
+    else:
+        train_ae(enc, dec, ae_s, ae_steps, rng, log)
     enc.eval()
     dec.eval()
     for p in list(enc.parameters()) + list(dec.parameters()):
@@ -915,12 +928,15 @@ def main(argv=None):
     lat, attrs = build_pool(enc, pool_n, rng, log)
     std = lat.std().item()
     scale = 1.0 / std
+    if resume is not None:
+        scale = float(resume.scale)
     lat = lat * scale
     log(f"latent std {std:.4f} -> scale {scale:.4f}, mean {lat.mean().item():.3f}")
     model = KlingVideo(text, den, enc, dec, scale)
     # keep ~2.5 min for export and the guidance sweep
     den_s = 1e9 if args.smoke else max(60.0, total - (time.time() - T0) - 150)
-    nsteps = train_denoiser(model, lat, attrs, den_s, den_steps, rng, log)
+    nsteps = train_denoiser(model, lat, attrs, den_s, den_steps, rng, log,
+                            peak=6e-4 if resume is not None else 1e-3)
     model.eval()
     scripted = torch.jit.script(model)
 
@@ -953,7 +969,10 @@ def main(argv=None):
             "night, grass), English and Chinese captions. Autoencoder "
             f"64x64x3 <-> 4x16x16 ({nparams(enc) + nparams(dec)} params), "
             f"byte text encoder ({nparams(text)}), denoiser with temporal "
-            f"convs and attention ({nparams(den)}), {nsteps} steps."),
+            f"convs and attention ({nparams(den)}), {nsteps} steps"
+            + (" continuing: " + prev_manifest["description"].split(
+                "attention")[-1].strip(" ()") if resume is not None else
+               ".")),
         "methods": ["encode_prompt", "denoise", "decode", "encode_image"],
         "latent": {"channels": C, "frames": T, "height": HL, "width": HL,
                    "scale": round(scale, 6)},
