@@ -24,10 +24,19 @@ launch videotestsrc pattern=ball num-buffers=1 ! \
     pngenc ! multifilesink location="$out/poster-%d.png"
 
 echo "== aiproductdetect: products and copy in a shop video =="
-video="$KLING_BUILD/tests/media/products.webm"
-if [ -f "$video" ]; then
-  launch filesrc location="$video" ! decodebin ! videoconvert ! \
-      aiproductdetect name=d language=en ! fakesink \
-      d.text_src ! queue ! fdsink fd=1 | tr '\0' '\n' | head -5
-fi
+# a synthetic shop video rendered by the detector recipe, encoded so that
+# decodebin is in the path as with a user's file
+media="$out/media"
+/usr/bin/python3 "$KLING_TOP/models/detect/train.py" --render-video "$media" --video-seed 2027
+launch filesrc location="$media/products.rgb" ! \
+    rawvideoparse width=320 height=240 format=rgb framerate=10/1 ! \
+    videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$out/shop.webm"
+launch filesrc location="$out/shop.webm" ! decodebin ! videoconvert ! \
+    aiproductdetect name=d language=en draw=true ! videoconvert ! \
+    textoverlay name=o ! videoconvert ! vp8enc deadline=1 ! webmmux ! \
+    filesink location="$out/shop-detected.webm" \
+    d.text_src ! tee name=t ! queue ! o.text_sink \
+    t. ! queue ! filesink location="$out/shop-copy.txt"
+echo "copy written for the products found:"
+fold -s -w 100 "$out/shop-copy.txt" | head -8; echo
 ls -l "$out"

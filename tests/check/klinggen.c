@@ -439,8 +439,9 @@ GST_END_TEST;
 /* Going to NULL in the middle of a long generation returns promptly. */
 GST_START_TEST (test_stop_during_generation)
 {
-  GstElement *e = make_gen ("num-frames", (guint64) 100000, "steps", 1000,
-      NULL);
+  gchar *slow = test_model ("video-slow.pt");
+  GstElement *e = make_gen ("model", slow, "num-frames", (guint64) 100000,
+      "steps", 1000, NULL);
   GstElement *pipe = gst_pipeline_new (NULL);
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
 
@@ -448,11 +449,61 @@ GST_START_TEST (test_stop_during_generation)
   fail_unless (gst_element_link (e, sink));
   fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  /* let it get well into the first chunk's thousand steps */
+  /* let it get well into the first chunk's thousand slow steps */
   g_usleep (200000);
   fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
   gst_object_unref (pipe);
+  g_free (slow);
+}
+
+GST_END_TEST;
+
+static void
+count_buffer (GstElement * sink, GstBuffer * buf, GstPad * pad, gint * count)
+{
+  g_atomic_int_inc (count);
+}
+
+/* A flush (what a seek or a downstream flush does) must take the streaming
+ * thread out of create() while a chunk is still being generated, and the
+ * stream must go on after it. */
+GST_START_TEST (test_flush_during_generation)
+{
+  gchar *slow = test_model ("video-slow.pt");
+  GstElement *e = make_gen ("model", slow, "num-frames", (guint64) 100000,
+      "steps", 1000, NULL);
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *srcpad = gst_element_get_static_pad (e, "src");
+  gint count = 0, i;
+
+  g_object_set (sink, "signal-handoffs", TRUE, "async", FALSE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (count_buffer), &count);
+  gst_bin_add_many (GST_BIN (pipe), e, sink, NULL);
+  fail_unless (gst_element_link (e, sink));
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_usleep (200000);
+  /* still inside the first chunk's thousand steps, so create() waits */
+  fail_unless_equals_int (g_atomic_int_get (&count), 0);
+  fail_unless_equals_int (gst_pad_get_task_state (srcpad), GST_TASK_STARTED);
+
+  fail_unless (gst_pad_send_event (srcpad, gst_event_new_flush_start ()));
+  /* the streaming thread leaves create() and pauses its task; 10 s is
+   * generous: the chunk itself takes far longer than the flush */
+  for (i = 0; i < 1000 && gst_pad_get_task_state (srcpad) != GST_TASK_PAUSED;
+      i++)
+    g_usleep (10000);
+  fail_unless_equals_int (gst_pad_get_task_state (srcpad), GST_TASK_PAUSED);
+  fail_unless_equals_int (g_atomic_int_get (&count), 0);
+
+  fail_unless (gst_pad_send_event (srcpad, gst_event_new_flush_stop (TRUE)));
+  fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (srcpad);
+  gst_object_unref (pipe);
+  g_free (slow);
 }
 
 GST_END_TEST;
@@ -557,6 +608,7 @@ klinggen_suite (void)
   tcase_add_test (tc, test_progress_messages);
   tcase_add_test (tc, test_live_mode);
   tcase_add_test (tc, test_stop_during_generation);
+  tcase_add_test (tc, test_flush_during_generation);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_state_cycles);
   return s;

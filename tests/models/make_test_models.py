@@ -230,6 +230,27 @@ class ColourVideo(torch.nn.Module):
         return x
 
 
+class SlowColourVideo(ColourVideo):
+    """ColourVideo whose every denoise step also does ~1.7 GFLOP of
+    discarded matrix products (tens of milliseconds), so that tests can stop
+    or flush klinggen in the middle of a chunk."""
+
+    @torch.jit.export
+    def denoise(self, x: torch.Tensor, t: torch.Tensor, emb: torch.Tensor,
+                cond: torch.Tensor) -> torch.Tensor:
+        # depends on x, so the JIT cannot fold it into a constant
+        w = torch.full([256, 256], 0.001) + 1e-9 * x.sum()
+        busy = torch.zeros([1])
+        for _ in range(50):
+            busy = busy + torch.mm(w, w + 1e-9 * busy).sum()
+        target = emb[:, :, None, None, None].expand_as(x)
+        known = cond[:, 3:4]
+        target = known * cond[:, 0:3] + (1 - known) * target
+        # busy is positive, so this is 1, but no optimiser pass can know it
+        one = 1.0 + busy.clamp(max=0.0)
+        return one * 0.9 * (x - target) / t.clamp(min=1e-3)[:, None, None, None, None]
+
+
 def detector_manifest(fmt, **kw):
     m = {"format": 1, "name": "colour-boxes-" + fmt, "task": "detect",
          "methods": ["forward"],
@@ -283,8 +304,7 @@ def main():
                                    "bos": 256, "eos": 257, "vocab": 258}},
                     p("copy-echo.pt"))
 
-    kling_wrap.wrap(torch.jit.script(ColourVideo()),
-                    {"format": 1, "name": "colour-video", "task": "video",
+    video_manifest = {"format": 1, "name": "colour-video", "task": "video",
                      "methods": ["encode_prompt", "denoise", "decode",
                                  "encode_image"],
                      "latent": {"channels": 3, "frames": 4, "height": 4,
@@ -295,8 +315,13 @@ def main():
                      "tokenizer": {"type": "utf8-bytes", "max_length": 32,
                                    "offset": 1, "pad": 0},
                      "defaults": {"steps": 4, "guidance_scale": 2.0,
-                                  "sampler": "euler"}},
+                                  "sampler": "euler"}}
+    kling_wrap.wrap(torch.jit.script(ColourVideo()), video_manifest,
                     p("video-colour.pt"))
+    slow = json.loads(json.dumps(video_manifest))
+    slow["name"] = "slow-colour-video"
+    kling_wrap.wrap(torch.jit.script(SlowColourVideo()), slow,
+                    p("video-slow.pt"))
     kling_wrap.wrap(torch.jit.script(ColourVideo()),
                     {"format": 1, "name": "colour-poster", "task": "poster",
                      "methods": ["encode_prompt", "denoise", "decode",
