@@ -426,35 +426,6 @@ class TemporalAttention(nn.Module):
         return x + o
 
 
-class SpaceTimeAttention(nn.Module):
-    """Self-attention over every (frame, row, column) cell of the 8x8 level:
-    a moving object is in another cell in every frame, so per-cell temporal
-    attention cannot make the frames agree on where it is; this can."""
-
-    def __init__(self, ch, heads=4):
-        super().__init__()
-        self.norm = gn(ch)
-        self.qkv = nn.Conv3d(ch, 3 * ch, 1)
-        self.proj = nn.Conv3d(ch, ch, 1)
-        nn.init.zeros_(self.proj.weight)
-        nn.init.zeros_(self.proj.bias)
-        self.heads = heads
-
-    def forward(self, x):
-        B, Cc, Tt, H, W = x.shape
-        nh = self.heads
-        dh = Cc // nh
-        n = Tt * H * W
-        qkv = self.qkv(self.norm(x)).reshape(B, 3, nh, dh, n)
-        q = qkv[:, 0].reshape(B * nh, dh, n).transpose(1, 2)   # [Bh, n, dh]
-        k = qkv[:, 1].reshape(B * nh, dh, n)                    # [Bh, dh, n]
-        v = qkv[:, 2].reshape(B * nh, dh, n).transpose(1, 2)   # [Bh, n, dh]
-        att = torch.bmm(q, k) / math.sqrt(dh)
-        o = torch.bmm(att.softmax(-1), v)                       # [Bh, n, dh]
-        o = o.transpose(1, 2).reshape(B, Cc, Tt, H, W)
-        return x + self.proj(o)
-
-
 class Denoiser(nn.Module):
     def __init__(self, c1=32, c2=64, edim=128):
         super().__init__()
@@ -463,17 +434,12 @@ class Denoiser(nn.Module):
         self.t2 = nn.Linear(edim, edim)
         self.p = nn.Linear(edim, edim)
         self.tpos = nn.Parameter(torch.zeros(1, c2, 16, 1, 1))
-        # where the object starts depends on where it goes (an object
-        # moving up starts low): the convs alone hardly know the position
-        self.spos16 = nn.Parameter(torch.zeros(1, c1, 1, 16, 16))
-        self.spos8 = nn.Parameter(torch.zeros(1, c2, 1, 8, 8))
         self.stem = nn.Conv3d(2 * C + 1, c1, (1, 3, 3), padding=(0, 1, 1))
         self.b16a = Block(c1, edim, False)
         self.down = nn.Conv3d(c1, c2, (1, 2, 2), stride=(1, 2, 2))
         self.b8a = Block(c2, edim, True)
         self.b8b = Block(c2, edim, True)
         self.att = TemporalAttention(c2)
-        self.st = SpaceTimeAttention(c2, heads=1)
         self.b8c = Block(c2, edim, True)
         self.up = nn.ConvTranspose3d(c2, c1, (1, 2, 2), stride=(1, 2, 2))
         self.b16b = Block(c1, edim, False)
@@ -491,13 +457,12 @@ class Denoiser(nn.Module):
         te = torch.cat([torch.sin(a), torch.cos(a)], 1)
         e = F.silu(self.t2(F.silu(self.t1(te))) + self.p(emb))
         Tt = x.shape[2]
-        h = self.stem(torch.cat([x, cond], 1)) + self.spos16
+        h = self.stem(torch.cat([x, cond], 1))
         h = self.b16a(h, e)
         s16 = h
-        h = self.down(h) + self.tpos[:, :, :Tt] + self.spos8
+        h = self.down(h) + self.tpos[:, :, :Tt]
         h = self.b8a(h, e)
         h = self.b8b(h, e)
-        h = self.st(h)
         h = self.att(h)
         h = self.b8c(h, e)
         h = self.up(h) + s16
@@ -1019,7 +984,7 @@ def main(argv=None):
             "night, grass), English and Chinese captions. Autoencoder "
             f"64x64x3 <-> 4x16x16 ({nparams(enc) + nparams(dec)} params), "
             f"byte text encoder ({nparams(text)}), denoiser with temporal "
-            f"convs, temporal and space-time attention ({nparams(den)}), "
+            f"convs and attention ({nparams(den)}), "
             f"{nsteps} steps"
             + (" continuing: " + prev_manifest["description"].split(
                 "attention")[-1].strip(" ()") if resume is not None else

@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 extern "C" {
 #include <gst/app/gstappsink.h>
@@ -31,8 +32,20 @@ struct Data {
   double first_frame_ms;
 };
 
+static void bare_loop(Data* d);
+
+// the element generates on a thread of its own; so does the baseline, so
+// that both get a fresh OpenMP pool sized by the same at::set_num_threads
 static void bare(gpointer p) {
   Data* d = (Data*)p;
+  std::thread worker([d] {
+    at::set_num_threads(d->threads);
+    bare_loop(d);
+  });
+  worker.join();
+}
+
+static void bare_loop(Data* d) {
   // the element loads its model in every run too
   d->module = torch::jit::load(d->model);
   d->module.eval();
@@ -82,7 +95,12 @@ static void element(gpointer p) {
       "klinggen model=%s duration=%f threads=%d steps=%d guidance-scale=%f "
       "prompt=\"紅色的球在海灘上向右滾動\" ! appsink name=sink sync=false",
       d->model, d->duration, d->threads, d->steps, d->guidance);
-  GstElement* pipe = gst_parse_launch(desc, NULL);
+  GError* error = NULL;
+  GstElement* pipe = gst_parse_launch(desc, &error);
+  if (!pipe || error) {
+    fprintf(stderr, "%s\n", error ? error->message : "no pipeline");
+    exit(1);
+  }
   GstElement* sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
   gint64 t0 = g_get_monotonic_time();
   guint64 frames = 0;

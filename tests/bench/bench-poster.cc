@@ -82,7 +82,13 @@ static void bare(gpointer p) {
 
 static void element(gpointer p) {
   Data* d = (Data*)p;
-  gst_app_src_push_buffer(GST_APP_SRC(d->src), gst_buffer_ref(d->product));
+  // ketuposter gives a repeated photo (imagefreeze) one set of posters:
+  // every run sends a photo that differs in one corner pixel
+  GstBuffer* photo = gst_buffer_copy_deep(d->product);
+  static guint8 run;
+  run++;
+  gst_buffer_memset(photo, 0, run, 1);
+  gst_app_src_push_buffer(GST_APP_SRC(d->src), photo);
   for (int v = 0; v < VARIANTS; v++) {
     GstSample* s = gst_app_sink_try_pull_sample(GST_APP_SINK(d->sink),
                                                 120 * GST_SECOND);
@@ -169,7 +175,12 @@ int main(int argc, char** argv) {
       "guidance-scale=%f variants=%d width=768 height=1024 "
       "prompt=\"夏日海灘\" ! appsink name=sink sync=false",
       d.model, d.threads, d.steps, d.guidance, VARIANTS);
-  d.pipe = gst_parse_launch(desc, NULL);
+  GError* error = NULL;
+  d.pipe = gst_parse_launch(desc, &error);
+  if (!d.pipe || error) {
+    fprintf(stderr, "%s\n", error ? error->message : "no pipeline");
+    return 1;
+  }
   d.src = gst_bin_get_by_name(GST_BIN(d.pipe), "src");
   d.sink = gst_bin_get_by_name(GST_BIN(d.pipe), "sink");
   gst_element_set_state(d.pipe, GST_STATE_PLAYING);
