@@ -872,12 +872,13 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, help="scoring: sampling steps")
     ap.add_argument("--guidance", type=float, help="scoring: guidance scale")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--resume", metavar="PACKAGE",
-                    help="keep this package's autoencoder and continue "
-                    "training its text encoder and denoiser")
-    ap.add_argument("--reuse-ae", metavar="PACKAGE",
-                    help="take this package's autoencoder (and latent scale) "
-                    "and train a new text encoder and denoiser")
+    start = ap.add_mutually_exclusive_group()
+    start.add_argument("--resume", metavar="PACKAGE",
+                       help="keep this package's autoencoder and continue "
+                       "training its text encoder and denoiser")
+    start.add_argument("--reuse-ae", metavar="PACKAGE",
+                       help="take this package's autoencoder and train a new "
+                       "text encoder and denoiser")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -928,11 +929,10 @@ def main(argv=None):
         rng = np.random.default_rng(args.seed + 1)
     elif args.reuse_ae:
         donor, _ = load_package(args.reuse_ae)
-        enc.load_state_dict({k[4:]: v for k, v in donor.state_dict().items()
-                             if k.startswith("enc.")})
-        dec.load_state_dict({k[4:]: v for k, v in donor.state_dict().items()
-                             if k.startswith("dec.")})
-        resume = None
+        weights = donor.state_dict()
+        for prefix, part in (("enc.", enc), ("dec.", dec)):
+            part.load_state_dict({k[len(prefix):]: v for k, v in weights.items()
+                                  if k.startswith(prefix)})
         log(f"autoencoder taken from {args.reuse_ae}")
     else:
         train_ae(enc, dec, ae_s, ae_steps, rng, log)
@@ -984,8 +984,7 @@ def main(argv=None):
             "night, grass), English and Chinese captions. Autoencoder "
             f"64x64x3 <-> 4x16x16 ({nparams(enc) + nparams(dec)} params), "
             f"byte text encoder ({nparams(text)}), denoiser with temporal "
-            f"convs and attention ({nparams(den)}), "
-            f"{nsteps} steps"
+            f"convs and attention ({nparams(den)}), {nsteps} steps"
             + (" continuing: " + prev_manifest["description"].split(
                 "attention")[-1].strip(" ()") if resume is not None else
                ".")),
