@@ -29,9 +29,14 @@ export GST_KLING_BACKEND="$build/ext/torch/libkling-torch.so"
 export GST_PLUGIN_PATH="$build/gst"
 export GST_KLING_MODEL_PATH="$top/models"
 export GST_REGISTRY="$build/bench-registry.bin"
+# The elements wait passively in OpenMP unless the user says otherwise
+# (kling-backend.c sets OMP_WAIT_POLICY before libtorch loads).  The bench
+# programs link libtorch, so libgomp starts before their main(): give them,
+# and the Python baseline, the policy the elements get.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), threads=$threads"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), threads=$threads, OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
 echo
 echo "## ORC kernels"
 run "$build/tests/bench/bench-orc"

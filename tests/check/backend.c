@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
+#include <dlfcn.h>
 #include <gst/check/gstcheck.h>
 
 #include "kling-backend.h"
@@ -552,6 +553,48 @@ GST_START_TEST (test_package_load)
 
 GST_END_TEST;
 
+static gboolean
+libgomp_loaded (void)
+{
+  void *handle = dlopen ("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+
+  if (handle)
+    dlclose (handle);
+  return handle != NULL;
+}
+
+/* check forks every test, so each one opens the backend itself: libgomp
+ * must start only then, and find the passive policy in the environment */
+GST_START_TEST (test_openmp_waits_passively)
+{
+  GError *err = NULL;
+
+  if (kling_backend_name () != NULL)
+    return;                     /* CK_FORK=no: the backend is already open */
+  g_unsetenv ("OMP_WAIT_POLICY");
+  g_unsetenv ("GOMP_SPINCOUNT");
+  fail_if (libgomp_loaded (), "libgomp started before the backend");
+  fail_unless (kling_backend_ensure (&err), "%s", err ? err->message : "");
+  fail_unless (libgomp_loaded (), "the backend did not bring libgomp");
+  fail_unless_equals_string (g_getenv ("OMP_WAIT_POLICY"), "PASSIVE");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_openmp_wait_policy_of_the_user_kept)
+{
+  GError *err = NULL;
+
+  if (kling_backend_name () != NULL)
+    return;
+  g_setenv ("OMP_WAIT_POLICY", "ACTIVE", TRUE);
+  fail_unless (kling_backend_ensure (&err), "%s", err ? err->message : "");
+  fail_unless_equals_string (g_getenv ("OMP_WAIT_POLICY"), "ACTIVE");
+  g_unsetenv ("OMP_WAIT_POLICY");
+}
+
+GST_END_TEST;
+
 static Suite *
 backend_suite (void)
 {
@@ -570,6 +613,8 @@ backend_suite (void)
   tcase_add_test (tc, test_device_and_precision);
   tcase_add_test (tc, test_threads_load_while_calling);
   tcase_add_test (tc, test_package_load);
+  tcase_add_test (tc, test_openmp_waits_passively);
+  tcase_add_test (tc, test_openmp_wait_policy_of_the_user_kept);
   return s;
 }
 
