@@ -668,11 +668,10 @@ def make_batch(lat, obj, attrs, bs, rng):
     return x0, ob, ids, mask, cond, labels
 
 
-# the object covers ~4 % of the latent cells, yet its colour and track are
+# the object covers ~7 % of the latent cells, yet its colour and track are
 # what the prompt asks for: its cells weigh this much more in the flow loss
 OBJECT_LOSS_WEIGHT = 4.0
-
-
+# weight of the prompt-embedding classifiers (see train_denoiser)
 AUX_WEIGHT = 0.1
 
 
