@@ -50,6 +50,7 @@ def main():
     ap.add_argument("--min-visible", type=float, default=0.5,
                     help="products less visible than this are not counted")
     ap.add_argument("--verbose", action="store_true", help="print every miss and false positive")
+    ap.add_argument("--model", help="detector package (default: the element's default)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, os.path.join(HERE, "train.py"), "--render-video", d,
@@ -63,7 +64,8 @@ def main():
              "filesink", f"location={d}/v.avi"], check=True, capture_output=True)
         out = subprocess.run(
             ["gst-launch-1.0", "-m", "filesrc", f"location={d}/v.avi", "!", "decodebin", "!",
-             "videoconvert", "!", "aiproductdetect", f"language={args.language}", "!",
+             "videoconvert", "!", "aiproductdetect", f"language={args.language}",
+             *([f"model={args.model}"] if args.model else []), "!",
              "fakesink"], check=True, capture_output=True, text=True).stdout
     frames = [l for l in out.splitlines() if "aiproductdetect, timestamp" in l]
     tp = fp = fn = ignored = 0

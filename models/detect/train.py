@@ -2,7 +2,7 @@
 """Recipe for kling-detect-products: a small anchor-free product detector
 trained on synthetic scenes, exported as a gst-kling model package.
 
-  nice -n 19 /usr/bin/python3 models/detect/train.py            # full run (25 min)
+  nice -n 19 /usr/bin/python3 models/detect/train.py            # full run (40 min)
   /usr/bin/python3 models/detect/train.py --smoke --output /tmp/smoke.pt
   /usr/bin/python3 models/detect/train.py --render-video /tmp/vid
 
@@ -732,7 +732,7 @@ def render_video(outdir, width=320, height=240, frames=30, fps=10, seed=7):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=25.0, help="training time budget")
+    ap.add_argument("--minutes", type=float, default=40.0, help="training time budget")
     ap.add_argument("--steps", type=int, default=0, help="fixed step count (overrides --minutes)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
