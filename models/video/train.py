@@ -443,6 +443,7 @@ class TemporalAttention(nn.Module):
 
 
 WHERE_CH = 2
+WHERE_HIDDEN = 128
 
 
 class Denoiser(nn.Module):
@@ -464,11 +465,16 @@ class Denoiser(nn.Module):
         self.f2 = nn.Linear(edim, edim)
         nn.init.zeros_(self.f2.weight)
         nn.init.zeros_(self.f2.bias)
-        # a coarse "where" map per frame, straight from the per-frame
-        # conditioning: the place the prompt's motion puts the object at
-        # that frame, given to the first convolution as two more channels
+        # a coarse "where" map per frame: the place the prompt's motion puts
+        # the object at that frame, given to the first convolution as two
+        # more channels.  It reads the prompt embedding itself, not the
+        # time-mixed conditioning: in that, a motion word moved the vector a
+        # third as much as a colour word, and a map read from it stayed the
+        # average over all tracks
         self.where_ch = WHERE_CH
-        self.where = nn.Linear(edim, WHERE_CH * HL * HL)
+        self.where_in = nn.Linear(edim, WHERE_HIDDEN)
+        self.where_fpos = nn.Parameter(torch.randn(1, 16, WHERE_HIDDEN) * 0.5)
+        self.where_out = nn.Linear(WHERE_HIDDEN, WHERE_CH * HL * HL)
         self.stem = nn.Conv3d(2 * C + 1 + WHERE_CH, c1, (1, 3, 3),
                               padding=(0, 1, 1))
         self.b16a = Block(c1, edim, False)
@@ -484,18 +490,32 @@ class Denoiser(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, x, t, emb, cond):
+    def frame_conditioning(self, t, emb, Tt: int):
+        """[B, Tt, edim]: prompt and flow time, mixed with each frame's index"""
         half = 32
         freqs = torch.exp(-math.log(10000.0) *
                           torch.arange(half, dtype=torch.float32,
-                                       device=x.device) / half)
+                                       device=emb.device) / half)
         a = (t * 1000.0)[:, None] * freqs[None]
         te = torch.cat([torch.sin(a), torch.cos(a)], 1)
         e = F.silu(self.t2(F.silu(self.t1(te))) + self.p(emb))
-        Tt = x.shape[2]
-        e = e[:, None] + self.f2(F.silu(self.f1(e)[:, None] + self.fpos[:, :Tt]))
-        B, _, _, H, W = x.shape
-        where = self.where(e).reshape(B, Tt, self.where_ch, H, W).permute(0, 2, 1, 3, 4)
+        return e[:, None] + self.f2(F.silu(self.f1(e)[:, None] + self.fpos[:, :Tt]))
+
+    def where_logits(self, emb, Tt: int, H: int, W: int):
+        """[B, WHERE_CH, Tt, H, W]; channel 0 is trained to be the object's
+        latent cells in each frame (see train_denoiser)"""
+        B = emb.shape[0]
+        h = F.silu(self.where_in(emb)[:, None] + self.where_fpos[:, :Tt])
+        return self.where_out(h).reshape(B, Tt, self.where_ch, H, W).permute(0, 2, 1, 3, 4)
+
+    def forward(self, x, t, emb, cond):
+        B, Cc, Tt, H, W = x.shape
+        e = self.frame_conditioning(t, emb, Tt)
+        # with given frames (image-to-video, chunk continuation) the object
+        # is where those frames show it, not at the start of the track the
+        # prompt's motion implies: the map is for text-to-video only
+        given = cond[:, Cc:Cc + 1].amax(dim=(2, 3, 4), keepdim=True)
+        where = self.where_logits(emb, Tt, H, W) * (1.0 - given)
         h = self.stem(torch.cat([x, cond, where], 1)) + self.spos16
         h = self.b16a(h, e)
         s16 = h
@@ -673,6 +693,10 @@ def make_batch(lat, obj, attrs, bs, rng):
 OBJECT_LOSS_WEIGHT = 4.0
 # weight of the prompt-embedding classifiers (see train_denoiser)
 AUX_WEIGHT = 0.1
+# the where map's supervision: its weight in the loss, and how much more a
+# missed object cell costs than a false one (the object is ~7 % of cells)
+WHERE_WEIGHT = 0.2
+WHERE_POS_WEIGHT = 4.0
 
 
 def train_denoiser(model, lat, obj, attrs, seconds, max_steps, rng, log,
@@ -690,7 +714,7 @@ def train_denoiser(model, lat, obj, attrs, seconds, max_steps, rng, log,
     ema = [p.detach().clone() for p in params]
     t0 = time.time()
     step = 0
-    avg = None
+    avg = wavg = None
     while step < max_steps and time.time() - t0 < seconds:
         frac = min((time.time() - t0) / max(seconds, 1e-6), 1.0)
         warm = min(1.0, (step + 1) / 100)
@@ -708,6 +732,13 @@ def train_denoiser(model, lat, obj, attrs, seconds, max_steps, rng, log,
         pred = model.den(xt, t, emb, cond)
         w = (1.0 - cond[:, C:C + 1]) * (1.0 + (OBJECT_LOSS_WEIGHT - 1.0) * ob)
         loss = ((pred - (noise - x0)) ** 2 * w).sum() / (w.sum() * C + 1e-6)
+        # the where map's first channel learns the object's cells per frame
+        # from the prompt alone (no prompt: the average over all prompts)
+        wl = model.den.where_logits(emb, T, HL, HL)[:, :1]
+        where_loss = F.binary_cross_entropy_with_logits(
+            wl, ob, pos_weight=torch.tensor(WHERE_POS_WEIGHT))
+        loss = loss + WHERE_WEIGHT * where_loss
+        wavg = where_loss.item() if wavg is None else 0.98 * wavg + 0.02 * where_loss.item()
         aux = sum(F.cross_entropy(hd(emb), labels[:, k], ignore_index=-100)
                   for k, hd in enumerate(heads)) / len(heads)
         if torch.isfinite(aux):
@@ -722,7 +753,7 @@ def train_denoiser(model, lat, obj, attrs, seconds, max_steps, rng, log,
                 e_.mul_(d).add_(p.detach(), alpha=1 - d)
         avg = loss.item() if avg is None else 0.98 * avg + 0.02 * loss.item()
         if step % 50 == 0:
-            log(f"den step {step} loss {avg:.4f} lr {lr:.2e} "
+            log(f"den step {step} loss {avg:.4f} where {wavg:.4f} lr {lr:.2e} "
                 f"({time.time() - t0:.0f}s)")
         step += 1
     with torch.no_grad():
@@ -996,7 +1027,13 @@ def main(argv=None):
     if args.resume:
         resume, prev_manifest = load_package(args.resume)
         model = KlingVideo(text, den, enc, dec, 1.0)
-        model.load_state_dict(resume.state_dict())
+        own = model.state_dict()
+        prev = {k: v for k, v in resume.state_dict().items()
+                if k in own and own[k].shape == v.shape}
+        model.load_state_dict(prev, strict=False)
+        fresh = sorted(set(own) - set(prev))
+        if fresh:
+            log(f"not in {args.resume} (freshly initialised): {', '.join(fresh)}")
         log(f"resumed from {args.resume}: autoencoder kept, denoiser "
             f"trained further")
         rng = np.random.default_rng(args.seed + 1)
