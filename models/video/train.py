@@ -16,7 +16,9 @@ on synthetic clips this script renders itself (deterministic, seeded):
     guidance);
   * a denoiser over [B, 4, T, 16, 16] latents: spatial 3x3 convs, temporal
     convs and temporal self-attention, FiLM-conditioned on time and prompt,
-    with the `cond` tensor (known latents + mask) concatenated to its input.
+    with the `cond` tensor (known latents + mask) concatenated to its input,
+    and a per-frame "where" map of the prompt (trained on the object's
+    latent cells; zero when frames are given) concatenated too.
     Frames the mask marks as given are not predicted: for them `denoise`
     returns the exact velocity (x - known) / t, so any flow sampler lands
     on the given latents exactly (image-to-video, chunk continuation).
