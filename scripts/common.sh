@@ -17,6 +17,9 @@ KLING_PACKAGES=(
   libopenblas0-pthread
   # /usr/bin/time for the benchmarks' peak RSS; valgrind for the C suites
   time valgrind
+  # klingspeak: espeak-ng's library and voices; srtenc (plugins-bad) and
+  # ffprobe for the subtitle and muxing tests
+  libespeak-ng-dev espeak-ng gstreamer1.0-plugins-bad ffmpeg
 )
 
 kling_install_deps() {
