@@ -47,6 +47,7 @@
 #include <string.h>
 #include <gst/video/video.h>
 #include <gst/base/gstflowcombiner.h>
+#include <gst/base/gstdataqueue.h>
 
 #include "gstaiproductdetect.h"
 #include "kling-backend.h"
@@ -78,6 +79,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_ai_product_detect_debug);
 #define DEFAULT_LIVE_MODE FALSE
 
 #define COPY_MAX_TOKENS_LIMIT 512
+/* a labels file longer than this is refused, not read into memory */
+#define LABELS_FILE_MAX_BYTES (1024 * 1024)
+/* text items (buffers, events) waiting for the text_src task */
+#define TEXT_QUEUE_MAX_ITEMS 32
 
 enum
 {
@@ -180,6 +185,12 @@ struct _GstAiProductDetect
   Analysis current;             /* detections attached to frames */
   GHashTable *copy_times;       /* label id -> running time of last copy */
   gboolean text_caps_sent;
+  gboolean copy_warned;         /* a copy that could not be written */
+
+  /* text_src is pushed from its own task, so that a text sink blocking in
+   * preroll holds only that task, never the video streaming thread */
+  GstDataQueue *text_queue;
+  GstFlowReturn text_flow;      /* last text push, under the object lock */
 
   /* held while a frame is analysed and while caps change what analysis
    * uses (info, detect_input), so the live worker never sees a half-done
@@ -192,6 +203,7 @@ struct _GstAiProductDetect
   GCond worker_cond;
   GstBuffer *pending;           /* frame waiting for the worker */
   GstClockTime pending_running_time;
+  guint caps_serial;            /* bumped by each caps change */
   gboolean worker_busy;
   gboolean worker_quit;
   Analysis worker_result;
@@ -242,6 +254,10 @@ static gboolean gst_ai_product_detect_src_query (GstPad * pad,
     GstObject * parent, GstQuery * query);
 static GstIterator *gst_ai_product_detect_iterate_internal_links (GstPad *
     pad, GstObject * parent);
+static gboolean gst_ai_product_detect_text_activate_mode (GstPad * pad,
+    GstObject * parent, GstPadMode mode, gboolean active);
+static gboolean text_queue_full (GstDataQueue * queue, guint visible,
+    guint bytes, guint64 time, gpointer checkdata);
 
 static void
 analysis_clear (Analysis * a)
@@ -417,9 +433,13 @@ gst_ai_product_detect_init (GstAiProductDetect * self)
       GST_DEBUG_FUNCPTR (gst_ai_product_detect_src_query));
   gst_pad_set_iterate_internal_links_function (self->text_srcpad,
       GST_DEBUG_FUNCPTR (gst_ai_product_detect_iterate_internal_links));
+  gst_pad_set_activatemode_function (self->text_srcpad,
+      GST_DEBUG_FUNCPTR (gst_ai_product_detect_text_activate_mode));
   gst_pad_use_fixed_caps (self->text_srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->text_srcpad);
 
+  self->text_queue = gst_data_queue_new (text_queue_full, NULL, NULL, NULL);
+  self->text_flow = GST_FLOW_OK;
   self->flow_combiner = gst_flow_combiner_new ();
   gst_flow_combiner_add_pad (self->flow_combiner, self->srcpad);
   gst_flow_combiner_add_pad (self->flow_combiner, self->text_srcpad);
@@ -457,6 +477,7 @@ gst_ai_product_detect_finalize (GObject * object)
   g_free (self->labels_file);
   g_free (self->device);
   gst_flow_combiner_free (self->flow_combiner);
+  g_object_unref (self->text_queue);
   analysis_free (&self->current);
   analysis_free (&self->worker_result);
   g_hash_table_unref (self->copy_times);
@@ -916,6 +937,7 @@ analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
     GstClockTime running_time, GstClockTime copy_interval,
     GstAiProductDetectLanguage language, Analysis * a, GError ** error)
 {
+  GError *err = NULL;
   guint i;
 
   a->copy_index = -1;
@@ -931,9 +953,28 @@ analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
         && running_time < (GstClockTime) GPOINTER_TO_SIZE (last) +
         copy_interval)
       continue;
-    a->copy = write_copy (self, frame, d, language, error);
-    if (a->copy == NULL)
+    a->copy = write_copy (self, frame, d, language, &err);
+    if (g_error_matches (err, KLING_TEXTGEN_ERROR,
+            KLING_TEXTGEN_ERROR_NO_TOKEN)) {
+      /* a model that could not write this line (NaN logits): the video
+       * and its detections go on without copy; said once per run */
+      if (!self->copy_warned)
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+            ("Copywriter model %s wrote no copy (%s); continuing without "
+                "copy for this product", self->copy_manifest->model,
+                err->message), ("check the model, or set copy-model=\"\""));
+      self->copy_warned = TRUE;
+      g_clear_error (&err);
+      a->copy_index = -1;
+      g_hash_table_insert (self->copy_times, GINT_TO_POINTER (d->label),
+          GSIZE_TO_POINTER ((gsize) (GST_CLOCK_TIME_IS_VALID (running_time) ?
+                  running_time : 0)));
+      break;
+    }
+    if (a->copy == NULL) {
+      g_propagate_error (error, err);
       return FALSE;
+    }
     a->copy_index = i;
     a->language = language == GST_AI_PRODUCT_DETECT_LANGUAGE_EN ? "en" : "zh";
     g_hash_table_insert (self->copy_times, GINT_TO_POINTER (d->label),
@@ -1014,12 +1055,14 @@ worker_thread (gpointer user_data)
     Settings s;
     GError *error = NULL;
     gboolean ok;
+    guint serial;
 
     while (!self->worker_quit && self->pending == NULL)
       g_cond_wait (&self->worker_cond, &self->worker_lock);
     if (self->worker_quit)
       break;
     buf = self->pending;
+    serial = self->caps_serial;
     running_time = self->pending_running_time;
     self->pending = NULL;
     self->worker_busy = TRUE;
@@ -1031,7 +1074,10 @@ worker_thread (gpointer user_data)
 
     g_mutex_lock (&self->worker_lock);
     self->worker_busy = FALSE;
-    if (ok) {
+    if (ok && serial != self->caps_serial) {
+      /* analysed with the caps before the last change: stale */
+      analysis_clear (&result);
+    } else if (ok) {
       analysis_move (&self->worker_result, &result);
       self->worker_has_result = TRUE;
     } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -1066,6 +1112,41 @@ worker_stop (GstAiProductDetect * self)
 /* ---------------------------------------------------------------------- */
 /* Lifecycle */
 
+/* Reads @path whole unless it is longer than @limit bytes (a device or a
+ * FIFO that never ends is cut off at the limit, not read until memory runs
+ * out). */
+static gboolean
+read_bounded (const gchar * path, gsize limit, gchar ** contents,
+    GError ** error)
+{
+  GFile *file = g_file_new_for_path (path);
+  GFileInputStream *in = g_file_read (file, NULL, error);
+  gchar *buf;
+  gsize got = 0;
+  gboolean ok;
+
+  g_object_unref (file);
+  if (in == NULL)
+    return FALSE;
+  buf = g_malloc (limit + 2);
+  ok = g_input_stream_read_all (G_INPUT_STREAM (in), buf, limit + 1, &got,
+      NULL, error);
+  g_object_unref (in);
+  if (ok && got > limit) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+        "%s is longer than %" G_GSIZE_FORMAT " bytes, the limit for a "
+        "labels file (one label per line)", path, limit);
+    ok = FALSE;
+  }
+  if (!ok) {
+    g_free (buf);
+    return FALSE;
+  }
+  buf[got] = '\0';
+  *contents = buf;
+  return TRUE;
+}
+
 static gchar **
 read_labels_file (const gchar * path, GError ** error)
 {
@@ -1073,7 +1154,7 @@ read_labels_file (const gchar * path, GError ** error)
   GPtrArray *labels;
   guint i;
 
-  if (!g_file_get_contents (path, &contents, NULL, error))
+  if (!read_bounded (path, LABELS_FILE_MAX_BYTES, &contents, error))
     return NULL;
   if (!g_utf8_validate (contents, -1, NULL)) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
@@ -1256,6 +1337,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   self->frame_count = 0;
   self->have_info = FALSE;
   self->text_caps_sent = FALSE;
+  self->copy_warned = FALSE;
   g_hash_table_remove_all (self->copy_times);
   analysis_clear (&self->current);
   gst_flow_combiner_reset (self->flow_combiner);
@@ -1323,7 +1405,11 @@ gst_ai_product_detect_change_state (GstElement * element,
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+  /* models loaded for a READY->PAUSED the parent then failed are freed
+   * too, not kept until the next start */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY ||
+      (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+          ret == GST_STATE_CHANGE_FAILURE))
     gst_ai_product_detect_stop (self);
   return ret;
 }
@@ -1351,12 +1437,113 @@ gst_ai_product_detect_iterate_internal_links (GstPad * pad,
   return it;
 }
 
+/* text_src: a task pushes what the streaming thread queues, in order. */
+
+static gboolean
+text_queue_full (GstDataQueue * queue, guint visible, guint bytes,
+    guint64 time, gpointer checkdata)
+{
+  return visible >= TEXT_QUEUE_MAX_ITEMS;
+}
+
+static void
+text_item_free (GstDataQueueItem * item)
+{
+  gst_mini_object_unref (item->object);
+  g_free (item);
+}
+
+/* Queues @object (a buffer or an event) for text_src; blocks while the
+ * queue is full (the text branch is slower than the video), returns FALSE
+ * when flushing. */
+static gboolean
+text_enqueue (GstAiProductDetect * self, GstMiniObject * object)
+{
+  GstDataQueueItem *item = g_new0 (GstDataQueueItem, 1);
+
+  item->object = object;
+  item->visible = TRUE;
+  item->destroy = (GDestroyNotify) text_item_free;
+  if (!gst_data_queue_push (self->text_queue, item)) {
+    text_item_free (item);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+text_loop (GstPad * pad)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (GST_PAD_PARENT (pad));
+  GstDataQueueItem *item;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (!gst_data_queue_pop (self->text_queue, &item)) {
+    gst_pad_pause_task (pad);
+    return;
+  }
+  /* the queue always drains, whatever downstream returns: the streaming
+   * thread never waits on a text branch that stopped */
+  if (GST_IS_BUFFER (item->object))
+    ret = gst_pad_push (pad, GST_BUFFER (gst_mini_object_ref (item->object)));
+  else
+    gst_pad_push_event (pad, GST_EVENT (gst_mini_object_ref (item->object)));
+  item->destroy (item);
+  if (ret != GST_FLOW_OK) {
+    GST_OBJECT_LOCK (self);
+    self->text_flow = ret;
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
+static gboolean
+gst_ai_product_detect_text_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    GST_OBJECT_LOCK (self);
+    self->text_flow = GST_FLOW_OK;
+    GST_OBJECT_UNLOCK (self);
+    gst_data_queue_set_flushing (self->text_queue, FALSE);
+    return gst_pad_start_task (pad, (GstTaskFunction) text_loop, pad, NULL);
+  }
+  gst_data_queue_set_flushing (self->text_queue, TRUE);
+  gst_data_queue_flush (self->text_queue);
+  return gst_pad_stop_task (pad);
+}
+
+static void
+text_flush_start (GstAiProductDetect * self, GstEvent * event)
+{
+  gst_data_queue_set_flushing (self->text_queue, TRUE);
+  gst_pad_push_event (self->text_srcpad, event);
+  gst_pad_pause_task (self->text_srcpad);
+}
+
+static void
+text_flush_stop (GstAiProductDetect * self, GstEvent * event)
+{
+  gst_data_queue_flush (self->text_queue);
+  GST_OBJECT_LOCK (self);
+  self->text_flow = GST_FLOW_OK;
+  GST_OBJECT_UNLOCK (self);
+  gst_pad_push_event (self->text_srcpad, event);
+  gst_data_queue_set_flushing (self->text_queue, FALSE);
+  gst_pad_start_task (self->text_srcpad, (GstTaskFunction) text_loop,
+      self->text_srcpad, NULL);
+}
+
 static void
 push_text_stream_start (GstAiProductDetect * self, GstEvent * upstream)
 {
   const gchar *upstream_id = NULL;
   gchar *stream_id;
   GstEvent *event;
+  GstCaps *caps;
   guint group_id;
 
   /* the text stream is derived from the video stream: its id extends the
@@ -1365,14 +1552,13 @@ push_text_stream_start (GstAiProductDetect * self, GstEvent * upstream)
   stream_id = g_strconcat (upstream_id ? upstream_id : "aiproductdetect",
       "/text", NULL);
   event = gst_event_new_stream_start (stream_id);
-
+  g_free (stream_id);
   if (gst_event_parse_group_id (upstream, &group_id))
     gst_event_set_group_id (event, group_id);
-  gst_pad_push_event (self->text_srcpad, event);
-  g_free (stream_id);
-  gst_pad_push_event (self->text_srcpad,
-      gst_event_new_caps (gst_static_pad_template_get_caps
-          (&text_src_template)));
+  text_enqueue (self, GST_MINI_OBJECT_CAST (event));
+  caps = gst_static_pad_template_get_caps (&text_src_template);
+  text_enqueue (self, GST_MINI_OBJECT_CAST (gst_event_new_caps (caps)));
+  gst_caps_unref (caps);
   self->text_caps_sent = TRUE;
 }
 
@@ -1401,9 +1587,13 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
         gst_event_unref (event);
         return FALSE;
       }
-      /* a frame of the old format waiting for the live worker is stale */
+      /* a frame of the old format waiting for the live worker is stale,
+       * and so are detections in the old frame's pixels */
       g_mutex_lock (&self->worker_lock);
       gst_clear_buffer (&self->pending);
+      analysis_clear (&self->worker_result);
+      self->worker_has_result = FALSE;
+      self->caps_serial++;
       g_mutex_unlock (&self->worker_lock);
       g_mutex_lock (&self->analyse_lock);
       ok = self->detector && model_input_setup (&self->detect_input,
@@ -1413,6 +1603,7 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
         self->have_info = TRUE;
       }
       g_mutex_unlock (&self->analyse_lock);
+      analysis_clear (&self->current);
       if (!ok) {
         GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
             ("Cannot convert %s video to the detector's input",
@@ -1431,20 +1622,28 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
         gst_event_unref (event);
         return FALSE;
       }
-      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
+      break;
+    case GST_EVENT_FLUSH_START:
+      text_flush_start (self, gst_event_ref (event));
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_FLUSH_STOP:
       gst_flow_combiner_reset (self->flow_combiner);
       analysis_clear (&self->current);
-      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
-      return gst_pad_push_event (self->srcpad, event);
-    case GST_EVENT_FLUSH_START:
-    case GST_EVENT_EOS:
-      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
+      text_flush_stop (self, gst_event_ref (event));
       return gst_pad_push_event (self->srcpad, event);
     default:
-      return gst_pad_event_default (pad, parent, event);
+      break;
   }
+  /* everything else downstream (segment, tags, GAP, EOS, custom and
+   * sticky events) goes to the text stream too, after its stream-start,
+   * in order with the text */
+  if (GST_EVENT_IS_DOWNSTREAM (event) && self->text_caps_sent) {
+    if (GST_EVENT_IS_SERIALIZED (event))
+      text_enqueue (self, GST_MINI_OBJECT_CAST (gst_event_ref (event)));
+    else
+      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
+  }
+  return gst_pad_push_event (self->srcpad, event);
 }
 
 static gboolean
@@ -1560,26 +1759,36 @@ post_detections (GstAiProductDetect * self, GstBuffer * buf,
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* Queues the copy written for @frame, or a GAP for its time span; returns
+ * how the text branch is doing. */
 static GstFlowReturn
 push_text (GstAiProductDetect * self, GstBuffer * frame, const gchar * copy)
 {
   GstClockTime pts = GST_BUFFER_PTS (frame);
-  GstClockTime duration = GST_BUFFER_DURATION (frame);
+  GstFlowReturn ret;
 
   if (!self->text_caps_sent)
     return GST_FLOW_OK;
-  if (copy) {
-    gsize len = strlen (copy);
-    GstBuffer *buf = gst_buffer_new_memdup (copy, len);
+  GST_OBJECT_LOCK (self);
+  ret = self->text_flow;
+  GST_OBJECT_UNLOCK (self);
+  if (copy && *copy) {
+    GstBuffer *buf = gst_buffer_new_memdup (copy, strlen (copy));
 
-    GST_BUFFER_PTS (buf) = pts;
-    GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION (buf) = duration;
-    return gst_pad_push (self->text_srcpad, buf);
+    /* the frame's timestamps and flags (DISCONT, ...): the copy is about
+     * that frame */
+    gst_buffer_copy_into (buf, frame, GST_BUFFER_COPY_FLAGS |
+        GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+    GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
+    GST_BUFFER_OFFSET_END (buf) = GST_BUFFER_OFFSET_NONE;
+    if (!text_enqueue (self, GST_MINI_OBJECT_CAST (buf)))
+      ret = GST_FLOW_FLUSHING;
+  } else if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    if (!text_enqueue (self, GST_MINI_OBJECT_CAST (gst_event_new_gap (pts,
+                    GST_BUFFER_DURATION (frame)))))
+      ret = GST_FLOW_FLUSHING;
   }
-  if (GST_CLOCK_TIME_IS_VALID (pts))
-    gst_pad_push_event (self->text_srcpad, gst_event_new_gap (pts, duration));
-  return GST_FLOW_OK;
+  return ret;
 }
 
 static GstFlowReturn

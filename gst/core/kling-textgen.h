@@ -8,6 +8,16 @@
 
 G_BEGIN_DECLS
 
+#define KLING_TEXTGEN_ERROR (kling_textgen_error_quark ())
+GQuark kling_textgen_error_quark (void);
+
+typedef enum
+{
+  /* no step offered a single finite logit for a token that keeps the text
+   * valid UTF-8 (NaN or infinite logits, a vocabulary without bytes) */
+  KLING_TEXTGEN_ERROR_NO_TOKEN
+} KlingTextGenError;
+
 /* Fills @logits (params->vocab values) for the token that follows
  * @tokens[0 .. n_tokens-1]. */
 typedef gboolean (*KlingNextLogitsFunc) (const gint64 * tokens,
@@ -28,7 +38,9 @@ typedef struct
 /* Generates one line.  Only tokens that keep the output valid UTF-8 are
  * ever chosen (control characters excluded too), so the result is valid
  * UTF-8 however the model behaves; an unfinished character at max_tokens
- * is dropped.  Same seed and logits: same text. */
+ * is dropped.  Same seed and logits: same text.  When not even the first
+ * token can be chosen, fails with KLING_TEXTGEN_ERROR_NO_TOKEN: an empty
+ * line is never returned. */
 gchar *kling_textgen_run (const KlingTextGenParams * params,
     KlingNextLogitsFunc next_logits, gpointer user_data,
     GCancellable * cancellable, GError ** error);

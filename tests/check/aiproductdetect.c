@@ -314,6 +314,7 @@ GST_START_TEST (test_text_pad_copy_and_gaps)
   GstStructure *s;
   GstVideoRegionOfInterestMeta *red;
   gboolean saw_gap = FALSE, saw_caps = FALSE, saw_start = FALSE;
+  gboolean saw_last_gap = FALSE;
   guint i;
 
   g_object_set (h->element, "language", 1, "copy-interval", 10 * GST_SECOND,
@@ -353,8 +354,9 @@ GST_START_TEST (test_text_pad_copy_and_gaps)
   for (i = 7; i < 10; i++)
     gst_buffer_unref (gst_harness_push_and_pull (h, frame_at
             (GST_VIDEO_FORMAT_RGB, i)));
-  fail_unless_equals_int (gst_harness_buffers_in_queue (th), 0);
-  while ((ev = gst_harness_try_pull_event (th))) {
+  /* text_src is pushed from its own task: wait for the last frame's GAP;
+   * whatever came before it has arrived then */
+  while (!saw_last_gap && (ev = gst_harness_pull_event (th))) {
     if (GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START) {
       const gchar *id;
       gst_event_parse_stream_start (ev, &id);
@@ -371,9 +373,11 @@ GST_START_TEST (test_text_pad_copy_and_gaps)
       gst_event_parse_gap (ev, &ts, &dur);
       fail_unless (ts >= 7 * GST_SECOND / 10 && dur == GST_SECOND / 10);
       saw_gap = TRUE;
+      saw_last_gap = ts == 9 * GST_SECOND / 10;
     }
     gst_event_unref (ev);
   }
+  fail_unless_equals_int (gst_harness_buffers_in_queue (th), 0);
   fail_unless (saw_start && saw_caps && saw_gap);
 
   /* Chinese copy is whole UTF-8 */
@@ -622,6 +626,298 @@ GST_START_TEST (test_labels_file_mismatch)
 
 GST_END_TEST;
 
+/* A grey frame of any format and size. */
+static GstBuffer *
+plain_frame (GstVideoFormat format, gint width, gint height, guint i)
+{
+  GstVideoInfo info;
+  GstBuffer *buf;
+
+  fail_unless (gst_video_info_set_format (&info, format, width, height));
+  buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+  gst_buffer_memset (buf, 0, 0x80, info.size);
+  GST_BUFFER_PTS (buf) = i * GST_SECOND / 10;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 10;
+  return buf;
+}
+
+static void
+set_caps (GstHarness * h, GstVideoFormat format, gint width, gint height)
+{
+  gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+      "framerate=10/1", gst_video_format_to_string (format), width, height);
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+}
+
+/* Mid-stream caps changes (size down to 1x1, odd sizes, every format):
+ * each frame comes out, with no heap damage (the sequences the bad-input
+ * sweep found aborting in free()). */
+GST_START_TEST (test_renegotiation)
+{
+  static const struct
+  {
+    GstVideoFormat format;
+    gint width, height;
+  } seq[] = {
+    {GST_VIDEO_FORMAT_RGB, 320, 240}, {GST_VIDEO_FORMAT_RGB, 1, 1},
+    {GST_VIDEO_FORMAT_RGB, 320, 240}, {GST_VIDEO_FORMAT_I420, 641, 359},
+    {GST_VIDEO_FORMAT_GRAY8, 1, 1}, {GST_VIDEO_FORMAT_NV12, 3, 1},
+    {GST_VIDEO_FORMAT_YUY2, 1, 257}, {GST_VIDEO_FORMAT_RGB, 2, 2},
+    {GST_VIDEO_FORMAT_I420, 1, 1}, {GST_VIDEO_FORMAT_BGRx, 1000, 3},
+  };
+  GstVideoFormat formats[] = {
+    GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBx,
+    GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR,
+    GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB,
+    GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12,
+    GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_YUY2,
+    GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444,
+    GST_VIDEO_FORMAT_GRAY8,
+  };
+  gint sizes[][2] = { {1, 1}, {7, 5}, {641, 359}, {2, 1} };
+  GstHarness *h = make_harness ("detect-yolov8.pt", NULL,
+      GST_VIDEO_FORMAT_RGB, NULL);
+  guint i, j, n = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (seq); i++) {
+    GstBuffer *out;
+
+    GST_INFO ("%s %dx%d", gst_video_format_to_string (seq[i].format),
+        seq[i].width, seq[i].height);
+    set_caps (h, seq[i].format, seq[i].width, seq[i].height);
+    /* the full-size frames have products in them */
+    if (seq[i].width == W && seq[i].height == H)
+      out = gst_harness_push_and_pull (h, frame_at (seq[i].format, n++));
+    else
+      out = gst_harness_push_and_pull (h, plain_frame (seq[i].format,
+              seq[i].width, seq[i].height, n++));
+    fail_unless (out != NULL);
+    gst_buffer_unref (out);
+  }
+  for (i = 0; i < G_N_ELEMENTS (formats); i++)
+    for (j = 0; j < G_N_ELEMENTS (sizes); j++) {
+      GST_INFO ("%s %dx%d", gst_video_format_to_string (formats[i]),
+          sizes[j][0], sizes[j][1]);
+      set_caps (h, formats[i], sizes[j][0], sizes[j][1]);
+      gst_buffer_unref (gst_harness_push_and_pull (h, plain_frame (formats[i],
+                  sizes[j][0], sizes[j][1], n++)));
+    }
+  /* and back: detection still right after all that */
+  set_caps (h, GST_VIDEO_FORMAT_RGB, W, H);
+  {
+    GstBuffer *out = gst_harness_push_and_pull (h,
+        frame_at (GST_VIDEO_FORMAT_RGB, n++));
+    check_boxes (out, 2);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A copywriter whose logits are all NaN: a warning naming the model, no
+ * copy, and the video (with its detections) keeps flowing. */
+GST_START_TEST (test_nan_copywriter)
+{
+  GstHarness *h = make_harness ("detect-yolov8.pt", "copy-nan.pt",
+      GST_VIDEO_FORMAT_RGB, NULL);
+  GstHarness *th = gst_harness_new_with_element (h->element, NULL,
+      "text_src");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  GstBuffer *out;
+  GstEvent *ev;
+  gboolean saw_gap = FALSE;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (th);
+  out = gst_harness_push_and_pull (h, frame_at (GST_VIDEO_FORMAT_RGB, 0));
+  fail_unless (out != NULL);
+  check_boxes (out, 2);
+  fail_unless (gst_video_region_of_interest_meta_get_param (find_roi (out,
+              "red"), "marketing-copy") == NULL);
+  gst_buffer_unref (out);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning on the bus");
+  gst_message_parse_warning (msg, &err, NULL);
+  assert_says (err->message, "copy-nan.pt");
+  assert_says (err->message, "no usable token");
+  g_error_free (err);
+  gst_message_unref (msg);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+  /* the frame's GAP instead of copy (text_src has its own task: wait) */
+  while (!saw_gap && (ev = gst_harness_pull_event (th))) {
+    saw_gap = GST_EVENT_TYPE (ev) == GST_EVENT_GAP;
+    gst_event_unref (ev);
+  }
+  fail_unless (saw_gap);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (th), 0);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (th);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* labels-file on an endless file: an error naming the limit, not a read
+ * until memory runs out. */
+GST_START_TEST (test_labels_file_endless)
+{
+  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
+  gchar *model = test_model ("detect-yolov8.pt");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "model", model, "copy-model", "", "labels-file",
+      "/dev/zero", NULL);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  assert_says (err->message, "/dev/zero");
+  assert_says (err->message, "1048576 bytes");
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+/* text_src: DTS and flags of the frame; every downstream event but the
+ * derived stream-start and the fixed caps is forwarded; the fixed caps
+ * are not leaked. */
+GST_START_TEST (test_text_pad_events_and_fields)
+{
+  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
+  /* the class (and its template caps, static caps the leaks tracer does
+   * not see) outlives the element */
+  GstCaps *templ_caps =
+      GST_PAD_TEMPLATE_CAPS (gst_element_class_get_pad_template
+      (GST_ELEMENT_GET_CLASS (e), "text_src"));
+  gint refcount;
+  GstHarness *h, *th;
+  GstBuffer *in, *text;
+  GstEvent *ev;
+  GstTagList *tags;
+  gboolean saw_tag = FALSE, saw_custom = FALSE, saw_gap = FALSE;
+  gint i;
+
+  gst_object_unref (e);
+  refcount = GST_CAPS_REFCOUNT_VALUE (templ_caps);
+  h = make_harness ("detect-yolov8.pt", "copy-echo.pt", GST_VIDEO_FORMAT_RGB,
+      NULL);
+  th = gst_harness_new_with_element (h->element, NULL, "text_src");
+  gst_harness_play (th);
+  g_object_set (h->element, "language", 1, NULL);
+  /* a few stream-starts: each replays the text caps */
+  for (i = 0; i < 3; i++)
+    gst_harness_push_event (h, gst_event_new_stream_start ("again"));
+  gst_harness_push_event (h, gst_event_new_tag (gst_tag_list_new
+          (GST_TAG_TITLE, "shop", NULL)));
+  gst_harness_push_event (h,
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY,
+          gst_structure_new_empty ("kling-test")));
+  gst_harness_push_event (h, gst_event_new_gap (7 * GST_SECOND, GST_SECOND));
+
+  in = frame_at (GST_VIDEO_FORMAT_RGB, 2);
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+  gst_buffer_unref (gst_harness_push_and_pull (h, in));
+  text = gst_harness_pull (th);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (text), 2 * GST_SECOND / 10);
+  fail_unless_equals_uint64 (GST_BUFFER_DTS (text), 2 * GST_SECOND / 10 + 1);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (text, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (text);
+
+  while ((ev = gst_harness_try_pull_event (th))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_TAG) {
+      gchar *title = NULL;
+      gst_event_parse_tag (ev, &tags);
+      saw_tag = gst_tag_list_get_string (tags, GST_TAG_TITLE, &title)
+          && g_strcmp0 (title, "shop") == 0;
+      g_free (title);
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_STICKY) {
+      saw_custom = gst_event_has_name (ev, "kling-test");
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime ts;
+      gst_event_parse_gap (ev, &ts, NULL);
+      saw_gap |= ts == 7 * GST_SECOND;
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless (saw_tag, "tags not forwarded to text_src");
+  fail_unless (saw_custom, "custom sticky event not forwarded to text_src");
+  fail_unless (saw_gap, "video GAP not forwarded to text_src");
+
+  gst_harness_teardown (th);
+  gst_harness_teardown (h);
+  fail_unless_equals_int (GST_CAPS_REFCOUNT_VALUE (templ_caps), refcount);
+}
+
+GST_END_TEST;
+
+/* The parent's READY->PAUSED fails after the models loaded: they are
+ * freed again (the manifest's threshold no longer shows). */
+static gboolean
+refuse_activation (GstPad * pad, GstObject * parent, GstPadMode mode,
+    gboolean active)
+{
+  return !active;
+}
+
+GST_START_TEST (test_failed_start_frees_models)
+{
+  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
+  gchar *model = test_model ("detect-yolov8.pt");
+  GstPad *text = gst_element_get_static_pad (e, "text_src");
+  gfloat t;
+
+  g_object_set (e, "model", model, "copy-model", "", NULL);
+  gst_pad_set_activatemode_function (text, refuse_activation);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  /* loaded, the detector's manifest says 0.5; unloaded: the default */
+  g_object_get (e, "threshold", &t, NULL);
+  fail_unless (t == 0.35f, "threshold %f: the detector is still loaded", t);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_object_unref (text);
+  gst_object_unref (e);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+/* After a caps change the last detections (in the old frame's pixels) are
+ * not attached to frames of the new size. */
+GST_START_TEST (test_renegotiation_drops_old_detections)
+{
+  GstHarness *h = make_harness ("detect-yolov8.pt", NULL,
+      GST_VIDEO_FORMAT_RGB, "inference-interval", 3, NULL);
+  GstBuffer *out;
+
+  out = gst_harness_push_and_pull (h, frame_at (GST_VIDEO_FORMAT_RGB, 0));
+  check_boxes (out, 2);
+  gst_buffer_unref (out);
+  set_caps (h, GST_VIDEO_FORMAT_RGB, 64, 48);
+  out = gst_harness_push_and_pull (h, plain_frame (GST_VIDEO_FORMAT_RGB, 64,
+          48, 1));
+  fail_unless_equals_int (count_rois (out), 0);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* 100 NULL -> PLAYING -> NULL cycles through a real pipeline. */
 GST_START_TEST (test_state_cycles)
 {
@@ -674,6 +970,12 @@ aiproductdetect_suite (void)
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_labels_file_mismatch);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_renegotiation);
+  tcase_add_test (tc, test_renegotiation_drops_old_detections);
+  tcase_add_test (tc, test_nan_copywriter);
+  tcase_add_test (tc, test_labels_file_endless);
+  tcase_add_test (tc, test_text_pad_events_and_fields);
+  tcase_add_test (tc, test_failed_start_frees_models);
   return s;
 }
 

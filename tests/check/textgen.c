@@ -1,6 +1,7 @@
 /* gst-kling: the decoding loop and its UTF-8 guard
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <math.h>
 #include <string.h>
 #include <gst/check/gstcheck.h>
 
@@ -88,6 +89,45 @@ hostile (const gint64 * tokens, guint n, gfloat * logits, gpointer data,
     logits[bad[(n + i) % G_N_ELEMENTS (bad)]] = 10.0f - i;
   return TRUE;
 }
+
+/* NaN logits (a broken copywriter): an error saying so, never an empty
+ * line; NaN after a few good steps keeps the text written so far. */
+static gboolean
+nan_after (const gint64 * tokens, guint n, gfloat * logits, gpointer data,
+    GError ** error)
+{
+  guint good = GPOINTER_TO_UINT (data), i;
+
+  for (i = 0; i < VOCAB; i++)
+    logits[i] = n > good ? NAN : (i == 'a' ? 1.0f : 0.0f);
+  return TRUE;
+}
+
+GST_START_TEST (test_nan_logits)
+{
+  KlingTextGenParams p = params (20, 1, 0);
+  GError *err = NULL;
+  gchar *text;
+
+  text = kling_textgen_run (&p, nan_after, GUINT_TO_POINTER (0), NULL, &err);
+  fail_unless (text == NULL);
+  fail_unless (g_error_matches (err, KLING_TEXTGEN_ERROR,
+          KLING_TEXTGEN_ERROR_NO_TOKEN));
+  fail_unless (strstr (err->message, "no usable token") != NULL);
+  g_clear_error (&err);
+
+  p.top_k = 5;
+  text = kling_textgen_run (&p, nan_after, GUINT_TO_POINTER (0), NULL, &err);
+  fail_unless (text == NULL && err != NULL);
+  g_clear_error (&err);
+
+  p.top_k = 1;
+  text = kling_textgen_run (&p, nan_after, GUINT_TO_POINTER (3), NULL, &err);
+  fail_unless_equals_string (text, "aaa");
+  g_free (text);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_never_broken_utf8)
 {
@@ -200,6 +240,7 @@ textgen_suite (void)
   tcase_add_test (tc, test_utf8_state_machine);
   tcase_add_test (tc, test_top_k_seeded);
   tcase_add_test (tc, test_errors_and_cancel);
+  tcase_add_test (tc, test_nan_logits);
   return s;
 }
 

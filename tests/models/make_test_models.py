@@ -171,6 +171,15 @@ class EchoCopy(torch.nn.Module):
         return x
 
 
+class NanCopy(EchoCopy):
+    """A broken 'copywriter': every logit is NaN, so no token can ever be
+    chosen (the bad-input sweep's crash)."""
+
+    @torch.jit.export
+    def decode_step(self, memory: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        return torch.full((1, 258), float("nan"))
+
+
 class BenchNet(torch.nn.Module):
     """A detector-sized convolutional network (stride-8 head over a 256x256
     input) for the backend overhead benchmark."""
@@ -303,6 +312,13 @@ def main():
                      "tokenizer": {"type": "utf8-bytes", "max_length": 60,
                                    "bos": 256, "eos": 257, "vocab": 258}},
                     p("copy-echo.pt"))
+    kling_wrap.wrap(torch.jit.script(NanCopy()),
+                    {"format": 1, "name": "nan-copy", "task": "copywrite",
+                     "methods": ["encode", "decode_step"],
+                     "input": {"width": 32, "height": 32, "resize": "stretch"},
+                     "tokenizer": {"type": "utf8-bytes", "max_length": 60,
+                                   "bos": 256, "eos": 257, "vocab": 258}},
+                    p("copy-nan.pt"))
 
     video_manifest = {"format": 1, "name": "colour-video", "task": "video",
                      "methods": ["encode_prompt", "denoise", "decode",
