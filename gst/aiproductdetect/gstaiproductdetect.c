@@ -50,13 +50,10 @@
 #include <gst/base/gstdataqueue.h>
 
 #include "gstaiproductdetect.h"
-#include "kling-backend.h"
 #include "kling-element.h"
-#include "kling-convert.h"
-#include "kling-detections.h"
+#include "kling-copywriter.h"
+#include "kling-detector.h"
 #include "kling-draw.h"
-#include "kling-manifest.h"
-#include "kling-textgen.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_ai_product_detect_debug);
 #define GST_CAT_DEFAULT gst_ai_product_detect_debug
@@ -78,9 +75,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_ai_product_detect_debug);
 #define DEFAULT_DRAW FALSE
 #define DEFAULT_LIVE_MODE FALSE
 
-#define COPY_MAX_TOKENS_LIMIT 512
-/* a labels file longer than this is refused, not read into memory */
-#define LABELS_FILE_MAX_BYTES (1024 * 1024)
 /* text items (buffers, events) waiting for the text_src task */
 #define TEXT_QUEUE_MAX_ITEMS 32
 
@@ -127,18 +121,6 @@ typedef struct
   const gchar *language;
 } Analysis;
 
-/* A model input: converter into the model's size and layout, normaliser,
- * and the buffers they fill (allocated once per caps). */
-typedef struct
-{
-  GstVideoConverter *converter;
-  GstVideoInfo out_info;
-  GstBuffer *pixels;
-  gfloat *values;
-  KlingNormalizer *norm;
-  KlingLetterbox lb;
-} ModelInput;
-
 struct _GstAiProductDetect
 {
   GstElement parent;
@@ -163,15 +145,11 @@ struct _GstAiProductDetect
   gboolean live_mode;
 
   /* set in start(), constant while running */
-  KlingModel *detector;
-  KlingManifest *detector_manifest;
-  KlingDetectFormat format;
+  KlingDetector *detector;
   gchar **labels;
   guint n_labels;
   gfloat default_threshold;
-  KlingModel *copywriter;
-  KlingManifest *copy_manifest;
-  gint copy_encode_args;
+  KlingCopywriter *copywriter;
   gboolean running_live;
   GstClockTime inference_time;  /* measured at start, for LATENCY */
   GCancellable *cancellable;
@@ -179,7 +157,6 @@ struct _GstAiProductDetect
   /* streaming thread */
   GstVideoInfo info;
   gboolean have_info;
-  ModelInput detect_input;
   GstSegment segment;
   guint64 frame_count;
   Analysis current;             /* detections attached to frames */
@@ -193,7 +170,7 @@ struct _GstAiProductDetect
   GstFlowReturn text_flow;      /* last text push, under the object lock */
 
   /* held while a frame is analysed and while caps change what analysis
-   * uses (info, detect_input), so the live worker never sees a half-done
+   * uses (info, the detector's input), so the live worker never sees a half-done
    * reconfiguration */
   GMutex analyse_lock;
 
@@ -612,324 +589,6 @@ gst_ai_product_detect_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* ---------------------------------------------------------------------- */
-/* Model input: convert any frame (or a region of it) to the model's size,
- * channel order and normalisation, ready to wrap as a tensor. */
-
-static void
-model_input_clear (ModelInput * in)
-{
-  g_clear_pointer (&in->converter, gst_video_converter_free);
-  gst_clear_buffer (&in->pixels);
-  g_clear_pointer (&in->values, g_free);
-  g_clear_pointer (&in->norm, kling_normalizer_free);
-}
-
-static GstVideoFormat
-model_pixel_format (const KlingManifest * m)
-{
-  if (g_strcmp0 (m->input_channels, "BGR") == 0)
-    return GST_VIDEO_FORMAT_BGR;
-  if (g_strcmp0 (m->input_channels, "GRAY") == 0)
-    return GST_VIDEO_FORMAT_GRAY8;
-  return GST_VIDEO_FORMAT_RGB;
-}
-
-/* Sets up @in for frames of @info, or a @crop of them (NULL: all). */
-static gboolean
-model_input_setup (ModelInput * in, const KlingManifest * m,
-    const GstVideoInfo * info, const GstVideoRectangle * crop)
-{
-  gint src_w = crop ? crop->w : GST_VIDEO_INFO_WIDTH (info);
-  gint src_h = crop ? crop->h : GST_VIDEO_INFO_HEIGHT (info);
-  GstVideoFormat fmt = model_pixel_format (m);
-  gint channels = fmt == GST_VIDEO_FORMAT_GRAY8 ? 1 : 3;
-  GstStructure *config;
-  GstVideoFrame frame;
-  gint y;
-
-  model_input_clear (in);
-  kling_letterbox_init (&in->lb, src_w, src_h, m->input_width,
-      m->input_height, m->input_resize == KLING_RESIZE_LETTERBOX);
-  gst_video_info_set_format (&in->out_info, fmt, m->input_width,
-      m->input_height);
-  /* the converter wants these equal; they mean nothing to a model */
-  GST_VIDEO_INFO_FPS_N (&in->out_info) = GST_VIDEO_INFO_FPS_N (info);
-  GST_VIDEO_INFO_FPS_D (&in->out_info) = GST_VIDEO_INFO_FPS_D (info);
-  GST_VIDEO_INFO_INTERLACE_MODE (&in->out_info) =
-      GST_VIDEO_INFO_INTERLACE_MODE (info);
-  in->pixels = gst_buffer_new_allocate (NULL, in->out_info.size, NULL);
-  in->values = g_new (gfloat, (gsize) m->input_width * m->input_height *
-      channels);
-  in->norm = kling_normalizer_new (m->input_width, channels, m->input_scale,
-      m->input_mean, m->input_std);
-
-  /* the letterbox margin is painted once; the converter only writes the
-   * picture area */
-  if (!gst_video_frame_map (&frame, &in->out_info, in->pixels, GST_MAP_WRITE))
-    return FALSE;
-  for (y = 0; y < m->input_height; y++)
-    memset (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), m->input_pad,
-        (gsize) m->input_width * channels);
-  gst_video_frame_unmap (&frame);
-
-  config = gst_structure_new ("config",
-      GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, in->lb.dest_x,
-      GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, in->lb.dest_y,
-      GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, in->lb.dest_width,
-      GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, in->lb.dest_height,
-      GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, FALSE,
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-      GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
-      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-      GST_VIDEO_DITHER_NONE, NULL);
-  if (crop)
-    gst_structure_set (config,
-        GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, crop->x,
-        GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, crop->y,
-        GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, crop->w,
-        GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, crop->h, NULL);
-  in->converter = gst_video_converter_new ((GstVideoInfo *) info,
-      &in->out_info, config);
-  return in->converter != NULL;
-}
-
-/* Converts @frame and wraps the result as the model's input tensor. */
-static void
-model_input_fill (ModelInput * in, const KlingManifest * m,
-    GstVideoFrame * frame, KlingTensor * tensor)
-{
-  GstVideoFrame out;
-  gint channels = GST_VIDEO_INFO_N_COMPONENTS (&in->out_info);
-
-  gst_video_frame_map (&out, &in->out_info, in->pixels, GST_MAP_READWRITE);
-  gst_video_converter_frame (in->converter, frame, &out);
-  kling_normalizer_run (in->norm, in->values,
-      (gsize) m->input_width * channels * sizeof (gfloat),
-      GST_VIDEO_FRAME_PLANE_DATA (&out, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0), m->input_height);
-  gst_video_frame_unmap (&out);
-
-  if (m->input_nhwc) {
-    gint64 shape[4] = { 1, m->input_height, m->input_width, channels };
-    kling_tensor_init_contiguous (tensor, KLING_DTYPE_FLOAT32, in->values, 4,
-        shape);
-  } else {
-    /* packed pixels are NCHW in channels-last layout: no transpose */
-    kling_tensor_init_packed_image (tensor, KLING_DTYPE_FLOAT32, in->values,
-        m->input_width, m->input_height, channels, channels,
-        (gsize) m->input_width * channels * sizeof (gfloat));
-  }
-}
-
-/* ---------------------------------------------------------------------- */
-/* Detection */
-
-static gboolean
-decode_detections (GstAiProductDetect * self, KlingOutputs * out,
-    gfloat threshold, GArray * dets, GError ** error)
-{
-  const KlingTensor *t;
-  gint64 shape[3] = { 1, -1, -1 };
-  gint n_classes = self->n_labels;
-
-  switch (self->format) {
-    case KLING_DETECT_YOLOV8:
-      shape[1] = 4 + n_classes;
-      t = kling_outputs_expect (out, "forward", "0", KLING_DTYPE_FLOAT32, 3,
-          shape, error);
-      if (t == NULL)
-        return FALSE;
-      kling_decode_yolov8 (t->data, t->shape[2], n_classes, threshold, dets);
-      return TRUE;
-    case KLING_DETECT_YOLOV5:
-      shape[2] = 5 + n_classes;
-      t = kling_outputs_expect (out, "forward", "0", KLING_DTYPE_FLOAT32, 3,
-          shape, error);
-      if (t == NULL)
-        return FALSE;
-      kling_decode_yolov5 (t->data, t->shape[1], n_classes, threshold, dets);
-      return TRUE;
-    case KLING_DETECT_TORCHVISION:{
-      /* torch.jit.script'ed torchvision detectors return (losses,
-       * detections); a plain list of dicts is accepted too */
-      const gchar *prefix = kling_outputs_lookup (out, "1.0.boxes") ? "1.0." :
-          kling_outputs_lookup (out, "0.boxes") ? "0." : "";
-      gchar *nb = g_strconcat (prefix, "boxes", NULL);
-      gchar *nl = g_strconcat (prefix, "labels", NULL);
-      gchar *ns = g_strconcat (prefix, "scores", NULL);
-      const KlingTensor *boxes, *labels = NULL, *scores = NULL;
-      gint64 bshape[2] = { -1, 4 };
-      gboolean ok = FALSE;
-
-      boxes = kling_outputs_expect (out, "forward", nb, KLING_DTYPE_FLOAT32,
-          2, bshape, error);
-      if (boxes) {
-        gint64 n[1] = { boxes->shape[0] };
-        labels = kling_outputs_expect (out, "forward", nl, KLING_DTYPE_INT64,
-            1, n, error);
-        if (labels)
-          scores = kling_outputs_expect (out, "forward", ns,
-              KLING_DTYPE_FLOAT32, 1, n, error);
-      }
-      if (scores) {
-        kling_decode_torchvision (boxes->data, labels->data, scores->data,
-            boxes->shape[0], kling_manifest_get_int (self->detector_manifest,
-                "output.label_offset", 0), n_classes, threshold, dets);
-        ok = TRUE;
-      }
-      g_free (nb);
-      g_free (nl);
-      g_free (ns);
-      return ok;
-    }
-  }
-  return FALSE;
-}
-
-static gboolean
-detect (GstAiProductDetect * self, GstVideoFrame * frame, gfloat threshold,
-    gfloat iou_threshold, guint max_detections, GArray * dets,
-    GError ** error)
-{
-  ModelInput *in = &self->detect_input;
-  KlingTensor tensor;
-  KlingOutputs *out;
-  guint i, kept = 0;
-  gboolean ok;
-
-  model_input_fill (in, self->detector_manifest, frame, &tensor);
-  if (self->format == KLING_DETECT_TORCHVISION) {
-    /* torchvision models take a list of [C, H, W] images */
-    tensor.shape[0] = tensor.shape[1];
-    tensor.shape[1] = tensor.shape[2];
-    tensor.shape[2] = tensor.shape[3];
-    tensor.strides[0] = tensor.strides[1];
-    tensor.strides[1] = tensor.strides[2];
-    tensor.strides[2] = tensor.strides[3];
-    tensor.n_dims = 3;
-  }
-  out = kling_model_call (self->detector, "forward", &tensor, 1,
-      self->cancellable, error);
-  if (out == NULL)
-    return FALSE;
-  g_array_set_size (dets, 0);
-  ok = decode_detections (self, out, threshold, dets, error);
-  kling_outputs_free (out);
-  if (!ok)
-    return FALSE;
-
-  for (i = 0; i < dets->len; i++) {
-    KlingDetection d = g_array_index (dets, KlingDetection, i);
-    if (kling_letterbox_to_frame (&in->lb, &d))
-      g_array_index (dets, KlingDetection, kept++) = d;
-  }
-  g_array_set_size (dets, kept);
-  kling_nms (dets, iou_threshold, max_detections);
-  return TRUE;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Copywriting */
-
-typedef struct
-{
-  GstAiProductDetect *self;
-  const KlingTensor *memory;
-  gint64 *tokens;
-  guint vocab;
-} CopyStep;
-
-static gboolean
-copy_next_logits (const gint64 * tokens, guint n, gfloat * logits,
-    gpointer user_data, GError ** error)
-{
-  CopyStep *step = user_data;
-  KlingTensor in[2];
-  gint64 shape[2] = { 1, n };
-  gint64 want[2] = { 1, step->vocab };
-  KlingOutputs *out;
-  const KlingTensor *t;
-
-  in[0] = *step->memory;
-  kling_tensor_init_contiguous (&in[1], KLING_DTYPE_INT64, (gpointer) tokens,
-      2, shape);
-  out = kling_model_call (step->self->copywriter, "decode_step", in, 2,
-      step->self->cancellable, error);
-  if (out == NULL)
-    return FALSE;
-  t = kling_outputs_expect (out, "decode_step", "0", KLING_DTYPE_FLOAT32, 2,
-      want, error);
-  if (t)
-    memcpy (logits, t->data, step->vocab * sizeof (gfloat));
-  kling_outputs_free (out);
-  return t != NULL;
-}
-
-static gchar *
-write_copy (GstAiProductDetect * self, GstVideoFrame * frame,
-    const KlingDetection * d, GstAiProductDetectLanguage language,
-    GError ** error)
-{
-  KlingManifest *m = self->copy_manifest;
-  ModelInput in = { 0 };
-  GstVideoRectangle crop;
-  KlingTensor args[3];
-  gint64 label = d->label, lang = language;
-  gint64 one[1] = { 1 };
-  KlingOutputs *enc;
-  const KlingTensor *memory;
-  KlingTextGenParams params;
-  CopyStep step;
-  gchar *text = NULL;
-
-  crop.x = (gint) d->x0;
-  crop.y = (gint) d->y0;
-  crop.w = MAX ((gint) (d->x1 - crop.x), 1);
-  crop.h = MAX ((gint) (d->y1 - crop.y), 1);
-  crop.w = MIN (crop.w, GST_VIDEO_FRAME_WIDTH (frame) - crop.x);
-  crop.h = MIN (crop.h, GST_VIDEO_FRAME_HEIGHT (frame) - crop.y);
-  if (!model_input_setup (&in, m, &frame->info, &crop)) {
-    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_ARGUMENT,
-        "cannot convert the product crop for the copywriter");
-    model_input_clear (&in);
-    return NULL;
-  }
-  model_input_fill (&in, m, frame, &args[0]);
-  kling_tensor_init_contiguous (&args[1], KLING_DTYPE_INT64, &label, 1, one);
-  kling_tensor_init_contiguous (&args[2], KLING_DTYPE_INT64, &lang, 1, one);
-  enc = kling_model_call (self->copywriter, "encode", args,
-      self->copy_encode_args, self->cancellable, error);
-  if (enc == NULL)
-    goto out;
-  memory = kling_outputs_expect (enc, "encode", "0", KLING_DTYPE_FLOAT32, 3,
-      (gint64[]) { 1, -1, -1}, error);
-  if (memory == NULL)
-    goto out;
-
-  params.vocab = kling_manifest_get_int (m, "tokenizer.vocab", 258);
-  params.byte_offset = m->tokenizer_offset;
-  params.bos = kling_manifest_get_int (m, "tokenizer.bos", 256);
-  params.eos = kling_manifest_get_int (m, "tokenizer.eos", 257);
-  params.max_tokens = CLAMP (m->tokenizer_max_length, 1,
-      COPY_MAX_TOKENS_LIMIT);
-  params.top_k = kling_manifest_get_int (m, "defaults.top_k", 1);
-  params.temperature = kling_manifest_get_double (m, "defaults.temperature",
-      1.0);
-  params.seed = (guint32) self->frame_count;
-  step.self = self;
-  step.memory = memory;
-  step.vocab = params.vocab;
-  text = kling_textgen_run (&params, copy_next_logits, &step,
-      self->cancellable, error);
-
-out:
-  kling_outputs_free (enc);
-  model_input_clear (&in);
-  return text;
-}
-
 /* Picks the best detection whose label has had no copy for copy-interval
  * and writes copy for it. */
 static gboolean
@@ -953,7 +612,13 @@ analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
         && running_time < (GstClockTime) GPOINTER_TO_SIZE (last) +
         copy_interval)
       continue;
-    a->copy = write_copy (self, frame, d, language, &err);
+    GstVideoRectangle box = { (gint) d->x0, (gint) d->y0,
+      (gint) (d->x1 - (gint) d->x0), (gint) (d->y1 - (gint) d->y0)
+    };
+
+    a->copy = kling_copywriter_write (self->copywriter, frame, &box,
+        d->label, language, (guint32) self->frame_count, self->cancellable,
+        &err);
     if (g_error_matches (err, KLING_TEXTGEN_ERROR,
             KLING_TEXTGEN_ERROR_NO_TOKEN)) {
       /* a model that could not write this line (NaN logits): the video
@@ -961,7 +626,7 @@ analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
       if (!self->copy_warned)
         GST_ELEMENT_WARNING (self, STREAM, DECODE,
             ("Copywriter model %s wrote no copy (%s); continuing without "
-                "copy for this product", self->copy_manifest->model,
+                "copy for this product", kling_copywriter_get_manifest (self->copywriter)->model,
                 err->message), ("check the model, or set copy-model=\"\""));
       self->copy_warned = TRUE;
       g_clear_error (&err);
@@ -1029,8 +694,9 @@ analyse (GstAiProductDetect * self, GstBuffer * buf,
     return FALSE;
   }
   analysis_clear (a);
-  ok = detect (self, &frame, s->threshold, s->iou_threshold,
-      s->max_detections, a->detections, error)
+  ok = kling_detector_run (self->detector, &frame, self->n_labels,
+      s->threshold, s->iou_threshold, s->max_detections, a->detections,
+      self->cancellable, error)
       && analyse_copy (self, &frame, running_time, s->copy_interval,
       s->language, a, error);
   gst_video_frame_unmap (&frame);
@@ -1112,133 +778,12 @@ worker_stop (GstAiProductDetect * self)
 /* ---------------------------------------------------------------------- */
 /* Lifecycle */
 
-/* Reads @path whole unless it is longer than @limit bytes (a device or a
- * FIFO that never ends is cut off at the limit, not read until memory runs
- * out). */
-static gboolean
-read_bounded (const gchar * path, gsize limit, gchar ** contents,
-    GError ** error)
-{
-  GFile *file = g_file_new_for_path (path);
-  GFileInputStream *in = g_file_read (file, NULL, error);
-  gchar *buf;
-  gsize got = 0;
-  gboolean ok;
-
-  g_object_unref (file);
-  if (in == NULL)
-    return FALSE;
-  buf = g_malloc (limit + 2);
-  ok = g_input_stream_read_all (G_INPUT_STREAM (in), buf, limit + 1, &got,
-      NULL, error);
-  g_object_unref (in);
-  if (ok && got > limit) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-        "%s is longer than %" G_GSIZE_FORMAT " bytes, the limit for a "
-        "labels file (one label per line)", path, limit);
-    ok = FALSE;
-  }
-  if (!ok) {
-    g_free (buf);
-    return FALSE;
-  }
-  buf[got] = '\0';
-  *contents = buf;
-  return TRUE;
-}
-
-static gchar **
-read_labels_file (const gchar * path, GError ** error)
-{
-  gchar *contents = NULL, **lines;
-  GPtrArray *labels;
-  guint i;
-
-  if (!read_bounded (path, LABELS_FILE_MAX_BYTES, &contents, error))
-    return NULL;
-  if (!g_utf8_validate (contents, -1, NULL)) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-        "labels file %s is not valid UTF-8", path);
-    g_free (contents);
-    return NULL;
-  }
-  lines = g_strsplit (contents, "\n", -1);
-  labels = g_ptr_array_new ();
-  for (i = 0; lines[i]; i++) {
-    gchar *l = g_strstrip (lines[i]);
-    /* a trailing newline is not one more class */
-    if (*l || lines[i + 1] != NULL)
-      g_ptr_array_add (labels, g_strdup (l));
-  }
-  while (labels->len > 0 && *(gchar *) labels->pdata[labels->len - 1] == 0) {
-    g_free (labels->pdata[labels->len - 1]);
-    g_ptr_array_set_size (labels, labels->len - 1);
-  }
-  g_strfreev (lines);
-  g_free (contents);
-  if (labels->len == 0) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-        "labels file %s has no labels", path);
-    g_ptr_array_free (labels, TRUE);
-    return NULL;
-  }
-  g_ptr_array_add (labels, NULL);
-  return (gchar **) g_ptr_array_free (labels, FALSE);
-}
-
 static gchar *
 resolve_model (const gchar * property, const gchar * default_file)
 {
   if (property)
     return g_strdup (property);
   return kling_package_find_default (default_file);
-}
-
-/* Measures one inference on a mid-grey frame, to answer LATENCY queries
- * with a real figure and keep the first-call cost off the first frame. */
-static GstClockTime
-measure_inference (GstAiProductDetect * self)
-{
-  KlingManifest *m = self->detector_manifest;
-  gint channels = g_strcmp0 (m->input_channels, "GRAY") == 0 ? 1 : 3;
-  gsize n = (gsize) m->input_width * m->input_height * channels;
-  gfloat *values = g_new (gfloat, n);
-  KlingTensor tensor;
-  GstClockTime best = GST_CLOCK_TIME_NONE;
-  gint i;
-  gsize j;
-
-  for (j = 0; j < n; j++)
-    values[j] = (128.0f * m->input_scale - m->input_mean[j % channels]) /
-        m->input_std[j % channels];
-  if (m->input_nhwc || self->format == KLING_DETECT_TORCHVISION) {
-    gint64 nhwc[4] = { 1, m->input_height, m->input_width, channels };
-    gint64 chw[3] = { channels, m->input_height, m->input_width };
-    if (self->format == KLING_DETECT_TORCHVISION)
-      kling_tensor_init_contiguous (&tensor, KLING_DTYPE_FLOAT32, values, 3,
-          chw);
-    else
-      kling_tensor_init_contiguous (&tensor, KLING_DTYPE_FLOAT32, values, 4,
-          nhwc);
-  } else {
-    kling_tensor_init_packed_image (&tensor, KLING_DTYPE_FLOAT32, values,
-        m->input_width, m->input_height, channels, channels,
-        (gsize) m->input_width * channels * sizeof (gfloat));
-  }
-  for (i = 0; i < 3; i++) {
-    gint64 start = g_get_monotonic_time ();
-    KlingOutputs *out = kling_model_call (self->detector, "forward", &tensor,
-        1, NULL, NULL);
-    GstClockTime t = (g_get_monotonic_time () - start) * GST_USECOND;
-
-    if (out == NULL)
-      break;
-    kling_outputs_free (out);
-    if (i > 0)                  /* the first call warms up */
-      best = GST_CLOCK_TIME_IS_VALID (best) ? MIN (best, t) : t;
-  }
-  g_free (values);
-  return GST_CLOCK_TIME_IS_VALID (best) ? best : 0;
 }
 
 static gboolean
@@ -1248,6 +793,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   KlingLoadOptions opts;
   GError *error = NULL;
   gchar **labels = NULL;
+  const KlingManifest *manifest;
 
   GST_OBJECT_LOCK (self);
   model_path = resolve_model (self->model_path, DEFAULT_DETECT_MODEL_FILE);
@@ -1269,7 +815,8 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
             KLING_MODEL_DIR));
     goto fail;
   }
-  if (labels_file && !(labels = read_labels_file (labels_file, &error))) {
+  if (labels_file && !(labels = kling_labels_read_file (labels_file,
+              KLING_LABELS_FILE_MAX_BYTES, &error))) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not read labels-file \"%s\": %s", labels_file,
             error->message), (NULL));
@@ -1277,8 +824,8 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   }
 
   GST_INFO_OBJECT (self, "loading detector %s", model_path);
-  self->detector = kling_package_load (model_path, "detect", &opts,
-      labels != NULL, &self->detector_manifest, &error);
+  self->detector = kling_detector_load (model_path, &opts, labels != NULL,
+      &error);
   if (self->detector == NULL) {
     if (g_error_matches (error, KLING_BACKEND_ERROR,
             KLING_BACKEND_ERROR_NOT_FOUND))
@@ -1293,19 +840,16 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
               "model package; see docs/models.md"));
     goto fail;
   }
-  kling_detect_format_from_string (self->detector_manifest->output_format,
-      &self->format);
-  self->labels = labels ? labels :
-      g_strdupv (self->detector_manifest->labels);
+  manifest = kling_detector_get_manifest (self->detector);
+  self->labels = labels ? labels : g_strdupv (manifest->labels);
   labels = NULL;
   self->n_labels = g_strv_length (self->labels);
-  self->default_threshold = kling_manifest_get_double
-      (self->detector_manifest, "defaults.threshold", DEFAULT_THRESHOLD);
+  self->default_threshold = kling_manifest_get_double (manifest,
+      "defaults.threshold", DEFAULT_THRESHOLD);
 
   if (copy_path) {
     GST_INFO_OBJECT (self, "loading copywriter %s", copy_path);
-    self->copywriter = kling_package_load (copy_path, "copywrite", &opts,
-        TRUE, &self->copy_manifest, &error);
+    self->copywriter = kling_copywriter_load (copy_path, &opts, &error);
     if (self->copywriter == NULL) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Could not load copywriter model \"%s\": %s", copy_path,
@@ -1313,25 +857,15 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
               "package, or to \"\" to write no copy; see docs/models.md"));
       goto fail;
     }
-    self->copy_encode_args = kling_model_method_n_args (self->copywriter,
-        "encode");
-    if (self->copy_encode_args < 2 || self->copy_encode_args > 3) {
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Copywriter model \"%s\": method `encode` takes %d inputs; it "
-              "must take (image, label) or (image, label, language)",
-              copy_path, self->copy_encode_args), (NULL));
-      goto fail;
-    }
   } else if (self->copy_model_path == NULL) {
     GST_WARNING_OBJECT (self, "default copywriter " DEFAULT_COPY_MODEL_FILE
         " not installed: writing no copy");
   }
 
-  self->inference_time = measure_inference (self);
+  self->inference_time = kling_detector_measure (self->detector);
   GST_INFO_OBJECT (self, "%s: %u labels, one inference %" GST_TIME_FORMAT
-      " on %s with %d threads (%s)", self->detector_manifest->name,
-      self->n_labels, GST_TIME_ARGS (self->inference_time), device,
-      kling_backend_get_threads (), kling_backend_name ());
+      " on %s", manifest->name, self->n_labels,
+      GST_TIME_ARGS (self->inference_time), device);
 
   self->cancellable = g_cancellable_new ();
   self->frame_count = 0;
@@ -1369,11 +903,8 @@ gst_ai_product_detect_stop (GstAiProductDetect * self)
     g_cancellable_cancel (self->cancellable);
   worker_stop (self);
   g_clear_object (&self->cancellable);
-  model_input_clear (&self->detect_input);
-  g_clear_pointer (&self->detector, kling_model_free);
-  g_clear_pointer (&self->detector_manifest, kling_manifest_free);
-  g_clear_pointer (&self->copywriter, kling_model_free);
-  g_clear_pointer (&self->copy_manifest, kling_manifest_free);
+  g_clear_pointer (&self->detector, kling_detector_free);
+  g_clear_pointer (&self->copywriter, kling_copywriter_free);
   g_clear_pointer (&self->labels, g_strfreev);
   analysis_clear (&self->current);
   self->have_info = FALSE;
@@ -1575,6 +1106,7 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_CAPS:{
       GstCaps *caps;
       GstVideoInfo info;
+      GError *error = NULL;
       gboolean ok;
 
       gst_event_parse_caps (event, &caps);
@@ -1596,8 +1128,8 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
       self->caps_serial++;
       g_mutex_unlock (&self->worker_lock);
       g_mutex_lock (&self->analyse_lock);
-      ok = self->detector && model_input_setup (&self->detect_input,
-          self->detector_manifest, &info, NULL);
+      ok = self->detector && kling_detector_set_format (self->detector,
+          &info, &error);
       if (ok) {
         self->info = info;
         self->have_info = TRUE;
@@ -1606,9 +1138,11 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
       analysis_clear (&self->current);
       if (!ok) {
         GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-            ("Cannot convert %s video to the detector's input",
-                gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info))),
+            ("Cannot convert %s video to the detector's input%s%s",
+                gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info)),
+                error ? ": " : "", error ? error->message : ""),
             ("put videoconvert before aiproductdetect"));
+        g_clear_error (&error);
         gst_event_unref (event);
         return FALSE;
       }
@@ -1844,7 +1378,7 @@ gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
     if (error) {
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
           ("Inference failed: %s", error->message),
-          ("model %s", self->detector_manifest->model));
+          ("model %s", kling_detector_get_manifest (self->detector)->model));
       g_error_free (error);
       gst_buffer_unref (buf);
       return GST_FLOW_ERROR;

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <gio/gio.h>
 #include "kling-detections.h"
 
 gboolean
@@ -195,4 +196,76 @@ kling_nms (GArray * dets, gfloat iou_threshold, guint max_detections)
       d[kept++] = d[i];
   }
   g_array_set_size (dets, kept);
+}
+
+/* Reads @path whole unless it is longer than @limit bytes. */
+static gboolean
+read_bounded (const gchar * path, gsize limit, gchar ** contents,
+    GError ** error)
+{
+  GFile *file = g_file_new_for_path (path);
+  GFileInputStream *in = g_file_read (file, NULL, error);
+  gchar *buf;
+  gsize got = 0;
+  gboolean ok;
+
+  g_object_unref (file);
+  if (in == NULL)
+    return FALSE;
+  buf = g_malloc (limit + 2);
+  ok = g_input_stream_read_all (G_INPUT_STREAM (in), buf, limit + 1, &got,
+      NULL, error);
+  g_object_unref (in);
+  if (ok && got > limit) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+        "%s is longer than %" G_GSIZE_FORMAT " bytes, the limit for a "
+        "labels file (one label per line)", path, limit);
+    ok = FALSE;
+  }
+  if (!ok) {
+    g_free (buf);
+    return FALSE;
+  }
+  buf[got] = '\0';
+  *contents = buf;
+  return TRUE;
+}
+
+gchar **
+kling_labels_read_file (const gchar * path, gsize max_bytes, GError ** error)
+{
+  gchar *contents = NULL, **lines;
+  GPtrArray *labels;
+  guint i;
+
+  if (!read_bounded (path, max_bytes, &contents, error))
+    return NULL;
+  if (!g_utf8_validate (contents, -1, NULL)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "labels file %s is not valid UTF-8", path);
+    g_free (contents);
+    return NULL;
+  }
+  lines = g_strsplit (contents, "\n", -1);
+  labels = g_ptr_array_new ();
+  for (i = 0; lines[i]; i++) {
+    gchar *l = g_strstrip (lines[i]);
+    /* a trailing newline is not one more class */
+    if (*l || lines[i + 1] != NULL)
+      g_ptr_array_add (labels, g_strdup (l));
+  }
+  while (labels->len > 0 && *(gchar *) labels->pdata[labels->len - 1] == 0) {
+    g_free (labels->pdata[labels->len - 1]);
+    g_ptr_array_set_size (labels, labels->len - 1);
+  }
+  g_strfreev (lines);
+  g_free (contents);
+  if (labels->len == 0) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "labels file %s has no labels", path);
+    g_ptr_array_free (labels, TRUE);
+    return NULL;
+  }
+  g_ptr_array_add (labels, NULL);
+  return (gchar **) g_ptr_array_free (labels, FALSE);
 }

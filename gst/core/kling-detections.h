@@ -64,6 +64,14 @@ gfloat kling_detection_iou (const KlingDetection * a,
  * keeps at most @max_detections. */
 void kling_nms (GArray * dets, gfloat iou_threshold, guint max_detections);
 
+/* A labels file: UTF-8, one label per line (line N = class id N), a
+ * trailing empty line ignored.  Files longer than @max_bytes are refused
+ * with an error naming the limit (an endless file such as /dev/zero is
+ * read only up to it).  A NULL-terminated array to g_strfreev(). */
+#define KLING_LABELS_FILE_MAX_BYTES (1024 * 1024)
+gchar **kling_labels_read_file (const gchar * path, gsize max_bytes,
+    GError ** error);
+
 G_END_DECLS
 
 #endif

@@ -2,7 +2,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <math.h>
+#include <string.h>
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
 
 #include "kling-detections.h"
 
@@ -147,6 +150,60 @@ GST_START_TEST (test_nms)
 
 GST_END_TEST;
 
+GST_START_TEST (test_labels_file)
+{
+  gchar *dir = g_dir_make_tmp ("kling-labels-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "labels.txt", NULL);
+  GError *err = NULL;
+  gchar **labels;
+
+  g_file_set_contents (file, " bottle\ncan \n\nbox\n\n", -1, NULL);
+  labels = kling_labels_read_file (file, 1024, NULL);
+  fail_unless (labels != NULL);
+  fail_unless_equals_int (g_strv_length (labels), 4);
+  fail_unless_equals_string (labels[0], "bottle");
+  fail_unless_equals_string (labels[1], "can");
+  fail_unless_equals_string (labels[2], "");
+  fail_unless_equals_string (labels[3], "box");
+  g_strfreev (labels);
+
+  /* the limit is exact: 18 bytes pass at 18, fail at 17 */
+  g_file_set_contents (file, "0123456789abcdefg\n", -1, NULL);
+  labels = kling_labels_read_file (file, 18, NULL);
+  fail_unless (labels != NULL);
+  g_strfreev (labels);
+  fail_unless (kling_labels_read_file (file, 17, &err) == NULL);
+  fail_unless (strstr (err->message, "longer than 17 bytes") != NULL,
+      "%s", err->message);
+  g_clear_error (&err);
+
+  /* endless: cut off at the limit, never read to the end */
+  fail_unless (kling_labels_read_file ("/dev/zero",
+          KLING_LABELS_FILE_MAX_BYTES, &err) == NULL);
+  fail_unless (g_error_matches (err, G_IO_ERROR,
+          G_IO_ERROR_MESSAGE_TOO_LARGE));
+  g_clear_error (&err);
+
+  g_file_set_contents (file, "\n\n", -1, NULL);
+  fail_unless (kling_labels_read_file (file, 1024, &err) == NULL);
+  fail_unless (strstr (err->message, "no labels") != NULL);
+  g_clear_error (&err);
+  g_file_set_contents (file, "\xff\xfe\n", -1, NULL);
+  fail_unless (kling_labels_read_file (file, 1024, &err) == NULL);
+  fail_unless (strstr (err->message, "UTF-8") != NULL);
+  g_clear_error (&err);
+  fail_unless (kling_labels_read_file ("/nonexistent/labels", 1024,
+          &err) == NULL);
+  g_clear_error (&err);
+
+  g_unlink (file);
+  g_rmdir (dir);
+  g_free (file);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 detections_suite (void)
 {
@@ -159,6 +216,7 @@ detections_suite (void)
   tcase_add_test (tc, test_decode_yolov5);
   tcase_add_test (tc, test_decode_torchvision);
   tcase_add_test (tc, test_nms);
+  tcase_add_test (tc, test_labels_file);
   return s;
 }
 

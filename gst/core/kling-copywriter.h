@@ -1,0 +1,41 @@
+/* gst-kling: a copywriter model (encode + decoding loop) over the backend
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __KLING_COPYWRITER_H__
+#define __KLING_COPYWRITER_H__
+
+#include <gst/video/video.h>
+#include "kling-backend.h"
+#include "kling-manifest.h"
+#include "kling-textgen.h"
+
+G_BEGIN_DECLS
+
+/* Longest line a copywriter may write, whatever its manifest says. */
+#define KLING_COPYWRITER_MAX_TOKENS 512
+
+typedef struct _KlingCopywriter KlingCopywriter;
+
+/* Opens a `copywrite` package and checks that `encode` takes (image,
+ * label) or (image, label, language). */
+KlingCopywriter *kling_copywriter_load (const gchar * path,
+    const KlingLoadOptions * options, GError ** error);
+void kling_copywriter_free (KlingCopywriter * copywriter);
+
+const KlingManifest *kling_copywriter_get_manifest (const KlingCopywriter *
+    copywriter);
+
+/* Writes one line about the product in @box of @frame: the crop goes to
+ * `encode` with @label and @language, then the decoding loop calls
+ * `decode_step` token by token (kling_textgen_run, seeded by @seed).
+ * Returns valid, non-empty UTF-8, or NULL with @error:
+ * KLING_TEXTGEN_ERROR_NO_TOKEN when the model's logits allowed no token
+ * (NaN), a KLING_BACKEND_ERROR for a failed call or a wrong output. */
+gchar *kling_copywriter_write (KlingCopywriter * copywriter,
+    const GstVideoFrame * frame, const GstVideoRectangle * box, gint label,
+    gint language, guint32 seed, GCancellable * cancellable,
+    GError ** error);
+
+G_END_DECLS
+
+#endif
