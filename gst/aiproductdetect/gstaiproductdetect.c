@@ -47,13 +47,13 @@
 #include <string.h>
 #include <gst/video/video.h>
 #include <gst/base/gstflowcombiner.h>
-#include <gst/base/gstdataqueue.h>
 
 #include "gstaiproductdetect.h"
 #include "kling-element.h"
 #include "kling-copywriter.h"
 #include "kling-detector.h"
 #include "kling-draw.h"
+#include "kling-textsrc.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_ai_product_detect_debug);
 #define GST_CAT_DEFAULT gst_ai_product_detect_debug
@@ -75,8 +75,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_ai_product_detect_debug);
 #define DEFAULT_DRAW FALSE
 #define DEFAULT_LIVE_MODE FALSE
 
-/* text items (buffers, events) waiting for the text_src task */
-#define TEXT_QUEUE_MAX_ITEMS 32
 
 enum
 {
@@ -161,13 +159,11 @@ struct _GstAiProductDetect
   guint64 frame_count;
   Analysis current;             /* detections attached to frames */
   GHashTable *copy_times;       /* label id -> running time of last copy */
-  gboolean text_caps_sent;
   gboolean copy_warned;         /* a copy that could not be written */
 
   /* text_src is pushed from its own task, so that a text sink blocking in
-   * preroll holds only that task, never the video streaming thread */
-  GstDataQueue *text_queue;
-  GstFlowReturn text_flow;      /* last text push, under the object lock */
+   * preroll holds only that task, not the video streaming thread */
+  KlingTextSrc *text;
 
   /* held while a frame is analysed and while caps change what analysis
    * uses (info, the detector's input), so the live worker never sees a half-done
@@ -231,10 +227,6 @@ static gboolean gst_ai_product_detect_src_query (GstPad * pad,
     GstObject * parent, GstQuery * query);
 static GstIterator *gst_ai_product_detect_iterate_internal_links (GstPad *
     pad, GstObject * parent);
-static gboolean gst_ai_product_detect_text_activate_mode (GstPad * pad,
-    GstObject * parent, GstPadMode mode, gboolean active);
-static gboolean text_queue_full (GstDataQueue * queue, guint visible,
-    guint bytes, guint64 time, gpointer checkdata);
 
 static void
 analysis_clear (Analysis * a)
@@ -410,13 +402,16 @@ gst_ai_product_detect_init (GstAiProductDetect * self)
       GST_DEBUG_FUNCPTR (gst_ai_product_detect_src_query));
   gst_pad_set_iterate_internal_links_function (self->text_srcpad,
       GST_DEBUG_FUNCPTR (gst_ai_product_detect_iterate_internal_links));
-  gst_pad_set_activatemode_function (self->text_srcpad,
-      GST_DEBUG_FUNCPTR (gst_ai_product_detect_text_activate_mode));
   gst_pad_use_fixed_caps (self->text_srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->text_srcpad);
 
-  self->text_queue = gst_data_queue_new (text_queue_full, NULL, NULL, NULL);
-  self->text_flow = GST_FLOW_OK;
+  {
+    GstCaps *caps = gst_static_pad_template_get_caps (&text_src_template);
+
+    self->text = kling_text_src_new (self->text_srcpad, caps,
+        KLING_TEXT_SRC_DEFAULT_MAX_ITEMS);
+    gst_caps_unref (caps);
+  }
   self->flow_combiner = gst_flow_combiner_new ();
   gst_flow_combiner_add_pad (self->flow_combiner, self->srcpad);
   gst_flow_combiner_add_pad (self->flow_combiner, self->text_srcpad);
@@ -454,7 +449,7 @@ gst_ai_product_detect_finalize (GObject * object)
   g_free (self->labels_file);
   g_free (self->device);
   gst_flow_combiner_free (self->flow_combiner);
-  g_object_unref (self->text_queue);
+  kling_text_src_free (self->text);
   analysis_free (&self->current);
   analysis_free (&self->worker_result);
   g_hash_table_unref (self->copy_times);
@@ -870,7 +865,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   self->cancellable = g_cancellable_new ();
   self->frame_count = 0;
   self->have_info = FALSE;
-  self->text_caps_sent = FALSE;
+  kling_text_src_reset (self->text);
   self->copy_warned = FALSE;
   g_hash_table_remove_all (self->copy_times);
   analysis_clear (&self->current);
@@ -968,131 +963,6 @@ gst_ai_product_detect_iterate_internal_links (GstPad * pad,
   return it;
 }
 
-/* text_src: a task pushes what the streaming thread queues, in order. */
-
-static gboolean
-text_queue_full (GstDataQueue * queue, guint visible, guint bytes,
-    guint64 time, gpointer checkdata)
-{
-  return visible >= TEXT_QUEUE_MAX_ITEMS;
-}
-
-static void
-text_item_free (GstDataQueueItem * item)
-{
-  gst_mini_object_unref (item->object);
-  g_free (item);
-}
-
-/* Queues @object (a buffer or an event) for text_src; blocks while the
- * queue is full (the text branch is slower than the video), returns FALSE
- * when flushing. */
-static gboolean
-text_enqueue (GstAiProductDetect * self, GstMiniObject * object)
-{
-  GstDataQueueItem *item = g_new0 (GstDataQueueItem, 1);
-
-  item->object = object;
-  item->visible = TRUE;
-  item->destroy = (GDestroyNotify) text_item_free;
-  if (!gst_data_queue_push (self->text_queue, item)) {
-    text_item_free (item);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void
-text_loop (GstPad * pad)
-{
-  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (GST_PAD_PARENT (pad));
-  GstDataQueueItem *item;
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  if (!gst_data_queue_pop (self->text_queue, &item)) {
-    gst_pad_pause_task (pad);
-    return;
-  }
-  /* the queue always drains, whatever downstream returns: the streaming
-   * thread never waits on a text branch that stopped */
-  if (GST_IS_BUFFER (item->object))
-    ret = gst_pad_push (pad, GST_BUFFER (gst_mini_object_ref (item->object)));
-  else
-    gst_pad_push_event (pad, GST_EVENT (gst_mini_object_ref (item->object)));
-  item->destroy (item);
-  if (ret != GST_FLOW_OK) {
-    GST_OBJECT_LOCK (self);
-    self->text_flow = ret;
-    GST_OBJECT_UNLOCK (self);
-  }
-}
-
-static gboolean
-gst_ai_product_detect_text_activate_mode (GstPad * pad, GstObject * parent,
-    GstPadMode mode, gboolean active)
-{
-  GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
-
-  if (mode != GST_PAD_MODE_PUSH)
-    return FALSE;
-  if (active) {
-    GST_OBJECT_LOCK (self);
-    self->text_flow = GST_FLOW_OK;
-    GST_OBJECT_UNLOCK (self);
-    gst_data_queue_set_flushing (self->text_queue, FALSE);
-    return gst_pad_start_task (pad, (GstTaskFunction) text_loop, pad, NULL);
-  }
-  gst_data_queue_set_flushing (self->text_queue, TRUE);
-  gst_data_queue_flush (self->text_queue);
-  return gst_pad_stop_task (pad);
-}
-
-static void
-text_flush_start (GstAiProductDetect * self, GstEvent * event)
-{
-  gst_data_queue_set_flushing (self->text_queue, TRUE);
-  gst_pad_push_event (self->text_srcpad, event);
-  gst_pad_pause_task (self->text_srcpad);
-}
-
-static void
-text_flush_stop (GstAiProductDetect * self, GstEvent * event)
-{
-  gst_data_queue_flush (self->text_queue);
-  GST_OBJECT_LOCK (self);
-  self->text_flow = GST_FLOW_OK;
-  GST_OBJECT_UNLOCK (self);
-  gst_pad_push_event (self->text_srcpad, event);
-  gst_data_queue_set_flushing (self->text_queue, FALSE);
-  gst_pad_start_task (self->text_srcpad, (GstTaskFunction) text_loop,
-      self->text_srcpad, NULL);
-}
-
-static void
-push_text_stream_start (GstAiProductDetect * self, GstEvent * upstream)
-{
-  const gchar *upstream_id = NULL;
-  gchar *stream_id;
-  GstEvent *event;
-  GstCaps *caps;
-  guint group_id;
-
-  /* the text stream is derived from the video stream: its id extends the
-   * upstream id, and it joins the same group */
-  gst_event_parse_stream_start (upstream, &upstream_id);
-  stream_id = g_strconcat (upstream_id ? upstream_id : "aiproductdetect",
-      "/text", NULL);
-  event = gst_event_new_stream_start (stream_id);
-  g_free (stream_id);
-  if (gst_event_parse_group_id (upstream, &group_id))
-    gst_event_set_group_id (event, group_id);
-  text_enqueue (self, GST_MINI_OBJECT_CAST (event));
-  caps = gst_static_pad_template_get_caps (&text_src_template);
-  text_enqueue (self, GST_MINI_OBJECT_CAST (gst_event_new_caps (caps)));
-  gst_caps_unref (caps);
-  self->text_caps_sent = TRUE;
-}
-
 static gboolean
 gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
@@ -1101,7 +971,7 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
-      push_text_stream_start (self, event);
+      kling_text_src_handle_event (self->text, event);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_CAPS:{
       GstCaps *caps;
@@ -1157,26 +1027,16 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
         return FALSE;
       }
       break;
-    case GST_EVENT_FLUSH_START:
-      text_flush_start (self, gst_event_ref (event));
-      return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_FLUSH_STOP:
       gst_flow_combiner_reset (self->flow_combiner);
       analysis_clear (&self->current);
-      text_flush_stop (self, gst_event_ref (event));
-      return gst_pad_push_event (self->srcpad, event);
+      break;
     default:
       break;
   }
-  /* everything else downstream (segment, tags, GAP, EOS, custom and
-   * sticky events) goes to the text stream too, after its stream-start,
-   * in order with the text */
-  if (GST_EVENT_IS_DOWNSTREAM (event) && self->text_caps_sent) {
-    if (GST_EVENT_IS_SERIALIZED (event))
-      text_enqueue (self, GST_MINI_OBJECT_CAST (gst_event_ref (event)));
-    else
-      gst_pad_push_event (self->text_srcpad, gst_event_ref (event));
-  }
+  /* everything else downstream (segment, flushes, tags, GAP, EOS, custom
+   * and sticky events) goes to the text stream too, in order */
+  kling_text_src_handle_event (self->text, event);
   return gst_pad_push_event (self->srcpad, event);
 }
 
@@ -1206,19 +1066,8 @@ gst_ai_product_detect_src_query (GstPad * pad, GstObject * parent,
       return TRUE;
     }
     case GST_QUERY_CAPS:
-      if (pad == self->text_srcpad) {
-        GstCaps *filter, *caps =
-            gst_static_pad_template_get_caps (&text_src_template);
-        gst_query_parse_caps (query, &filter);
-        if (filter) {
-          GstCaps *tmp = gst_caps_intersect (caps, filter);
-          gst_caps_unref (caps);
-          caps = tmp;
-        }
-        gst_query_set_caps_result (query, caps);
-        gst_caps_unref (caps);
-        return TRUE;
-      }
+      if (pad == self->text_srcpad)
+        return kling_text_src_query_caps (self->text, query);
       return gst_pad_query_default (pad, parent, query);
     default:
       return gst_pad_query_default (pad, parent, query);
@@ -1291,38 +1140,6 @@ post_detections (GstAiProductDetect * self, GstBuffer * buf,
   gst_structure_take_value (s, "detections", &list);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
-}
-
-/* Queues the copy written for @frame, or a GAP for its time span; returns
- * how the text branch is doing. */
-static GstFlowReturn
-push_text (GstAiProductDetect * self, GstBuffer * frame, const gchar * copy)
-{
-  GstClockTime pts = GST_BUFFER_PTS (frame);
-  GstFlowReturn ret;
-
-  if (!self->text_caps_sent)
-    return GST_FLOW_OK;
-  GST_OBJECT_LOCK (self);
-  ret = self->text_flow;
-  GST_OBJECT_UNLOCK (self);
-  if (copy && *copy) {
-    GstBuffer *buf = gst_buffer_new_memdup (copy, strlen (copy));
-
-    /* the frame's timestamps and flags (DISCONT, ...): the copy is about
-     * that frame */
-    gst_buffer_copy_into (buf, frame, GST_BUFFER_COPY_FLAGS |
-        GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
-    GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
-    GST_BUFFER_OFFSET_END (buf) = GST_BUFFER_OFFSET_NONE;
-    if (!text_enqueue (self, GST_MINI_OBJECT_CAST (buf)))
-      ret = GST_FLOW_FLUSHING;
-  } else if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    if (!text_enqueue (self, GST_MINI_OBJECT_CAST (gst_event_new_gap (pts,
-                    GST_BUFFER_DURATION (frame)))))
-      ret = GST_FLOW_FLUSHING;
-  }
-  return ret;
 }
 
 static GstFlowReturn
@@ -1409,7 +1226,7 @@ gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
   if (analysed)
     post_detections (self, buf, &self->current);
 
-  text_ret = push_text (self, buf, new_copy);
+  text_ret = kling_text_src_push (self->text, buf, new_copy);
   g_free (new_copy);
   ret = gst_pad_push (self->srcpad, buf);
 

@@ -25,11 +25,13 @@ GST_START_TEST (test_letterbox)
       && NEAR (d.y1, 160), "%g %g %g %g", d.x0, d.y0, d.x1, d.y1);
 
   /* a box straddling the bottom margin is clipped at the frame edge */
-  d = (KlingDetection) { 10, 200, 50, 250, 0.9f, 0};
+  d = (KlingDetection) {
+  10, 200, 50, 250, 0.9f, 0};
   fail_unless (kling_letterbox_to_frame (&lb, &d));
   fail_unless (NEAR (d.y1, 240) && NEAR (d.y0, 210));
   /* a box wholly in the top margin is dropped */
-  d = (KlingDetection) { 10, 2, 50, 30, 0.9f, 0};
+  d = (KlingDetection) {
+  10, 2, 50, 30, 0.9f, 0};
   fail_if (kling_letterbox_to_frame (&lb, &d));
 
   /* portrait input: margins left and right */
@@ -38,7 +40,8 @@ GST_START_TEST (test_letterbox)
   /* stretch: no margins */
   kling_letterbox_init (&lb, 100, 400, 256, 128, FALSE);
   fail_unless (lb.dest_width == 256 && lb.dest_height == 128);
-  d = (KlingDetection) { 128, 64, 256, 128, 0.5f, 1};
+  d = (KlingDetection) {
+  128, 64, 256, 128, 0.5f, 1};
   fail_unless (kling_letterbox_to_frame (&lb, &d));
   fail_unless (NEAR (d.x0, 50) && NEAR (d.y0, 200) && NEAR (d.x1, 100)
       && NEAR (d.y1, 400));
@@ -104,7 +107,7 @@ GST_START_TEST (test_decode_torchvision)
 
   /* torchvision reserves label 0 for background: offset 1 */
   kling_decode_torchvision (boxes, labels, scores, 3, 1, 4, 0.5f, out);
-  fail_unless_equals_int (out->len, 2);     /* label 9 is out of range */
+  fail_unless_equals_int (out->len, 2); /* label 9 is out of range */
   d = (KlingDetection *) out->data;
   fail_unless (d[0].label == 0 && NEAR (d[0].x1, 10));
   fail_unless (d[1].label == 2 && NEAR (d[1].x0, 5) && NEAR (d[1].y1, 25));
@@ -180,8 +183,7 @@ GST_START_TEST (test_labels_file)
   /* endless: cut off at the limit, never read to the end */
   fail_unless (kling_labels_read_file ("/dev/zero",
           KLING_LABELS_FILE_MAX_BYTES, &err) == NULL);
-  fail_unless (g_error_matches (err, G_IO_ERROR,
-          G_IO_ERROR_MESSAGE_TOO_LARGE));
+  fail_unless (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE));
   g_clear_error (&err);
 
   g_file_set_contents (file, "\n\n", -1, NULL);
