@@ -21,7 +21,9 @@
  * `text_src` carries `text/x-raw, format=utf8` buffers with the timestamp
  * and duration of the frame the copy is about, and GAP events when there is
  * no new copy, so it links straight into textoverlay's text pad, a muxer's
- * subtitle pad or a filesink.
+ * subtitle pad or a filesink.  It is pushed from a task of its own through
+ * a short queue, so a text sink without a queue in front of it does not
+ * stall the video while it prerolls.
  *
  * Models are gst-kling model packages (docs/models.md): by default the
  * detector and copywriter that ship with gst-kling; a user's own YOLOv5,
@@ -773,11 +775,13 @@ worker_stop (GstAiProductDetect * self)
 /* ---------------------------------------------------------------------- */
 /* Lifecycle */
 
+/* Takes @property; looks up @default_file (stat() on the search path, so
+ * never under the object lock) when it is NULL. */
 static gchar *
-resolve_model (const gchar * property, const gchar * default_file)
+resolve_model (gchar * property, const gchar * default_file)
 {
   if (property)
-    return g_strdup (property);
+    return property;
   return kling_package_find_default (default_file);
 }
 
@@ -789,16 +793,22 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   GError *error = NULL;
   gchar **labels = NULL;
   const KlingManifest *manifest;
+  gboolean copy_default;
 
   GST_OBJECT_LOCK (self);
-  model_path = resolve_model (self->model_path, DEFAULT_DETECT_MODEL_FILE);
-  copy_path = self->copy_model_path && *self->copy_model_path == '\0' ? NULL :
-      resolve_model (self->copy_model_path, DEFAULT_COPY_MODEL_FILE);
+  model_path = g_strdup (self->model_path);
+  copy_path = g_strdup (self->copy_model_path);
   labels_file = g_strdup (self->labels_file);
   device = g_strdup (self->device);
   opts.threads = self->threads;
   self->running_live = self->live_mode;
   GST_OBJECT_UNLOCK (self);
+  copy_default = copy_path == NULL;
+  model_path = resolve_model (model_path, DEFAULT_DETECT_MODEL_FILE);
+  if (copy_path && *copy_path == '\0')
+    g_clear_pointer (&copy_path, g_free);
+  else
+    copy_path = resolve_model (copy_path, DEFAULT_COPY_MODEL_FILE);
   opts.device = device;
   opts.precision = KLING_PRECISION_FLOAT32;
 
@@ -852,7 +862,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
               "package, or to \"\" to write no copy; see docs/models.md"));
       goto fail;
     }
-  } else if (self->copy_model_path == NULL) {
+  } else if (copy_default) {
     GST_WARNING_OBJECT (self, "default copywriter " DEFAULT_COPY_MODEL_FILE
         " not installed: writing no copy");
   }
