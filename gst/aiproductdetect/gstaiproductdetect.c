@@ -160,7 +160,7 @@ struct _GstAiProductDetect
   GstSegment segment;
   guint64 frame_count;
   Analysis current;             /* detections attached to frames */
-  GHashTable *copy_times;       /* label id -> running time of last copy */
+  KlingCopyPlan *copy_plan;     /* which label is due for copy */
   gboolean copy_warned;         /* a copy that could not be written */
 
   /* text_src is pushed from its own task, so that a text sink blocking in
@@ -434,7 +434,7 @@ gst_ai_product_detect_init (GstAiProductDetect * self)
 
   analysis_init (&self->current);
   analysis_init (&self->worker_result);
-  self->copy_times = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->copy_plan = kling_copy_plan_new ();
   g_mutex_init (&self->analyse_lock);
   g_mutex_init (&self->worker_lock);
   g_cond_init (&self->worker_cond);
@@ -454,7 +454,7 @@ gst_ai_product_detect_finalize (GObject * object)
   kling_text_src_free (self->text);
   analysis_free (&self->current);
   analysis_free (&self->worker_result);
-  g_hash_table_unref (self->copy_times);
+  kling_copy_plan_free (self->copy_plan);
   g_mutex_clear (&self->analyse_lock);
   g_mutex_clear (&self->worker_lock);
   g_cond_clear (&self->worker_cond);
@@ -586,66 +586,54 @@ gst_ai_product_detect_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Picks the best detection whose label has had no copy for copy-interval
- * and writes copy for it. */
+/* Writes copy for the best detection whose label has had none for
+ * copy-interval. */
 static gboolean
 analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
     GstClockTime running_time, GstClockTime copy_interval,
     GstAiProductDetectLanguage language, Analysis * a, GError ** error)
 {
   GError *err = NULL;
-  guint i;
+  GstVideoRectangle box;
+  KlingDetection *d;
+  gint i;
 
   a->copy_index = -1;
   if (self->copywriter == NULL)
     return TRUE;
-  for (i = 0; i < a->detections->len; i++) {
-    KlingDetection *d = &g_array_index (a->detections, KlingDetection, i);
-    gpointer last;
-
-    if (g_hash_table_lookup_extended (self->copy_times,
-            GINT_TO_POINTER (d->label), NULL, &last)
-        && GST_CLOCK_TIME_IS_VALID (running_time)
-        && running_time < (GstClockTime) GPOINTER_TO_SIZE (last) +
-        copy_interval)
-      continue;
-    GstVideoRectangle box = { (gint) d->x0, (gint) d->y0,
-      (gint) (d->x1 - (gint) d->x0), (gint) (d->y1 - (gint) d->y0)
-    };
-
-    a->copy = kling_copywriter_write (self->copywriter, frame, &box,
-        d->label, language, (guint32) self->frame_count, self->cancellable,
-        &err);
-    if (g_error_matches (err, KLING_TEXTGEN_ERROR,
-            KLING_TEXTGEN_ERROR_NO_TOKEN)) {
-      /* a model that could not write this line (NaN logits): the video
-       * and its detections go on without copy; said once per run */
-      if (!self->copy_warned)
-        GST_ELEMENT_WARNING (self, STREAM, DECODE,
-            ("Copywriter model %s wrote no copy (%s); continuing without "
-                "copy for this product", kling_copywriter_get_manifest (self->copywriter)->model,
-                err->message), ("check the model, or set copy-model=\"\""));
-      self->copy_warned = TRUE;
-      g_clear_error (&err);
-      a->copy_index = -1;
-      g_hash_table_insert (self->copy_times, GINT_TO_POINTER (d->label),
-          GSIZE_TO_POINTER ((gsize) (GST_CLOCK_TIME_IS_VALID (running_time) ?
-                  running_time : 0)));
-      break;
-    }
-    if (a->copy == NULL) {
-      g_propagate_error (error, err);
-      return FALSE;
-    }
+  i = kling_copy_plan_pick (self->copy_plan, (KlingDetection *)
+      a->detections->data, a->detections->len, running_time, copy_interval);
+  if (i < 0)
+    return TRUE;
+  d = &g_array_index (a->detections, KlingDetection, i);
+  box.x = (gint) d->x0;
+  box.y = (gint) d->y0;
+  box.w = (gint) (d->x1 - box.x);
+  box.h = (gint) (d->y1 - box.y);
+  a->copy = kling_copywriter_write (self->copywriter, frame, &box, d->label,
+      language, (guint32) self->frame_count, self->cancellable, &err);
+  if (g_error_matches (err, KLING_TEXTGEN_ERROR, KLING_TEXTGEN_ERROR_NO_TOKEN)) {
+    /* a model that could not write this line (NaN logits): the video and
+     * its detections go on without copy; said once per run */
+    if (!self->copy_warned)
+      GST_ELEMENT_WARNING (self, STREAM, DECODE,
+          ("Copywriter model %s wrote no copy (%s); continuing without copy "
+              "for this product",
+              kling_copywriter_get_manifest (self->copywriter)->model,
+              err->message), ("check the model, or set copy-model=\"\""));
+    self->copy_warned = TRUE;
+    g_clear_error (&err);
+  } else if (a->copy == NULL) {
+    g_propagate_error (error, err);
+    return FALSE;
+  } else {
     a->copy_index = i;
     a->language = language == GST_AI_PRODUCT_DETECT_LANGUAGE_EN ? "en" : "zh";
-    g_hash_table_insert (self->copy_times, GINT_TO_POINTER (d->label),
-        GSIZE_TO_POINTER ((gsize) (GST_CLOCK_TIME_IS_VALID (running_time) ?
-                running_time : 0)));
     GST_DEBUG_OBJECT (self, "copy for %s: %s", self->labels[d->label],
         a->copy);
-    break;
   }
+  /* tried: the label waits copy-interval either way */
+  kling_copy_plan_mark (self->copy_plan, d->label, running_time);
   return TRUE;
 }
 
@@ -877,7 +865,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   self->have_info = FALSE;
   kling_text_src_reset (self->text);
   self->copy_warned = FALSE;
-  g_hash_table_remove_all (self->copy_times);
+  kling_copy_plan_reset (self->copy_plan);
   analysis_clear (&self->current);
   gst_flow_combiner_reset (self->flow_combiner);
   if (self->running_live) {

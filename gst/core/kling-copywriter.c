@@ -167,3 +167,61 @@ out:
   kling_input_free (in);
   return text;
 }
+
+struct _KlingCopyPlan
+{
+  GHashTable *last;             /* label -> running time of its last copy */
+};
+
+KlingCopyPlan *
+kling_copy_plan_new (void)
+{
+  KlingCopyPlan *plan = g_new0 (KlingCopyPlan, 1);
+
+  plan->last = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+      g_free);
+  return plan;
+}
+
+void
+kling_copy_plan_free (KlingCopyPlan * plan)
+{
+  if (plan == NULL)
+    return;
+  g_hash_table_unref (plan->last);
+  g_free (plan);
+}
+
+void
+kling_copy_plan_reset (KlingCopyPlan * plan)
+{
+  g_hash_table_remove_all (plan->last);
+}
+
+gint
+kling_copy_plan_pick (const KlingCopyPlan * plan, const KlingDetection * dets,
+    guint n_dets, GstClockTime running_time, GstClockTime interval)
+{
+  guint i;
+
+  for (i = 0; i < n_dets; i++) {
+    const GstClockTime *last = g_hash_table_lookup (plan->last,
+        GINT_TO_POINTER (dets[i].label));
+
+    if (last && GST_CLOCK_TIME_IS_VALID (running_time)
+        && running_time < *last + interval)
+      continue;
+    return i;
+  }
+  return -1;
+}
+
+void
+kling_copy_plan_mark (KlingCopyPlan * plan, gint label,
+    GstClockTime running_time)
+{
+  GstClockTime *t = g_new (GstClockTime, 1);
+
+  *t = GST_CLOCK_TIME_IS_VALID (running_time) ? running_time : 0;
+  g_hash_table_insert (plan->last, GINT_TO_POINTER (label), t);
+}

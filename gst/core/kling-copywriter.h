@@ -6,6 +6,7 @@
 
 #include <gst/video/video.h>
 #include "kling-backend.h"
+#include "kling-detections.h"
 #include "kling-manifest.h"
 #include "kling-textgen.h"
 
@@ -35,6 +36,23 @@ gchar *kling_copywriter_write (KlingCopywriter * copywriter,
     const GstVideoFrame * frame, const GstVideoRectangle * box, gint label,
     gint language, guint32 seed, GCancellable * cancellable,
     GError ** error);
+
+/* Which product gets copy: the best detection whose label has had none
+ * for an interval of running time. */
+typedef struct _KlingCopyPlan KlingCopyPlan;
+
+KlingCopyPlan *kling_copy_plan_new (void);
+void kling_copy_plan_free (KlingCopyPlan * plan);
+void kling_copy_plan_reset (KlingCopyPlan * plan);
+/* Index into @dets (best first) of the first whose label got no copy in
+ * the @interval before @running_time, or -1.  An invalid @running_time
+ * makes every label due. */
+gint kling_copy_plan_pick (const KlingCopyPlan * plan,
+    const KlingDetection * dets, guint n_dets, GstClockTime running_time,
+    GstClockTime interval);
+/* Records that @label got copy (or a try at it) at @running_time. */
+void kling_copy_plan_mark (KlingCopyPlan * plan, gint label,
+    GstClockTime running_time);
 
 G_END_DECLS
 

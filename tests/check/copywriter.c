@@ -95,6 +95,39 @@ GST_START_TEST (test_nan_logits_and_errors)
 
 GST_END_TEST;
 
+GST_START_TEST (test_copy_plan)
+{
+  KlingCopyPlan *plan = kling_copy_plan_new ();
+  KlingDetection dets[3] = {
+    {0, 0, 1, 1, 0.9f, 4}, {0, 0, 1, 1, 0.8f, 2}, {0, 0, 1, 1, 0.7f, 4}
+  };
+
+  /* nothing had copy: the best is due */
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 3, GST_SECOND,
+          10 * GST_SECOND), 0);
+  kling_copy_plan_mark (plan, 4, GST_SECOND);
+  /* label 4 waits; the next label is due */
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 3,
+          2 * GST_SECOND, 10 * GST_SECOND), 1);
+  kling_copy_plan_mark (plan, 2, 2 * GST_SECOND);
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 3,
+          3 * GST_SECOND, 10 * GST_SECOND), -1);
+  /* the interval has passed for label 4 */
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 3,
+          11 * GST_SECOND, 10 * GST_SECOND), 0);
+  /* no running time: always due */
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 3,
+          GST_CLOCK_TIME_NONE, 10 * GST_SECOND), 0);
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 0, GST_SECOND,
+          0), -1);
+  kling_copy_plan_reset (plan);
+  fail_unless_equals_int (kling_copy_plan_pick (plan, dets, 3,
+          3 * GST_SECOND, 10 * GST_SECOND), 0);
+  kling_copy_plan_free (plan);
+}
+
+GST_END_TEST;
+
 static Suite *
 copywriter_suite (void)
 {
@@ -105,6 +138,7 @@ copywriter_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_writes_per_label_and_language);
   tcase_add_test (tc, test_nan_logits_and_errors);
+  tcase_add_test (tc, test_copy_plan);
   return s;
 }
 
