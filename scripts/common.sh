@@ -20,6 +20,8 @@ KLING_PACKAGES=(
   # klingspeak: espeak-ng's library and voices; srtenc (plugins-bad) and
   # ffprobe for the subtitle and muxing tests
   libespeak-ng-dev espeak-ng gstreamer1.0-plugins-bad ffmpeg
+  # tests/fuzz: clang 14 with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 kling_install_deps() {

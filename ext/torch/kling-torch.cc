@@ -47,10 +47,52 @@ extern "C" GQuark kling_backend_error_quark(void) {
 
 namespace {
 
+// At most this many lines of libtorch's message reach the GError: the
+// first lines say what went wrong; a TorchScript error then quotes code.
+constexpr int kMaxMessageLines = 24;
+
+// libtorch's message as the GError's text: its first line right after
+// "@what: ".  Some messages (a TorchScript ErrorReport, such as an unknown
+// operator at load) start with a newline, so a reader who sees only the
+// first line saw "model.pt: " and nothing; leading blank lines go, and so
+// do trailing ones.
+std::string tidy_message(const std::string& raw) {
+  std::string out;
+  size_t pos = 0;
+  int lines = 0;
+  bool started = false;
+  while (pos <= raw.size()) {
+    size_t nl = raw.find('\n', pos);
+    if (nl == std::string::npos) nl = raw.size();
+    std::string line = raw.substr(pos, nl - pos);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r' ||
+                             line.back() == '\t'))
+      line.pop_back();
+    pos = nl + 1;
+    if (!started && line.find_first_not_of(" \t") == std::string::npos)
+      continue;
+    started = true;
+    if (++lines > kMaxMessageLines) {
+      out += "\n[...]";
+      break;
+    }
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 void set_error(GError** error, int code, const char* what,
-               const std::string& message) {
-  g_set_error(error, KLING_BACKEND_ERROR, code, "%s: %s", what,
-              message.c_str());
+               const std::string& message, const char* kind) {
+  std::string text = tidy_message(message);
+  if (text.empty())
+    text = std::string("libtorch raised ") + kind + " without a message";
+  // the usual reason, in words a user can act on
+  if (text.find("Unknown builtin op") != std::string::npos)
+    text += "\n(the model calls an operator this libtorch does not have, "
+            "e.g. from torchvision; export the model without it)";
+  g_set_error(error, KLING_BACKEND_ERROR, code, "%s: %s", what, text.c_str());
 }
 
 // Runs fn, turning anything it throws into a GError prefixed by @what.
@@ -60,11 +102,11 @@ bool guarded(GError** error, int code, const char* what, Fn&& fn) {
     fn();
     return true;
   } catch (const c10::Error& e) {
-    set_error(error, code, what, e.what_without_backtrace());
+    set_error(error, code, what, e.what_without_backtrace(), "a c10::Error");
   } catch (const std::exception& e) {
-    set_error(error, code, what, e.what());
+    set_error(error, code, what, e.what(), "an exception");
   } catch (...) {
-    set_error(error, code, what, "unknown exception");
+    set_error(error, code, what, "", "an unknown exception");
   }
   return false;
 }
@@ -176,8 +218,8 @@ void flatten(const c10::IValue& v, const std::string& name, _KlingOutputs* out) 
   }
 }
 
-KlingModel* backend_load(const gchar* path, const KlingLoadOptions* options,
-                         const gchar* const* extra_files, GError** error) {
+KlingModel* load_model(const gchar* path, const KlingLoadOptions* options,
+                       const gchar* const* extra_files, GError** error) {
   auto* model = new _KlingModel();
   bool ok = guarded(error, KLING_BACKEND_ERROR_DEVICE, "device", [&] {
     model->device = parse_device(options ? options->device : nullptr);
@@ -228,6 +270,16 @@ KlingModel* backend_load(const gchar* path, const KlingLoadOptions* options,
   return model;
 }
 
+// Every entry point catches everything: what guarded() does not cover (an
+// allocation failing outside it) must not cross into C either.
+KlingModel* backend_load(const gchar* path, const KlingLoadOptions* options,
+                         const gchar* const* extra_files, GError** error) {
+  KlingModel* model = nullptr;
+  guarded(error, KLING_BACKEND_ERROR_INVALID_MODEL, path,
+          [&] { model = load_model(path, options, extra_files, error); });
+  return model;
+}
+
 void backend_free(KlingModel* model) {
   try {
     delete model;
@@ -253,9 +305,9 @@ const KlingMethodInfo* backend_list_methods(KlingModel* model, guint* n) {
   return model->methods.data();
 }
 
-KlingOutputs* backend_call(KlingModel* model, const gchar* method,
-                           const KlingTensor* inputs, guint n_inputs,
-                           GError** error) {
+KlingOutputs* call_method(KlingModel* model, const gchar* method,
+                          const KlingTensor* inputs, guint n_inputs,
+                          GError** error) {
   int n_args = -1;
   for (const auto& m : model->methods)
     if (g_strcmp0(m.name, method) == 0) n_args = m.n_args;
@@ -327,6 +379,15 @@ KlingOutputs* backend_call(KlingModel* model, const gchar* method,
     v.data = t.data_ptr();
   }
   return out.release();
+}
+
+KlingOutputs* backend_call(KlingModel* model, const gchar* method,
+                           const KlingTensor* inputs, guint n_inputs,
+                           GError** error) {
+  KlingOutputs* out = nullptr;
+  guarded(error, KLING_BACKEND_ERROR_RUNTIME, method,
+          [&] { out = call_method(model, method, inputs, n_inputs, error); });
+  return out;
 }
 
 guint backend_outputs_count(KlingOutputs* o) { return (guint)o->tensors.size(); }

@@ -15,7 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "kling-archive.h"
-#include "kling-backend.h"
+#include "kling-backend-error.h"
 
 #define EOCD_SIG 0x06054b50
 #define EOCD64_SIG 0x06064b50
@@ -69,9 +69,12 @@ max_model_size (void)
     goto out; } G_STMT_END
 
 /* Walks the central directory; calls @visit for each entry name. */
+typedef gboolean (*VisitFunc) (const gchar * name, guint64 size,
+    gpointer user_data);
+
 static gboolean
-walk_archive (const gchar * path, gboolean (*visit) (const gchar * name,
-        gpointer user_data), gpointer user_data, GError ** error)
+walk_archive (const gchar * path, VisitFunc visit, gpointer user_data,
+    GError ** error)
 {
   GStatBuf st;
   FILE *f = NULL;
@@ -149,7 +152,7 @@ walk_archive (const gchar * path, gboolean (*visit) (const gchar * name,
     BAD ("could not read the zip directory of model %s", path);
 
   for (i = 0, pos = 0; i < n_entries; i++) {
-    guint64 comp, local;
+    guint64 comp, uncomp, local;
     guint name_len, extra_len, comment_len;
     guint8 local_hdr[30];
     gchar *name;
@@ -159,6 +162,7 @@ walk_archive (const gchar * path, gboolean (*visit) (const gchar * name,
       BAD ("model %s has a damaged zip directory (entry %" G_GUINT64_FORMAT
           ")", path, i);
     comp = rd32 (cdir + pos + 20);
+    uncomp = rd32 (cdir + pos + 24);
     name_len = rd16 (cdir + pos + 28);
     extra_len = rd16 (cdir + pos + 30);
     comment_len = rd16 (cdir + pos + 32);
@@ -166,7 +170,7 @@ walk_archive (const gchar * path, gboolean (*visit) (const gchar * name,
     if (pos + 46 + name_len + extra_len + comment_len > cd_size || name_len == 0)
       BAD ("model %s has a damaged zip directory (entry %" G_GUINT64_FORMAT
           ")", path, i);
-    if (comp == 0xffffffff || local == 0xffffffff) {
+    if (comp == 0xffffffff || uncomp == 0xffffffff || local == 0xffffffff) {
       /* zip64 extended information extra field */
       const guint8 *x = cdir + pos + 46 + name_len;
       guint xl = 0;
@@ -179,8 +183,10 @@ walk_archive (const gchar * path, gboolean (*visit) (const gchar * name,
         if (id == 1) {
           const guint8 *v = x + xl + 4;
           guint used = 0;
-          if (rd32 (cdir + pos + 24) == 0xffffffff)
-            used += 8;          /* uncompressed size comes first */
+          if (uncomp == 0xffffffff && used + 8 <= len) {
+            uncomp = rd64 (v);  /* the uncompressed size comes first */
+            used += 8;
+          }
           if (comp == 0xffffffff && used + 8 <= len) {
             comp = rd64 (v + used);
             used += 8;
@@ -203,7 +209,7 @@ walk_archive (const gchar * path, gboolean (*visit) (const gchar * name,
     name = g_strndup ((const gchar *) cdir + pos + 46, name_len);
     if (g_str_has_suffix (name, "/data.pkl") || strcmp (name, "data.pkl") == 0)
       has_data_pkl = TRUE;
-    go_on = visit ? visit (name, user_data) : TRUE;
+    go_on = visit ? visit (name, uncomp, user_data) : TRUE;
     g_free (name);
     if (!go_on)
       break;
@@ -234,15 +240,32 @@ typedef struct
 {
   const gchar *suffix;
   gboolean found;
+  guint64 size;
 } FindEntry;
 
 static gboolean
-find_entry (const gchar * name, gpointer user_data)
+find_entry (const gchar * name, guint64 size, gpointer user_data)
 {
   FindEntry *find = user_data;
 
-  if (g_str_has_suffix (name, find->suffix))
+  if (g_str_has_suffix (name, find->suffix)) {
     find->found = TRUE;
+    find->size = size;
+  }
+  return TRUE;
+}
+
+gboolean
+kling_archive_find_entry (const gchar * path, const gchar * suffix,
+    gboolean * has_entry, guint64 * size, GError ** error)
+{
+  FindEntry find = { suffix, FALSE, 0 };
+
+  if (!walk_archive (path, find_entry, &find, error))
+    return FALSE;
+  *has_entry = find.found;
+  if (size)
+    *size = find.size;
   return TRUE;
 }
 
@@ -250,10 +273,5 @@ gboolean
 kling_archive_has_entry (const gchar * path, const gchar * suffix,
     gboolean * has_entry, GError ** error)
 {
-  FindEntry find = { suffix, FALSE };
-
-  if (!walk_archive (path, find_entry, &find, error))
-    return FALSE;
-  *has_entry = find.found;
-  return TRUE;
+  return kling_archive_find_entry (path, suffix, has_entry, NULL, error);
 }

@@ -22,6 +22,11 @@ gboolean kling_archive_check (const gchar * path, GError ** error);
 gboolean kling_archive_has_entry (const gchar * path, const gchar * suffix,
     gboolean * has_entry, GError ** error);
 
+/* The same, and the uncompressed @size of the last such entry (0 when
+ * there is none). */
+gboolean kling_archive_find_entry (const gchar * path, const gchar * suffix,
+    gboolean * has_entry, guint64 * size, GError ** error);
+
 G_END_DECLS
 
 #endif

@@ -8,11 +8,52 @@
 
 #include <string.h>
 #include <gmodule.h>
+#include <gst/gst.h>
 
 #include "kling-backend.h"
 #include "kling-archive.h"
 
 G_DEFINE_QUARK (kling-backend-error-quark, kling_backend_error);
+
+/* The backend's own log lines (GST_DEBUG=klingbackend:5): the module and
+ * its runtime, each load with its device, precision, threads and time,
+ * and at LOG level each call with its inputs' shapes and its time, as
+ * onnxinference logs to `onnxruntime`. */
+GST_DEBUG_CATEGORY_STATIC (kling_backend_debug);
+#define GST_CAT_DEFAULT kling_backend_debug
+
+static void
+debug_init (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (kling_backend_debug, "klingbackend", 0,
+        "gst-kling inference backend");
+    g_once_init_leave (&done, 1);
+  }
+}
+
+/* for the log: callers may pass no GError */
+static const gchar *
+error_text (GError ** error)
+{
+  return error && *error ? (*error)->message : "(error not asked for)";
+}
+
+static const gchar *
+precision_name (KlingPrecision precision)
+{
+  switch (precision) {
+    case KLING_PRECISION_FLOAT32:
+      return "float32";
+    case KLING_PRECISION_FLOAT16:
+      return "float16";
+    case KLING_PRECISION_BFLOAT16:
+      return "bfloat16";
+  }
+  return "unknown";
+}
 
 static GMutex backend_lock;
 static const KlingBackendVTable *backend;
@@ -51,13 +92,17 @@ kling_backend_ensure (GError ** error)
 {
   gboolean ok = TRUE;
 
+  debug_init ();
   g_mutex_lock (&backend_lock);
   if (backend == NULL) {
     gchar *path = backend_module_path ();
     GModule *module;
     KlingBackendGetFunc get = NULL;
+    gint64 start = g_get_monotonic_time ();
 
     prefer_passive_openmp_waiting ();
+    GST_INFO ("opening the backend module %s (OMP_WAIT_POLICY=%s)", path,
+        GST_STR_NULL (g_getenv ("OMP_WAIT_POLICY")));
     module = g_module_open (path, G_MODULE_BIND_LOCAL);
 
     if (module == NULL) {
@@ -76,7 +121,12 @@ kling_backend_ensure (GError ** error)
       ok = FALSE;
     } else {
       g_module_make_resident (module);
+      GST_INFO ("backend %s from %s, opened in %.1f ms; %d intra-op threads "
+          "by default", backend->name, path,
+          (g_get_monotonic_time () - start) / 1000.0, backend->get_threads ());
     }
+    if (!ok)
+      GST_DEBUG ("%s", error_text (error));
     g_free (path);
   }
   g_mutex_unlock (&backend_lock);
@@ -95,18 +145,50 @@ kling_model_load (const gchar * path, const KlingLoadOptions * options,
 {
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!kling_archive_check (path, error))
+  KlingModel *model;
+  gint64 start;
+
+  debug_init ();
+  if (!kling_archive_check (path, error)) {
+    GST_DEBUG ("%s", error_text (error));
     return NULL;
+  }
   if (!kling_backend_ensure (error))
     return NULL;
-  return backend->load (path, options, extra_files, error);
+  GST_INFO ("loading %s on %s, %s, threads %d%s", path,
+      options && options->device ? options->device : "cpu",
+      precision_name (options ? options->precision : KLING_PRECISION_FLOAT32),
+      options ? options->threads : 0, options && options->threads > 0 ? "" :
+      " (one per core)");
+  start = g_get_monotonic_time ();
+  model = backend->load (path, options, extra_files, error);
+  if (model == NULL) {
+    GST_DEBUG ("loading %s failed: %s", path, error_text (error));
+    return NULL;
+  }
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_INFO) {
+    const KlingMethodInfo *methods;
+    GString *names = g_string_new (NULL);
+    guint i, n;
+
+    methods = backend->list_methods (model, &n);
+    for (i = 0; i < n; i++)
+      g_string_append_printf (names, "%s%s(%d)", i ? ", " : "",
+          methods[i].name, methods[i].n_args);
+    GST_INFO ("loaded %s in %.1f ms (%s): %s", path,
+        (g_get_monotonic_time () - start) / 1000.0, backend->name, names->str);
+    g_string_free (names, TRUE);
+  }
+  return model;
 }
 
 void
 kling_model_free (KlingModel * model)
 {
-  if (model)
+  if (model) {
+    GST_DEBUG ("freeing model %p", model);
     backend->free (model);
+  }
 }
 
 const gchar *
@@ -141,11 +223,36 @@ kling_model_call (KlingModel * model, const gchar * method,
     const KlingTensor * inputs, guint n_inputs, GCancellable * cancellable,
     GError ** error)
 {
+  KlingOutputs *out;
+  gint64 start;
+
   g_return_val_if_fail (model != NULL && method != NULL, NULL);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+    GST_DEBUG ("method `%s` not called: cancelled", method);
     return NULL;
-  return backend->call (model, method, inputs, n_inputs, error);
+  }
+  start = g_get_monotonic_time ();
+  out = backend->call (model, method, inputs, n_inputs, error);
+  if (out == NULL) {
+    GST_DEBUG ("method `%s` failed after %.3f ms: %s", method,
+        (g_get_monotonic_time () - start) / 1000.0, error_text (error));
+  } else if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >=
+      GST_LEVEL_LOG) {
+    gdouble ms = (g_get_monotonic_time () - start) / 1000.0;
+    GString *shapes = g_string_new (NULL);
+    guint i;
+
+    for (i = 0; i < n_inputs; i++) {
+      gchar *shape = kling_tensor_describe_shape (&inputs[i]);
+      g_string_append_printf (shapes, "%s%s", i ? ", " : "", shape);
+      g_free (shape);
+    }
+    GST_LOG ("method `%s` (%s): %.3f ms, %u outputs", method, shapes->str,
+        ms, backend->outputs_count (out));
+    g_string_free (shapes, TRUE);
+  }
+  return out;
 }
 
 guint
@@ -247,9 +354,14 @@ kling_outputs_expect (KlingOutputs * outputs, const gchar * method,
 gboolean
 kling_device_available (const gchar * device, GError ** error)
 {
+  gboolean ok;
+
   if (!kling_backend_ensure (error))
     return FALSE;
-  return backend->device_available (device, error);
+  ok = backend->device_available (device, error);
+  GST_DEBUG ("device %s: %s", GST_STR_NULL (device),
+      ok ? "available" : error_text (error));
+  return ok;
 }
 
 gint

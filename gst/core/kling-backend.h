@@ -12,22 +12,10 @@
 
 #include <glib.h>
 #include <gio/gio.h>
+#include "kling-backend-error.h"
 
 G_BEGIN_DECLS
 
-#define KLING_BACKEND_ERROR (kling_backend_error_quark ())
-GQuark kling_backend_error_quark (void);
-
-typedef enum
-{
-  KLING_BACKEND_ERROR_NOT_FOUND,        /* file or backend module missing */
-  KLING_BACKEND_ERROR_INVALID_MODEL,    /* not a loadable model package */
-  KLING_BACKEND_ERROR_NO_METHOD,
-  KLING_BACKEND_ERROR_DEVICE,           /* device not available */
-  KLING_BACKEND_ERROR_INVALID_ARGUMENT, /* bad tensor or option */
-  KLING_BACKEND_ERROR_RUNTIME,          /* the model raised */
-  KLING_BACKEND_ERROR_OUTPUT            /* output not what the caller needs */
-} KlingBackendError;
 
 typedef enum
 {

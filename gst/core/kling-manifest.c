@@ -5,6 +5,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 #include "kling-manifest.h"
 #include "kling-archive.h"
@@ -82,6 +83,20 @@ is_number (JsonNode * node)
   }
 }
 
+/* A JSON number as an integer: out-of-range doubles saturate (a cast would
+ * be undefined), NaN gives @fallback. */
+static gint64
+double_to_int (gdouble d, gint64 fallback)
+{
+  if (isnan (d))
+    return fallback;
+  if (d >= 9223372036854775807.0)
+    return G_MAXINT64;
+  if (d <= -9223372036854775808.0)
+    return G_MININT64;
+  return (gint64) d;
+}
+
 gdouble
 kling_manifest_get_double (const KlingManifest * manifest, const gchar * path,
     gdouble fallback)
@@ -101,7 +116,7 @@ kling_manifest_get_int (const KlingManifest * manifest, const gchar * path,
     return fallback;
   if (json_node_get_value_type (node) == G_TYPE_INT64)
     return json_node_get_int (node);
-  return (gint64) json_node_get_double (node);
+  return double_to_int (json_node_get_double (node), fallback);
 }
 
 const gchar *
@@ -223,6 +238,54 @@ fail_with_problems (GPtrArray * problems, GError ** error)
   return FALSE;
 }
 
+/* The deepest nesting of objects and arrays in @json, stopping as soon as
+ * it passes @max (json-glib recurses once per level and a deep enough
+ * document overflows the stack).  Brackets inside strings do not count. */
+static guint
+nesting_depth (const gchar * json, gsize len, guint max, gsize * where)
+{
+  gboolean in_string = FALSE, escaped = FALSE;
+  guint depth = 0, deepest = 0;
+  gsize i;
+
+  for (i = 0; i < len; i++) {
+    gchar c = json[i];
+
+    if (in_string) {
+      if (escaped)
+        escaped = FALSE;
+      else if (c == '\\')
+        escaped = TRUE;
+      else if (c == '"')
+        in_string = FALSE;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = TRUE;
+        break;
+      case '{':
+      case '[':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > max) {
+            *where = i;
+            return deepest;
+          }
+        }
+        break;
+      case '}':
+      case ']':
+        if (depth > 0)
+          depth--;
+        break;
+      default:
+        break;
+    }
+  }
+  return deepest;
+}
+
 KlingManifest *
 kling_manifest_parse (const gchar * json, gssize length, const gchar * model,
     GError ** error)
@@ -233,7 +296,8 @@ kling_manifest_parse (const gchar * json, gssize length, const gchar * model,
   KlingManifest *m;
   JsonNode *node;
   const gchar *s;
-  gint64 v;
+  gint64 v, w, h;
+  gsize len, where = 0;
 
   if (json == NULL) {
     g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
@@ -241,7 +305,24 @@ kling_manifest_parse (const gchar * json, gssize length, const gchar * model,
         "models/kling-wrap.py (" SEE_DOCS ")", model);
     return NULL;
   }
-  if (!json_parser_load_from_data (parser, json, length, &json_error)) {
+  len = length < 0 ? strlen (json) : (gsize) length;
+  if (len > KLING_MANIFEST_MAX_SIZE) {
+    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
+        "model \"%s\": its " KLING_MANIFEST_FILE " is %" G_GSIZE_FORMAT
+        " bytes, more than the %d a manifest may have (" SEE_DOCS ")", model,
+        len, KLING_MANIFEST_MAX_SIZE);
+    return NULL;
+  }
+  if (nesting_depth (json, len, KLING_MANIFEST_MAX_DEPTH, &where) >
+      KLING_MANIFEST_MAX_DEPTH) {
+    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
+        "model \"%s\": its " KLING_MANIFEST_FILE " nests objects and arrays "
+        "more than %d levels deep (at byte %" G_GSIZE_FORMAT "); a manifest "
+        "is a few levels deep (" SEE_DOCS ")", model, KLING_MANIFEST_MAX_DEPTH,
+        where);
+    return NULL;
+  }
+  if (!json_parser_load_from_data (parser, json, len, &json_error)) {
     g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
         "model \"%s\": its " KLING_MANIFEST_FILE " is not valid JSON: %s "
         "(" SEE_DOCS ")", model, json_error->message);
@@ -295,15 +376,19 @@ kling_manifest_parse (const gchar * json, gssize length, const gchar * model,
   /* input */
   typed_member (m, "input.width", TRUE, problems);
   typed_member (m, "input.height", TRUE, problems);
-  m->input_width = kling_manifest_get_int (m, "input.width", 0);
-  m->input_height = kling_manifest_get_int (m, "input.height", 0);
+  /* read wide: a width of 2^32 + 8 must not pass as 8 */
+  w = kling_manifest_get_int (m, "input.width", 0);
+  h = kling_manifest_get_int (m, "input.height", 0);
   if (kling_manifest_lookup (m, "input.width")
-      && (m->input_width < 1 || m->input_width > 16384
-          || m->input_height < 1 || m->input_height > 16384))
+      && (w < 1 || w > 16384 || h < 1 || h > 16384)) {
     g_ptr_array_add (problems,
-        g_strdup_printf ("model \"%s\": manifest input size %dx%d is out of "
-            "range (1 to 16384 pixels each)", m->model, m->input_width,
-            m->input_height));
+        g_strdup_printf ("model \"%s\": manifest input size %" G_GINT64_FORMAT
+            "x%" G_GINT64_FORMAT " is out of range (1 to 16384 pixels each)",
+            m->model, w, h));
+  } else if (kling_manifest_lookup (m, "input.width")) {
+    m->input_width = w;
+    m->input_height = h;
+  }
   typed_member (m, "input.layout", FALSE, problems);
   s = kling_manifest_get_string (m, "input.layout", "NCHW");
   if (strcmp (s, "NCHW") == 0 || strcmp (s, "NHWC") == 0)
@@ -352,9 +437,16 @@ kling_manifest_parse (const gchar * json, gssize length, const gchar * model,
   typed_member (m, "tokenizer.offset", TRUE, problems);
   m->tokenizer_type = g_strdup (kling_manifest_get_string (m,
           "tokenizer.type", NULL));
-  m->tokenizer_max_length = kling_manifest_get_int (m, "tokenizer.max_length",
-      64);
-  m->tokenizer_offset = kling_manifest_get_int (m, "tokenizer.offset", 0);
+  v = kling_manifest_get_int (m, "tokenizer.max_length", 64);
+  m->tokenizer_max_length = CLAMP (v, 0, 65537);
+  v = kling_manifest_get_int (m, "tokenizer.offset", 0);
+  if (v < 0 || v > KLING_MANIFEST_MAX_VOCAB)
+    g_ptr_array_add (problems,
+        g_strdup_printf ("model \"%s\": manifest field `tokenizer.offset` is "
+            "%" G_GINT64_FORMAT "; it must be 0 to %d", m->model, v,
+            KLING_MANIFEST_MAX_VOCAB));
+  else
+    m->tokenizer_offset = v;
   if (m->tokenizer_type && strcmp (m->tokenizer_type, "utf8-bytes") != 0)
     g_ptr_array_add (problems,
         g_strdup_printf ("model \"%s\": tokenizer \"%s\" is not supported; "
@@ -400,6 +492,156 @@ has_method (const KlingMethodInfo * methods, guint n, const gchar * name)
     if (strcmp (methods[i].name, name) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* An integer member in [@lo, @hi]; @fallback when absent (and not
+ * @required).  FALSE, with the problem listed, otherwise. */
+static gboolean
+int_field (const KlingManifest * m, const gchar * path, gboolean required,
+    gint64 fallback, gint64 lo, gint64 hi, gint64 * out, GPtrArray * problems)
+{
+  JsonNode *node = kling_manifest_lookup (m, path);
+  gdouble d;
+
+  *out = fallback;
+  if (node == NULL) {
+    if (required)
+      g_ptr_array_add (problems,
+          g_strdup_printf ("model \"%s\": manifest field `%s` is missing",
+              m->model, path));
+    return !required;
+  }
+  if (!is_number (node)) {
+    g_ptr_array_add (problems,
+        g_strdup_printf ("model \"%s\": manifest field `%s` is %s, expected "
+            "a whole number", m->model, path, node_kind (node)));
+    return FALSE;
+  }
+  if (json_node_get_value_type (node) == G_TYPE_DOUBLE) {
+    d = json_node_get_double (node);
+    if (d != floor (d)) {
+      g_ptr_array_add (problems,
+          g_strdup_printf ("model \"%s\": manifest field `%s` is %g, "
+              "expected a whole number", m->model, path, d));
+      return FALSE;
+    }
+  }
+  *out = kling_manifest_get_int (m, path, fallback);
+  if (*out < lo || *out > hi) {
+    g_ptr_array_add (problems,
+        g_strdup_printf ("model \"%s\": manifest field `%s` is %"
+            G_GINT64_FORMAT "; it must be %" G_GINT64_FORMAT " to %"
+            G_GINT64_FORMAT, m->model, path, *out, lo, hi));
+    *out = fallback;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Checks that a tensor of @n_dims @dims (named by @fields, the manifest
+ * fields they come from) stays within KLING_MANIFEST_MAX_ELEMENTS values.
+ * The product is overflow-checked. */
+static void
+check_elements (const KlingManifest * m, const gchar * what,
+    const gchar * fields, const gint64 * dims, guint n_dims,
+    GPtrArray * problems)
+{
+  GString *shape = g_string_new (NULL);
+  guint64 total = 1;
+  gboolean overflow = FALSE;
+  guint i;
+
+  for (i = 0; i < n_dims; i++) {
+    g_string_append_printf (shape, "%s%" G_GINT64_FORMAT, i ? " x " : "",
+        dims[i]);
+    if (dims[i] < 0 || !g_uint64_checked_mul (&total, total, dims[i]))
+      overflow = TRUE;
+  }
+  if (overflow || total > KLING_MANIFEST_MAX_ELEMENTS) {
+    gchar *count = overflow ? g_strdup ("more than 2^64") :
+        g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+
+    g_ptr_array_add (problems,
+        g_strdup_printf ("model \"%s\": %s (%s: %s) would hold %s values, "
+            "more than the limit of %" G_GUINT64_FORMAT " values per tensor "
+            "(KLING_MANIFEST_MAX_ELEMENTS); this gst-kling cannot run a model "
+            "that large", m->model, what, fields, shape->str, count,
+            KLING_MANIFEST_MAX_ELEMENTS));
+    g_free (count);
+  }
+  g_string_free (shape, TRUE);
+}
+
+/* The sizes each task's core allocates from the manifest (kling-gen.c,
+ * kling-textgen.c, the detector input), bounded. */
+static void
+check_limits (const KlingManifest * m, const gchar * task, GPtrArray * problems)
+{
+  gint64 c, t, lh, lw, w, h, v, vocab, offset;
+  gboolean ok = TRUE;
+
+  if (strcmp (task, "detect") == 0 || strcmp (task, "copywrite") == 0) {
+    gint64 channels = g_strcmp0 (m->input_channels, "GRAY") == 0 ? 1 : 3;
+    gint64 dims[4] = { 1, channels, m->input_height, m->input_width };
+
+    if (m->input_width > 0)
+      check_elements (m, "the model input", "`input.width` x `input.height`",
+          dims, 4, problems);
+  }
+  if (strcmp (task, "detect") == 0)
+    int_field (m, "output.label_offset", FALSE, 0, -KLING_MANIFEST_MAX_VOCAB,
+        KLING_MANIFEST_MAX_VOCAB, &v, problems);
+
+  if (strcmp (task, "copywrite") == 0) {
+    if (int_field (m, "tokenizer.vocab", FALSE, 258, 2,
+            KLING_MANIFEST_MAX_VOCAB, &vocab, problems)) {
+      offset = m->tokenizer_offset;
+      if (offset + 256 > vocab)
+        g_ptr_array_add (problems,
+            g_strdup_printf ("model \"%s\": manifest field "
+                "`tokenizer.offset` (%" G_GINT64_FORMAT ") + 256 byte tokens "
+                "do not fit `tokenizer.vocab` (%" G_GINT64_FORMAT ")",
+                m->model, offset, vocab));
+      int_field (m, "tokenizer.bos", FALSE, 256, 0, vocab - 1, &v, problems);
+      int_field (m, "tokenizer.eos", FALSE, 257, 0, vocab - 1, &v, problems);
+    }
+    int_field (m, "defaults.top_k", FALSE, 1, 0, KLING_MANIFEST_MAX_TOP_K, &v,
+        problems);
+  }
+
+  if (strcmp (task, "video") == 0 || strcmp (task, "poster") == 0) {
+    ok &= int_field (m, "latent.channels", TRUE, 0, 1, 64, &c, problems);
+    ok &= int_field (m, "latent.frames", FALSE, 1, 1, 1024, &t, problems);
+    ok &= int_field (m, "latent.height", TRUE, 0, 1, 1024, &lh, problems);
+    ok &= int_field (m, "latent.width", TRUE, 0, 1, 1024, &lw, problems);
+    if (ok) {
+      /* the denoise call's conditioning: both guidance rows, C + 1 */
+      gint64 dims[5] = { 2, c + 1, t, lh, lw };
+      check_elements (m, "the denoiser's batched conditioning input",
+          "2 x (`latent.channels` + 1) x `latent.frames` x `latent.height` "
+          "x `latent.width`", dims, 5, problems);
+    }
+    ok &= int_field (m, "size.width", TRUE, 0, 1, 8192, &w, problems);
+    ok &= int_field (m, "size.height", TRUE, 0, 1, 8192, &h, problems);
+    if (ok) {
+      /* decode's output, float32 [1, T, H, W, 3], and the frames buffer */
+      gint64 dims[4] = { t, h, w, 3 };
+      check_elements (m, "a chunk of decoded frames",
+          "`latent.frames` x `size.height` x `size.width` x 3", dims, 4,
+          problems);
+    }
+    int_field (m, "fps", FALSE, 8, 1, 240, &v, problems);
+    if (int_field (m, "context_frames", FALSE, 0, 0, 1023, &v, problems)
+        && ok && v >= t)
+      g_ptr_array_add (problems,
+          g_strdup_printf ("model \"%s\": manifest field `context_frames` "
+              "(%" G_GINT64_FORMAT ") must be less than `latent.frames` (%"
+              G_GINT64_FORMAT ")", m->model, v, t));
+    int_field (m, "schedule.train_steps", FALSE, 1000, 2,
+        KLING_MANIFEST_MAX_TRAIN_STEPS, &v, problems);
+    int_field (m, "tokenizer.pad", FALSE, 0, 0, KLING_MANIFEST_MAX_VOCAB, &v,
+        problems);
+  }
 }
 
 gboolean
@@ -452,6 +694,7 @@ kling_manifest_check_task (const KlingManifest * m, const gchar * task,
           g_strdup_printf ("model \"%s\": manifest field `labels` is missing; "
               "task `detect` needs it (or set labels-file)", m->model));
   }
+  check_limits (m, task, problems);
   return fail_with_problems (problems, error);
 }
 
@@ -462,6 +705,7 @@ kling_package_load (const gchar * path, const gchar * task,
 {
   static const gchar *extra[] = { KLING_MANIFEST_FILE, NULL };
   gboolean has_manifest = FALSE;
+  guint64 manifest_size = 0;
   KlingManifest *manifest;
   KlingModel *model;
   const KlingMethodInfo *methods;
@@ -469,13 +713,21 @@ kling_package_load (const gchar * path, const gchar * task,
   gsize len = 0;
   guint n;
 
-  if (!kling_archive_has_entry (path, "/extra/" KLING_MANIFEST_FILE,
-          &has_manifest, error))
+  if (!kling_archive_find_entry (path, "/extra/" KLING_MANIFEST_FILE,
+          &has_manifest, &manifest_size, error))
     return NULL;
   if (!has_manifest) {
     g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
         "model \"%s\" has no " KLING_MANIFEST_FILE " manifest; wrap it with "
         "models/kling-wrap.py (" SEE_DOCS ")", path);
+    return NULL;
+  }
+  /* libtorch reads extra files whole: refuse a huge one before it does */
+  if (manifest_size > KLING_MANIFEST_MAX_SIZE) {
+    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
+        "model \"%s\": its " KLING_MANIFEST_FILE " is %" G_GUINT64_FORMAT
+        " bytes, more than the %d a manifest may have (" SEE_DOCS ")", path,
+        manifest_size, KLING_MANIFEST_MAX_SIZE);
     return NULL;
   }
   model = kling_model_load (path, options, extra, error);

@@ -12,6 +12,24 @@ G_BEGIN_DECLS
 #define KLING_MANIFEST_FILE "kling.json"
 #define KLING_MANIFEST_FORMAT 1
 
+/* Limits the manifest checker enforces (docs/models.md, "Security"), so that
+ * no manifest, however each field is chosen, makes gst-kling allocate more
+ * than it can or recurse without bound.  Every one is reported as an error
+ * naming the field and the limit. */
+/* bytes of kling.json, checked in the archive before libtorch reads it */
+#define KLING_MANIFEST_MAX_SIZE (1 << 20)
+/* nesting of objects and arrays, checked before the JSON parser runs */
+#define KLING_MANIFEST_MAX_DEPTH 32
+/* values in any one tensor or buffer a manifest sizes (1 GiB of float32):
+ * products of dimensions, batch rows included, overflow-checked */
+#define KLING_MANIFEST_MAX_ELEMENTS (G_GUINT64_CONSTANT (1) << 28)
+/* tokenizer.vocab (logits per step), also the bound of token offsets */
+#define KLING_MANIFEST_MAX_VOCAB (1 << 20)
+/* defaults.top_k of a copywriter */
+#define KLING_MANIFEST_MAX_TOP_K 1024
+/* schedule.train_steps of a generation model */
+#define KLING_MANIFEST_MAX_TRAIN_STEPS 100000
+
 typedef enum
 {
   KLING_RESIZE_LETTERBOX,
@@ -48,13 +66,18 @@ typedef struct
   JsonNode *root;               /* the whole document, for task-specific fields */
 } KlingManifest;
 
+/* Parses kling.json.  @length may be -1 (NUL-terminated).  Refuses, before
+ * parsing, a document over KLING_MANIFEST_MAX_SIZE bytes or nested deeper
+ * than KLING_MANIFEST_MAX_DEPTH. */
 KlingManifest *kling_manifest_parse (const gchar * json, gssize length,
     const gchar * model, GError ** error);
 void kling_manifest_free (KlingManifest * manifest);
 
-/* Checks that @manifest and the model's @methods meet what @task needs.
- * Every mismatch is listed in the one error, each in words a user can act
- * on.  @labels_given: the user supplies labels (labels-file). */
+/* Checks that @manifest and the model's @methods meet what @task needs,
+ * and that every size the task's core allocates from the manifest is within
+ * the limits above.  Every mismatch is listed in the one error, each in
+ * words a user can act on.  @labels_given: the user supplies labels
+ * (labels-file). */
 gboolean kling_manifest_check_task (const KlingManifest * manifest,
     const gchar * task, const KlingMethodInfo * methods, guint n_methods,
     gboolean labels_given, GError ** error);

@@ -553,6 +553,197 @@ GST_START_TEST (test_package_load)
 
 GST_END_TEST;
 
+/* Finding 4, through the loader: packages whose manifest fields multiply to
+ * absurd sizes are refused with the fields and the limit named. */
+GST_START_TEST (test_absurd_manifest_packages)
+{
+  static const struct
+  {
+    const gchar *file, *task, *says;
+  } cases[] = {
+    {"video-huge-latent.pt", "video", "2 x 65 x 1024 x 1024 x 1024) would "
+          "hold 139586437120 values, more than the limit of 268435456"},
+    {"video-huge-frames.pt", "video", "`latent.frames` x `size.height` x "
+          "`size.width` x 3: 1024 x 8192 x 8192 x 3"},
+    {"copy-bad-vocab.pt", "copywrite", "`tokenizer.vocab` is -1; it must be "
+          "2 to 1048576"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *path = test_model (cases[i].file);
+    GError *err = NULL;
+
+    fail_unless (kling_package_load (path, cases[i].task, NULL, TRUE, NULL,
+            &err) == NULL, "%s loaded", cases[i].file);
+    fail_unless (g_error_matches (err, KLING_BACKEND_ERROR,
+            KLING_BACKEND_ERROR_INVALID_MODEL));
+    fail_unless (strstr (err->message, cases[i].says) != NULL,
+        "%s: \"%s\" does not say \"%s\"", cases[i].file, err->message,
+        cases[i].says);
+    g_error_free (err);
+    g_free (path);
+  }
+}
+
+GST_END_TEST;
+
+/* The same packages in the elements: start fails with a clear error on the
+ * bus (it aborted in g_malloc: "failed to allocate 274877906944 bytes"). */
+static void
+expect_start_error (const gchar * factory, const gchar * property,
+    const gchar * file, const gchar * says)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *e = gst_element_factory_make (factory, NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  gchar *path = test_model (file);
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  fail_unless (e != NULL, "no element %s", factory);
+  g_object_set (e, property, path, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), e, sink, NULL);
+  if (strcmp (factory, "aiproductdetect") == 0) {
+    GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
+    gst_bin_add (GST_BIN (pipeline), src);
+    fail_unless (gst_element_link (src, e));
+  }
+  fail_unless (gst_element_link (e, sink));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s with %s: no error message", factory, file);
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (strstr (err->message, says) != NULL
+      || (debug && strstr (debug, says) != NULL),
+      "%s with %s: \"%s\" / \"%s\" does not say \"%s\"", factory, file,
+      err->message, GST_STR_NULL (debug), says);
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (path);
+}
+
+GST_START_TEST (test_absurd_manifest_elements)
+{
+  expect_start_error ("klinggen", "model", "video-huge-latent.pt",
+      "more than the limit of 268435456 values per tensor");
+  expect_start_error ("klinggen", "model", "video-huge-frames.pt",
+      "1024 x 8192 x 8192 x 3");
+  expect_start_error ("aiproductdetect", "copy-model", "copy-bad-vocab.pt",
+      "`tokenizer.vocab` is -1");
+}
+
+GST_END_TEST;
+
+/* libtorch's message at load reaches the GError whole, from its first
+ * line: an unknown operator's ErrorReport starts with a newline, and the
+ * error read "…/unknown-op.pt: " with nothing after on its first line. */
+GST_START_TEST (test_load_error_has_libtorch_message)
+{
+  gchar *path = test_model ("unknown-op.pt");
+  gchar *first_line, *want;
+  GError *err = NULL;
+
+  fail_unless (kling_model_load (path, NULL, NULL, &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_BACKEND_ERROR,
+          KLING_BACKEND_ERROR_INVALID_MODEL));
+  first_line = g_strndup (err->message, strcspn (err->message, "\n"));
+  want = g_strdup_printf ("%s: Unknown builtin op: torchvision::nms", path);
+  fail_unless (g_str_has_prefix (first_line, want), "first line \"%s\"",
+      first_line);
+  fail_unless (strstr (err->message, "ops.torchvision.nms(x, x, 0.5)"));
+  fail_unless (strstr (err->message, "operator this libtorch does not "
+          "have"));
+  g_free (first_line);
+  g_free (want);
+  g_error_free (err);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* A kling.json over KLING_MANIFEST_MAX_SIZE is refused from the zip
+ * directory, before libtorch reads it into memory. */
+GST_START_TEST (test_huge_manifest_refused)
+{
+  gchar *path = test_model ("probe-huge-manifest.pt");
+  GError *err = NULL;
+
+  fail_unless (kling_package_load (path, "detect", NULL, FALSE, NULL,
+          &err) == NULL);
+  fail_unless (strstr (err->message, "more than the 1048576 a manifest may "
+          "have") != NULL, "%s", err->message);
+  g_error_free (err);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static void
+collect_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  GString *lines = user_data;
+
+  if (strcmp (gst_debug_category_get_name (category), "klingbackend") == 0)
+    g_string_append_printf (lines, "%s %s\n", level == GST_LEVEL_LOG ? "LOG"
+        : level == GST_LEVEL_INFO ? "INFO" : "OTHER",
+        gst_debug_message_get (message));
+}
+
+/* The backend logs to a category of its own: the module, each load with
+ * its options and time, each call with its shapes and time at LOG. */
+GST_START_TEST (test_debug_category)
+{
+  GString *lines = g_string_new (NULL);
+  KlingModel *model;
+  KlingOutputs *out;
+  KlingTensor in;
+  gfloat x[2] = { 1, 2 };
+  gint64 shape[1] = { 2 };
+
+  gst_debug_set_active (TRUE);
+  gst_debug_set_threshold_for_name ("klingbackend", GST_LEVEL_LOG);
+  gst_debug_add_log_function (collect_log, lines, NULL);
+  model = load_probe (1);
+  kling_tensor_init_contiguous (&in, KLING_DTYPE_FLOAT32, x, 1, shape);
+  out = kling_model_call (model, "forward", &in, 1, NULL, NULL);
+  fail_unless (out != NULL);
+  kling_outputs_free (out);
+  kling_model_free (model);
+  gst_debug_remove_log_function (collect_log);
+
+  {
+    GSList *cats = gst_debug_get_all_categories (), *l;
+    gboolean found = FALSE;
+
+    for (l = cats; l; l = l->next)
+      if (strcmp (gst_debug_category_get_name (l->data), "klingbackend") == 0)
+        found = TRUE;
+    g_slist_free (cats);
+    fail_unless (found);
+  }
+  fail_unless (strstr (lines->str, "loading ") != NULL
+      && strstr (lines->str, "probe.pt on cpu, float32, threads 1"),
+      "%s", lines->str);
+  fail_unless (strstr (lines->str, "INFO loaded ") != NULL, "%s", lines->str);
+  fail_unless (strstr (lines->str, "LOG method `forward` (float32[2]): ") !=
+      NULL, "%s", lines->str);
+  fail_unless (strstr (lines->str, " ms, 1 outputs") != NULL, "%s",
+      lines->str);
+  g_string_free (lines, TRUE);
+}
+
+GST_END_TEST;
+
 static gboolean
 libgomp_loaded (void)
 {
@@ -613,6 +804,11 @@ backend_suite (void)
   tcase_add_test (tc, test_device_and_precision);
   tcase_add_test (tc, test_threads_load_while_calling);
   tcase_add_test (tc, test_package_load);
+  tcase_add_test (tc, test_absurd_manifest_packages);
+  tcase_add_test (tc, test_absurd_manifest_elements);
+  tcase_add_test (tc, test_load_error_has_libtorch_message);
+  tcase_add_test (tc, test_huge_manifest_refused);
+  tcase_add_test (tc, test_debug_category);
   tcase_add_test (tc, test_openmp_waits_passively);
   tcase_add_test (tc, test_openmp_wait_policy_of_the_user_kept);
   return s;

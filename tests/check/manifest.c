@@ -182,6 +182,225 @@ GST_START_TEST (test_default_search)
 
 GST_END_TEST;
 
+/* Finding 3: a manifest nested 100000 levels deep crashed json-glib (stack
+ * overflow); it is refused before the parser runs.  Brackets inside strings
+ * do not count, and a manifest at the limit still parses. */
+GST_START_TEST (test_deep_nesting_refused)
+{
+  GString *deep = g_string_new ("{\"format\": 1, \"task\": \"detect\", "
+      "\"methods\": [\"forward\"], \"x\": ");
+  gchar *msg;
+  guint i;
+
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  msg = parse_error (deep->str);
+  assert_says (msg, "more than 32 levels deep");
+  g_free (msg);
+  g_string_free (deep, TRUE);
+
+  /* 32 levels in all (the root object is one) parse */
+  deep = g_string_new ("{\"format\": 1, \"task\": \"detect\", \"methods\": "
+      "[\"forward\"], \"x\": ");
+  for (i = 0; i < 31; i++)
+    g_string_append_c (deep, '[');
+  for (i = 0; i < 31; i++)
+    g_string_append_c (deep, ']');
+  g_string_append (deep,
+      ", \"s\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}");
+  kling_manifest_free (parse_ok (deep->str));
+  g_string_append_c (deep, ' ');
+  /* one more level is refused */
+  g_string_insert (deep, strlen ("{\"format\": 1, \"task\": \"detect\", "
+          "\"methods\": [\"forward\"], \"x\": "), "[");
+  g_string_insert (deep, strstr (deep->str, "], \"s\"") - deep->str, "]");
+  msg = parse_error (deep->str);
+  assert_says (msg, "more than 32 levels deep");
+  g_free (msg);
+  g_string_free (deep, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_size_refused)
+{
+  gsize n = KLING_MANIFEST_MAX_SIZE + 1;
+  gchar *big = g_malloc (n + 1);
+  GError *err = NULL;
+  gchar *msg;
+
+  memset (big, ' ', n);
+  big[0] = '{';
+  big[n - 1] = '}';
+  big[n] = '\0';
+  msg = parse_error (big);
+  assert_says (msg, "1048577 bytes, more than the 1048576");
+  g_free (msg);
+  /* an explicit length is honoured: the first bytes alone are a document */
+  fail_if (kling_manifest_parse ("{\"format\": 1}xxxx", 13, "m.pt", &err));
+  assert_says (err->message, "field `task` is missing");
+  fail_if (strstr (err->message, "not valid JSON") != NULL);
+  g_clear_error (&err);
+  g_free (big);
+}
+
+GST_END_TEST;
+
+static gchar *
+task_error (const gchar * json, const gchar * task,
+    const KlingMethodInfo * methods, guint n_methods)
+{
+  KlingManifest *m = parse_ok (json);
+  GError *err = NULL;
+  gchar *msg;
+
+  fail_if (kling_manifest_check_task (m, task, methods, n_methods, TRUE,
+          &err), "accepted: %s", json);
+  msg = g_strdup (err->message);
+  g_error_free (err);
+  kling_manifest_free (m);
+  return msg;
+}
+
+static const KlingMethodInfo video_methods[] = {
+  {"encode_prompt", 2}, {"denoise", 4}, {"decode", 1}
+};
+static const KlingMethodInfo copy_methods[] = {
+  {"encode", 3}, {"decode_step", 2}
+};
+
+#define VIDEO_HEAD "{\"format\": 1, \"task\": \"video\", \"methods\": " \
+  "[\"encode_prompt\", \"denoise\", \"decode\"], \"tokenizer\": {\"type\": " \
+  "\"utf8-bytes\"}, "
+#define COPY_HEAD "{\"format\": 1, \"task\": \"copywrite\", \"methods\": " \
+  "[\"encode\", \"decode_step\"], \"tokenizer\": {\"type\": \"utf8-bytes\"" \
+  ", \"vocab\": "
+
+/* Finding 4: each field in range, their product absurd: refused with the
+ * fields and the limit named, where it aborted in g_malloc before. */
+GST_START_TEST (test_absurd_products_refused)
+{
+  KlingManifest *m;
+  gchar *msg;
+
+  msg = task_error (VIDEO_HEAD "\"latent\": {\"channels\": 64, \"frames\": "
+      "1024, \"height\": 1024, \"width\": 1024}, \"size\": {\"width\": 16, "
+      "\"height\": 16}}", "video", video_methods, 3);
+  assert_says (msg, "the denoiser's batched conditioning input");
+  assert_says (msg, "2 x 65 x 1024 x 1024 x 1024");
+  assert_says (msg, "139586437120 values, more than the limit of 268435456");
+  assert_says (msg, "`latent.channels`");
+  g_free (msg);
+
+  msg = task_error (VIDEO_HEAD "\"latent\": {\"channels\": 4, \"frames\": "
+      "1024, \"height\": 16, \"width\": 16}, \"size\": {\"width\": 8192, "
+      "\"height\": 8192}}", "video", video_methods, 3);
+  assert_says (msg, "a chunk of decoded frames (`latent.frames` x "
+      "`size.height` x `size.width` x 3: 1024 x 8192 x 8192 x 3) would hold "
+      "206158430208 values");
+  g_free (msg);
+
+  /* the same sizes as a poster (one frame) fit */
+  m = parse_ok ("{\"format\": 1, \"task\": \"poster\", \"methods\": "
+      "[\"encode_prompt\", \"denoise\", \"decode\", \"encode_image\"], "
+      "\"tokenizer\": {\"type\": \"utf8-bytes\"}, \"latent\": {\"channels\": "
+      "4, \"height\": 1024, \"width\": 1024}, \"size\": {\"width\": 8192, "
+      "\"height\": 8192}}");
+  {
+    const KlingMethodInfo poster_methods[] = {
+      {"encode_prompt", 2}, {"denoise", 4}, {"decode", 1}, {"encode_image", 1}
+    };
+    GError *err = NULL;
+    fail_unless (kling_manifest_check_task (m, "poster", poster_methods, 4,
+            TRUE, &err), "%s", err ? err->message : "");
+  }
+  kling_manifest_free (m);
+
+  /* each field out of its own range, and wider than an int */
+  msg = task_error (VIDEO_HEAD "\"latent\": {\"channels\": 4294967299, "
+      "\"frames\": -1, \"height\": 2.5, \"width\": 1e300}, \"size\": "
+      "{\"width\": 0}, \"schedule\": {\"train_steps\": 1000000000000}, "
+      "\"context_frames\": \"two\"}", "video", video_methods, 3);
+  assert_says (msg, "`latent.channels` is 4294967299; it must be 1 to 64");
+  assert_says (msg, "`latent.frames` is -1; it must be 1 to 1024");
+  assert_says (msg, "`latent.height` is 2.5, expected a whole number");
+  assert_says (msg, "`latent.width` is 9223372036854775807; it must be 1 to "
+      "1024");
+  assert_says (msg, "`size.width` is 0; it must be 1 to 8192");
+  assert_says (msg, "`size.height` is missing");
+  assert_says (msg, "`schedule.train_steps` is 1000000000000; it must be 2 "
+      "to 100000");
+  assert_says (msg, "`context_frames` is a string, expected a whole number");
+  g_free (msg);
+
+  msg = task_error (VIDEO_HEAD "\"latent\": {\"channels\": 4, \"frames\": 4,"
+      " \"height\": 4, \"width\": 4}, \"size\": {\"width\": 16, \"height\": "
+      "16}, \"context_frames\": 4}", "video", video_methods, 3);
+  assert_says (msg, "`context_frames` (4) must be less than `latent.frames` "
+      "(4)");
+  g_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_copywriter_limits)
+{
+  KlingManifest *m;
+  GError *err = NULL;
+  gchar *msg;
+
+  msg = task_error (COPY_HEAD "-1}, \"input\": {\"width\": 32, \"height\": "
+      "32}}", "copywrite", copy_methods, 2);
+  assert_says (msg, "`tokenizer.vocab` is -1; it must be 2 to 1048576");
+  g_free (msg);
+  msg = task_error (COPY_HEAD "0}, \"input\": {\"width\": 32, \"height\": "
+      "32}}", "copywrite", copy_methods, 2);
+  assert_says (msg, "`tokenizer.vocab` is 0; it must be 2 to 1048576");
+  g_free (msg);
+  msg = task_error (COPY_HEAD "300, \"bos\": 300, \"eos\": -2, \"offset\": "
+      "50}, \"input\": {\"width\": 32, \"height\": 32}, \"defaults\": "
+      "{\"top_k\": -1}}", "copywrite", copy_methods, 2);
+  assert_says (msg, "`tokenizer.offset` (50) + 256 byte tokens do not fit "
+      "`tokenizer.vocab` (300)");
+  assert_says (msg, "`tokenizer.bos` is 300; it must be 0 to 299");
+  assert_says (msg, "`tokenizer.eos` is -2; it must be 0 to 299");
+  assert_says (msg, "`defaults.top_k` is -1; it must be 0 to 1024");
+  g_free (msg);
+  /* the input image: 16384 x 16384 each in range, 3 x 2^28 values not */
+  msg = task_error (COPY_HEAD "258}, \"input\": {\"width\": 16384, "
+      "\"height\": 16384}}", "copywrite", copy_methods, 2);
+  assert_says (msg, "the model input (`input.width` x `input.height`: 1 x 3 "
+      "x 16384 x 16384) would hold 805306368 values");
+  g_free (msg);
+  msg = task_error ("{\"format\": 1, \"task\": \"detect\", \"methods\": "
+      "[\"forward\"], \"input\": {\"width\": 16384, \"height\": 16384}, "
+      "\"output\": {\"format\": \"yolov8\", \"label_offset\": 1e9}}",
+      "detect", detect_methods, 1);
+  assert_says (msg, "would hold 805306368 values");
+  assert_says (msg, "`output.label_offset` is 1000000000; it must be "
+      "-1048576 to 1048576");
+  g_free (msg);
+  /* as GRAY it fits */
+  m = parse_ok (COPY_HEAD "258}, \"input\": {\"width\": 16384, \"height\": "
+      "16384, \"channels\": \"GRAY\"}}");
+  fail_unless (kling_manifest_check_task (m, "copywrite", copy_methods, 2,
+          TRUE, &err), "%s", err ? err->message : "");
+  kling_manifest_free (m);
+
+  /* a width of 2^32 + 8 is not 8 */
+  msg = parse_error ("{\"format\": 1, \"task\": \"detect\", \"methods\": "
+      "[\"forward\"], \"input\": {\"width\": 4294967304, \"height\": 8}, "
+      "\"tokenizer\": {\"offset\": -3}}");
+  assert_says (msg, "input size 4294967304x8 is out of range");
+  assert_says (msg, "`tokenizer.offset` is -3; it must be 0 to 1048576");
+  g_free (msg);
+}
+
+GST_END_TEST;
+
 static Suite *
 manifest_suite (void)
 {
@@ -194,6 +413,10 @@ manifest_suite (void)
   tcase_add_test (tc, test_every_problem_listed);
   tcase_add_test (tc, test_task_check);
   tcase_add_test (tc, test_default_search);
+  tcase_add_test (tc, test_deep_nesting_refused);
+  tcase_add_test (tc, test_size_refused);
+  tcase_add_test (tc, test_absurd_products_refused);
+  tcase_add_test (tc, test_copywriter_limits);
   return s;
 }
 

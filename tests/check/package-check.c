@@ -1,9 +1,11 @@
 /* gst-kling: loads a model package for a task the way the elements do and
  * reports every problem; used after each recipe's smoke run.
  *   package-check PATH TASK
+ * GST_DEBUG=klingbackend:5 shows what the backend does.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <stdio.h>
+#include <gst/gst.h>
 #include "kling-manifest.h"
 
 int
@@ -14,6 +16,7 @@ main (int argc, char **argv)
   GError *error = NULL;
   KlingModel *model;
 
+  gst_init (&argc, &argv);
   if (argc != 3) {
     fprintf (stderr, "usage: %s PACKAGE TASK\n", argv[0]);
     return 2;

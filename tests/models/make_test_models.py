@@ -281,6 +281,70 @@ def manifest(task, **kw):
     return m
 
 
+def make_absurd_manifests(out):
+    """Packages whose manifest fields are each in range but whose product
+    is absurd (issue 12, finding 4): the manifest checker must refuse them
+    with an error naming the fields and the limit, where the elements used
+    to abort in g_malloc."""
+    p = lambda n: os.path.join(out, n)
+    video = torch.jit.script(ColourVideo())
+    base = {"format": 1, "task": "video",
+            "methods": ["encode_prompt", "denoise", "decode", "encode_image"],
+            "size": {"width": 16, "height": 16}, "fps": 8,
+            "prediction": "flow", "schedule": {"type": "flow"},
+            "tokenizer": {"type": "utf8-bytes", "max_length": 32,
+                          "offset": 1, "pad": 0}}
+    huge = dict(base, name="huge-latent",
+                latent={"channels": 64, "frames": 1024, "height": 1024,
+                        "width": 1024})
+    kling_wrap.wrap(video, huge, p("video-huge-latent.pt"))
+    frames = dict(base, name="huge-frames",
+                  latent={"channels": 3, "frames": 1024, "height": 4,
+                          "width": 4},
+                  size={"width": 8192, "height": 8192})
+    kling_wrap.wrap(video, frames, p("video-huge-frames.pt"))
+    kling_wrap.wrap(torch.jit.script(EchoCopy()),
+                    {"format": 1, "name": "bad-vocab-copy", "task": "copywrite",
+                     "methods": ["encode", "decode_step"],
+                     "input": {"width": 32, "height": 32, "resize": "stretch"},
+                     "tokenizer": {"type": "utf8-bytes", "max_length": 60,
+                                   "bos": 256, "eos": 257, "vocab": -1}},
+                    p("copy-bad-vocab.pt"))
+
+
+def make_unknown_op(out):
+    """A package whose code calls an operator this libtorch lacks
+    (torchvision::nms), the way a detector exported with torchvision's NMS
+    inside is: loading fails, and the error must carry libtorch's message.
+    Made by editing a saved archive's code, since scripting it needs the
+    op."""
+    class Relu(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x)
+
+    plain = os.path.join(out, "unknown-op.tmp")
+    kling_wrap.wrap(torch.jit.script(Relu()), detector_manifest("yolov8"),
+                    plain)
+    with zipfile.ZipFile(plain) as zin, \
+            zipfile.ZipFile(os.path.join(out, "unknown-op.pt"), "w",
+                            zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith("code/__torch__.py"):
+                data = data.replace(b"torch.relu(x)",
+                                    b"ops.torchvision.nms(x, x, 0.5)")
+            zout.writestr(info, data)
+    os.unlink(plain)
+
+
+def make_huge_manifest(out):
+    """A manifest over the 1 MiB limit: refused from the archive's
+    directory, before libtorch reads it."""
+    probe = torch.jit.script(Probe().eval())
+    m = manifest("detect", description="x" * (1 << 20))
+    kling_wrap.wrap(probe, m, os.path.join(out, "probe-huge-manifest.pt"))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -373,6 +437,9 @@ def main():
         f.write(corrupt)
     with zipfile.ZipFile(p("plain-zip.pt"), "w") as z:
         z.writestr("hello.txt", "a zip file, but no model in it")
+    make_absurd_manifests(out)
+    make_unknown_op(out)
+    make_huge_manifest(out)
     with open(p("stamp"), "w") as f:
         json.dump({"torch": torch.__version__}, f)
 
