@@ -47,7 +47,6 @@
 #include <gst/video/video.h>
 
 #include "gstketuposter.h"
-#include "klinggen/gstklinggen.h"
 #include "kling-compose.h"
 #include "kling-element.h"
 #include "kling-gen.h"
@@ -110,7 +109,7 @@ struct _GstKetuPoster
   guint64 seed;
   guint steps;
   gdouble guidance;
-  GstKlingGenSampler sampler;
+  GstKlingSampler sampler;
   KlingLayout layout;
   gdouble product_scale;
   gint tolerance;
@@ -120,8 +119,7 @@ struct _GstKetuPoster
   /* running */
   KlingGenModel *gm;
   GCancellable *cancellable;
-  KlingGenPrompt *prompt_emb;
-  gchar *prompt_emb_text;
+  KlingPromptCache prompts;
   GstVideoInfo in_info;
   gboolean have_in_info;
   GstVideoInfo out_info;
@@ -229,7 +227,7 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_SAMPLER,
       g_param_spec_enum ("sampler", "Sampler", "How noise is turned into a "
-          "scene", GST_TYPE_KLING_GEN_SAMPLER, GST_KLING_GEN_SAMPLER_AUTO,
+          "scene", GST_TYPE_KLING_SAMPLER, GST_KLING_SAMPLER_AUTO,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LAYOUT,
       g_param_spec_enum ("layout", "Layout", "Where the product stands and "
@@ -271,7 +269,7 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_ketu_poster_release_pad);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KETU_POSTER_LAYOUT, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_KLING_GEN_SAMPLER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_SAMPLER, 0);
 }
 
 static void
@@ -294,7 +292,7 @@ gst_ketu_poster_init (GstKetuPoster * self)
   self->height = DEFAULT_HEIGHT;
   self->variants = DEFAULT_VARIANTS;
   self->guidance = -1.0;
-  self->sampler = GST_KLING_GEN_SAMPLER_AUTO;
+  self->sampler = GST_KLING_SAMPLER_AUTO;
   self->layout = DEFAULT_LAYOUT;
   self->product_scale = DEFAULT_PRODUCT_SCALE;
   self->tolerance = DEFAULT_TOLERANCE;
@@ -490,14 +488,19 @@ gst_ketu_poster_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstKetuPoster *self = GST_KETU_POSTER (element);
-  GstPad *pad;
+  GstPad *pad = gst_pad_new_from_template (templ, "mask");
 
-  if (self->maskpad)
-    return NULL;
-  pad = gst_pad_new_from_template (templ, "mask");
   gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (mask_chain));
   gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (mask_event));
+  /* the streaming thread reads maskpad under the object lock */
+  GST_OBJECT_LOCK (self);
+  if (self->maskpad) {
+    GST_OBJECT_UNLOCK (self);
+    gst_object_unref (gst_object_ref_sink (pad));
+    return NULL;
+  }
   self->maskpad = pad;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
   return pad;
@@ -508,8 +511,10 @@ gst_ketu_poster_release_pad (GstElement * element, GstPad * pad)
 {
   GstKetuPoster *self = GST_KETU_POSTER (element);
 
+  GST_OBJECT_LOCK (self);
   if (pad == self->maskpad)
     self->maskpad = NULL;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
 }
@@ -523,9 +528,7 @@ typedef struct
   gint width, height;
   guint variants;
   guint64 seed;
-  guint steps;
-  gdouble guidance;
-  KlingSamplerType sampler;
+  KlingSampling sampling;
   KlingLayout layout;
   gdouble product_scale;
   gint tolerance;
@@ -541,11 +544,8 @@ settings_snapshot (GstKetuPoster * self, Settings * s)
   s->height = self->height;
   s->variants = self->variants;
   s->seed = self->seed;
-  s->steps = self->steps ? self->steps : self->gm->default_steps;
-  s->guidance = self->guidance >= 0 ? self->guidance :
-      self->gm->default_guidance;
-  s->sampler = gst_kling_gen_sampler_resolve (self->sampler,
-      self->gm->default_sampler);
+  kling_element_resolve_sampling (self->gm, self->steps, self->guidance,
+      self->sampler, &s->sampling);
   s->layout = self->layout;
   s->product_scale = self->product_scale;
   s->tolerance = self->tolerance;
@@ -569,14 +569,11 @@ static void
 on_step (guint step, guint steps, gpointer user_data)
 {
   Progress *p = user_data;
-  GstStructure *s = gst_structure_new ("ketuposter-progress",
-      "step", G_TYPE_UINT, step, "steps", G_TYPE_UINT, steps,
-      "variant", G_TYPE_UINT, p->variant, "variants", G_TYPE_UINT,
-      p->variants, "percent", G_TYPE_DOUBLE,
-      100.0 * (p->variant + (gdouble) step / steps) / p->variants, NULL);
 
-  gst_element_post_message (GST_ELEMENT (p->self),
-      gst_message_new_element (GST_OBJECT (p->self), s));
+  kling_element_post_step (GST_ELEMENT (p->self), "ketuposter-progress",
+      step, steps, kling_element_percent (p->variant, p->variants, step,
+          steps), "variant", G_TYPE_UINT, p->variant, "variants",
+      G_TYPE_UINT, p->variants, NULL);
 }
 
 /* The conditioning for the model: the product on a mid-grey canvas at the
@@ -648,20 +645,18 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
   KlingGenSampleParams sp = { 0 };
   Progress progress = { self, variant, s->variants };
   GstVideoInfo scene_info, poster_info;
-  GstVideoConverter *conv;
-  GstVideoFrame in, out;
   GstBuffer *scene_buf, *poster = NULL;
   guint8 *scaled_product = NULL;
 
   sp.seed = s->seed + variant;
-  sp.steps = s->steps;
-  sp.guidance = s->guidance;
-  sp.sampler = s->sampler;
+  sp.steps = s->sampling.steps;
+  sp.guidance = s->sampling.guidance;
+  sp.sampler = s->sampling.sampler;
   sp.cond = cond;
   sp.progress = on_step;
   sp.progress_data = &progress;
   sp.cancellable = self->cancellable;
-  if (!kling_gen_sample (gm, self->prompt_emb, &sp, latents, error)
+  if (!kling_gen_sample (gm, self->prompts.prompt, &sp, latents, error)
       || !kling_gen_decode (gm, latents, scene, self->cancellable, error))
     goto out;
 
@@ -670,41 +665,30 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
       gm->height);
   gst_video_info_set_format (&poster_info, GST_VIDEO_FORMAT_RGBA, s->width,
       s->height);
-  scene_buf = gst_buffer_new_allocate (NULL, scene_info.size, NULL);
-  {
-    GstMapInfo map;
-    gint y;
-    gst_buffer_map (scene_buf, &map, GST_MAP_WRITE);
-    for (y = 0; y < gm->height; y++)
-      memcpy (map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (&scene_info, 0),
-          scene + (gsize) y * gm->width * 3, (gsize) gm->width * 3);
-    gst_buffer_unmap (scene_buf, &map);
-  }
+  scene_buf = kling_element_rgb_buffer (&scene_info, scene);
   poster = gst_buffer_new_allocate (NULL, poster_info.size, NULL);
-  conv = gst_video_converter_new (&scene_info, &poster_info,
+  kling_element_convert (&scene_info, scene_buf, &poster_info, poster,
       gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
           GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_CUBIC,
           NULL));
-  gst_video_frame_map (&in, &scene_info, scene_buf, GST_MAP_READ);
-  gst_video_frame_map (&out, &poster_info, poster, GST_MAP_WRITE);
-  gst_video_converter_frame (conv, &in, &out);
-  gst_video_converter_free (conv);
+  gst_buffer_unref (scene_buf);
 
   if (cut) {
-    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&out, 0);
-    gsize stride = GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
+    GstVideoFrame frame;
     const guint8 *pixels = cut->rgba;
 
+    gst_video_frame_map (&frame, &poster_info, poster, GST_MAP_READWRITE);
     if (scaled)
       pixels = scaled_product = kling_resample_rgba (cut->rgba, cut->width,
           cut->height, product->w, product->h);
-    kling_draw_ground_shadow (data, stride, s->width, s->height, product);
-    kling_composite_over (data, stride, s->width, s->height, pixels,
+    kling_draw_ground_shadow (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height,
         product);
+    kling_composite_over (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height,
+        pixels, product);
+    gst_video_frame_unmap (&frame);
   }
-  gst_video_frame_unmap (&in);
-  gst_video_frame_unmap (&out);
-  gst_buffer_unref (scene_buf);
 
 out:
   g_free (latents);
@@ -751,29 +735,6 @@ ensure_caps (GstKetuPoster * self, const Settings * s)
   return TRUE;
 }
 
-static gboolean
-ensure_prompt (GstKetuPoster * self, const Settings * s, GError ** error)
-{
-  gchar *key = g_strconcat (s->prompt ? s->prompt : "", "\x01",
-      s->negative ? s->negative : "", NULL);
-  gboolean truncated = FALSE;
-
-  if (self->prompt_emb && g_strcmp0 (key, self->prompt_emb_text) == 0) {
-    g_free (key);
-    return TRUE;
-  }
-  kling_gen_prompt_free (self->prompt_emb);
-  g_free (self->prompt_emb_text);
-  self->prompt_emb_text = key;
-  self->prompt_emb = kling_gen_encode_prompt (self->gm, s->prompt,
-      s->negative, &truncated, self->cancellable, error);
-  if (truncated)
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The prompt is longer "
-            "than the model reads (%u bytes): the end is cut off",
-            self->gm->max_tokens), ("prompt: %s", s->prompt));
-  return self->prompt_emb != NULL;
-}
-
 /* Makes every variant for @cut (NULL: prompt only) and pushes them. */
 static GstFlowReturn
 push_posters (GstKetuPoster * self, const KlingCutout * cut)
@@ -791,7 +752,8 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     settings_clear (&s);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (!ensure_prompt (self, &s, &error))
+  if (!kling_prompt_cache_get (&self->prompts, GST_ELEMENT (self), self->gm,
+          s.prompt, s.negative, self->cancellable, &error))
     goto error;
 
   /* where the product goes and what the model is told about it are the
@@ -815,14 +777,11 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     GstBuffer *poster, *out;
     gchar *msg = g_strdup_printf ("Poster %u of %u", v + 1, s.variants);
 
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START,
-            "poster", msg));
+    kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
+        "poster", msg);
     poster = make_poster (self, &s, cut, cond, scaled, v, &product, &error);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_progress (GST_OBJECT (self), poster ?
-            GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster",
-            msg));
+    kling_element_post_progress (GST_ELEMENT (self), poster ?
+        GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster", msg);
     g_free (msg);
     if (poster == NULL)
       goto error;
@@ -831,21 +790,11 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
       out = poster;
     } else {
       GstVideoInfo rgba;
-      GstVideoConverter *conv;
-      GstVideoFrame in, o;
 
       gst_video_info_set_format (&rgba, GST_VIDEO_FORMAT_RGBA, s.width,
           s.height);
-      GST_VIDEO_INFO_FPS_N (&rgba) = 0;
-      GST_VIDEO_INFO_FPS_D (&rgba) = 1;
       out = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
-      conv = gst_video_converter_new (&rgba, &self->out_info, NULL);
-      gst_video_frame_map (&in, &rgba, poster, GST_MAP_READ);
-      gst_video_frame_map (&o, &self->out_info, out, GST_MAP_WRITE);
-      gst_video_converter_frame (conv, &in, &o);
-      gst_video_frame_unmap (&in);
-      gst_video_frame_unmap (&o);
-      gst_video_converter_free (conv);
+      kling_element_convert (&rgba, poster, &self->out_info, out, NULL);
       gst_buffer_unref (poster);
     }
     gst_buffer_add_video_region_of_interest_meta (out, "text-area", text.x,
@@ -921,6 +870,9 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstBuffer *mask = NULL;
 
   if (!self->have_in_info) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("The product image came "
+            "before its caps"), ("link a raw video source (e.g. pngdec ! "
+            "videoconvert) to ketuposter's sink pad"));
     gst_buffer_unref (buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
@@ -1112,38 +1064,23 @@ gst_ketu_poster_start (GstKetuPoster * self)
 {
   KlingLoadOptions opts = { 0 };
   gchar *path, *device;
-  GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
-  path = self->model_path ? g_strdup (self->model_path) :
-      kling_package_find_default (DEFAULT_MODEL_FILE);
+  path = g_strdup (self->model_path);
   device = g_strdup (self->device);
   opts.threads = self->threads;
   GST_OBJECT_UNLOCK (self);
   opts.device = device;
 
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No poster model: the "
-            "default " DEFAULT_MODEL_FILE " is not installed. Set the "
-            "\"model\" property or reinstall gst-kling."),
-        ("searched GST_KLING_MODEL_PATH and %s", KLING_MODEL_DIR));
-    g_free (device);
-    return FALSE;
-  }
-  self->gm = kling_gen_model_load (path, "poster", &opts, &error);
-  if (self->gm == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load poster "
-            "model \"%s\": %s", path, error->message), ("set the \"model\" "
-            "property to a `poster` model package; see docs/models.md"));
-    g_error_free (error);
-    g_free (path);
-    g_free (device);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "%s: scenes at %dx%d (%s)", self->gm->manifest->name,
-      self->gm->width, self->gm->height, kling_backend_name ());
+  /* the default model is looked up (stat) without the object lock */
+  self->gm = kling_element_load_gen_model (GST_ELEMENT (self), path,
+      DEFAULT_MODEL_FILE, "poster", "poster", &opts);
   g_free (path);
   g_free (device);
+  if (self->gm == NULL)
+    return FALSE;
+  GST_INFO_OBJECT (self, "%s: scenes at %dx%d (%s)", self->gm->manifest->name,
+      self->gm->width, self->gm->height, kling_backend_name ());
   self->cancellable = g_cancellable_new ();
   self->n_out = 0;
   self->caps_sent = FALSE;
@@ -1156,9 +1093,7 @@ static void
 gst_ketu_poster_stop (GstKetuPoster * self)
 {
   g_clear_object (&self->cancellable);
-  kling_gen_prompt_free (self->prompt_emb);
-  self->prompt_emb = NULL;
-  g_clear_pointer (&self->prompt_emb_text, g_free);
+  kling_prompt_cache_clear (&self->prompts);
   g_clear_pointer (&self->gm, kling_gen_model_free);
   g_clear_pointer (&self->last_product, g_free);
   g_mutex_lock (&self->mask_lock);
@@ -1192,8 +1127,11 @@ gst_ketu_poster_change_state (GstElement * element, GstStateChange transition)
   }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      gst_ketu_poster_stop (self);
     return ret;
+  }
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:

@@ -45,6 +45,7 @@
 #include "gstklinggen.h"
 #include "kling-chunks.h"
 #include "kling-element.h"
+#include "kling-frames.h"
 #include "kling-gen.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
@@ -59,7 +60,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
 #define DEFAULT_SEED 0
 #define DEFAULT_STEPS 0
 #define DEFAULT_GUIDANCE -1.0
-#define DEFAULT_SAMPLER GST_KLING_GEN_SAMPLER_AUTO
+#define DEFAULT_SAMPLER GST_KLING_SAMPLER_AUTO
 #define DEFAULT_DEVICE "cpu"
 #define DEFAULT_THREADS 0
 #define DEFAULT_IS_LIVE FALSE
@@ -104,13 +105,12 @@ struct _GstKlingGen
   /* properties, under the object lock */
   gchar *prompt;
   gchar *negative_prompt;
-  gboolean prompt_changed;
   gdouble duration;
   guint64 num_frames;
   guint64 seed;
   guint steps;
   gdouble guidance;
-  GstKlingGenSampler sampler;
+  GstKlingSampler sampler;
   gchar *model_path;
   gchar *device;
   gint threads;
@@ -122,17 +122,17 @@ struct _GstKlingGen
   guint64 n_chunks;
   GstClockTime latency;
 
-  /* frames handed from the generator thread to create(), under lock */
-  GMutex lock;
-  GCond cond;
-  GQueue frames;                /* GstBuffer, packed RGB at model size */
-  guint max_frames;
-  gboolean flushing;
-  gboolean generator_done;
-  GError *generator_error;
-  gboolean generator_warning;
+  /* frames from the generator thread to create(): GstBuffer, packed RGB
+   * at the model's size */
+  KlingFrameQueue *queue;
   GThread *generator;
   GCancellable *cancellable;
+
+  /* under lock: the clock wait of create(), the image pad */
+  GMutex lock;
+  GCond cond;
+  gboolean flushing;
+  GstClockID clock_id;
 
   /* image pad, under lock */
   GstVideoInfo image_info;
@@ -141,56 +141,13 @@ struct _GstKlingGen
   gboolean image_eos;
 
   /* streaming thread */
-  guint64 n_out;
+  KlingPacer pacer;
   GstVideoInfo out_info;
   GstVideoInfo rgb_info;
   GstVideoConverter *converter;
   GstBuffer *last_frame;
-  GstClockTime live_start;
-  GstClockID clock_id;
-  gboolean warned_late;
+  gboolean warned_repeat, warned_drop;
 };
-
-static GType
-gst_kling_gen_sampler_get_type_once (void)
-{
-  static const GEnumValue values[] = {
-    {GST_KLING_GEN_SAMPLER_AUTO, "The model's recommended sampler", "auto"},
-    {GST_KLING_GEN_SAMPLER_EULER, "Euler (first order)", "euler"},
-    {GST_KLING_GEN_SAMPLER_DDIM, "DDIM (deterministic)", "ddim"},
-    {GST_KLING_GEN_SAMPLER_DPMPP_2M, "DPM-Solver++ (2M, second order)",
-        "dpmpp-2m"},
-    {0, NULL, NULL}
-  };
-  return g_enum_register_static ("GstKlingGenSampler", values);
-}
-
-GType
-gst_kling_gen_sampler_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_kling_gen_sampler_get_type_once ());
-  return type;
-}
-
-KlingSamplerType
-gst_kling_gen_sampler_resolve (GstKlingGenSampler sampler,
-    KlingSamplerType model_default)
-{
-  switch (sampler) {
-    case GST_KLING_GEN_SAMPLER_EULER:
-      return KLING_SAMPLER_EULER;
-    case GST_KLING_GEN_SAMPLER_DDIM:
-      return KLING_SAMPLER_DDIM;
-    case GST_KLING_GEN_SAMPLER_DPMPP_2M:
-      return KLING_SAMPLER_DPMPP_2M;
-    case GST_KLING_GEN_SAMPLER_AUTO:
-    default:
-      return model_default;
-  }
-}
 
 #define gst_kling_gen_parent_class parent_class
 G_DEFINE_TYPE (GstKlingGen, gst_kling_gen, GST_TYPE_PUSH_SRC);
@@ -271,7 +228,7 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_SAMPLER,
       g_param_spec_enum ("sampler", "Sampler", "How noise is turned into "
-          "video", GST_TYPE_KLING_GEN_SAMPLER, DEFAULT_SAMPLER,
+          "video", GST_TYPE_KLING_SAMPLER, DEFAULT_SAMPLER,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODEL,
@@ -319,7 +276,6 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_kling_gen_query);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_kling_gen_create);
 
-  gst_type_mark_as_plugin_api (GST_TYPE_KLING_GEN_SAMPLER, 0);
 }
 
 static void
@@ -338,7 +294,6 @@ gst_kling_gen_init (GstKlingGen * self)
   self->is_live = DEFAULT_IS_LIVE;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  g_queue_init (&self->frames);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
 
@@ -361,18 +316,17 @@ gst_kling_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKlingGen *self = GST_KLING_GEN (object);
+  gboolean set_live = FALSE;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_PROMPT:
       g_free (self->prompt);
       self->prompt = g_value_dup_string (value);
-      self->prompt_changed = TRUE;
       break;
     case PROP_NEGATIVE_PROMPT:
       g_free (self->negative_prompt);
       self->negative_prompt = g_value_dup_string (value);
-      self->prompt_changed = TRUE;
       break;
     case PROP_DURATION:
       if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
@@ -412,14 +366,21 @@ gst_kling_gen_set_property (GObject * object, guint prop_id,
         self->threads = g_value_get_int (value);
       break;
     case PROP_IS_LIVE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
+      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
         self->is_live = g_value_get_boolean (value);
+        set_live = TRUE;
+      }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  /* here, not in start(): basesrc answers READY->PAUSED with NO_PREROLL
+   * only if it is live before it starts, and a live source that prerolls
+   * never produces (it waits for PLAYING); set_live takes the object lock */
+  if (set_live)
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
 }
 
 static void
@@ -515,44 +476,44 @@ static GstFlowReturn
 image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKlingGen *self = GST_KLING_GEN (parent);
-  GstVideoFrame in, out;
-  GstVideoConverter *conv;
-  GstVideoInfo info, out_info;
+  GstVideoInfo info;
   GstBuffer *rgb;
+  gboolean have_image, have_info;
 
   g_mutex_lock (&self->lock);
-  if (self->image_rgb || !self->have_image_info || !self->gm) {
-    gboolean have = self->image_rgb != NULL;
-    g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buf);
-    /* only the first frame is used: tell upstream to stop */
-    return have ? GST_FLOW_EOS : GST_FLOW_NOT_NEGOTIATED;
-  }
+  have_image = self->image_rgb != NULL;
+  have_info = self->have_image_info;
   info = self->image_info;
   g_mutex_unlock (&self->lock);
+  if (have_image) {
+    /* only the first frame is used: tell upstream to stop */
+    gst_buffer_unref (buf);
+    return GST_FLOW_EOS;
+  }
+  if (!have_info) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("The image pad got a "
+            "buffer before its caps"), ("link a raw video source (e.g. "
+            "pngdec ! videoconvert) to the image pad"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!self->gm) {
+    /* not started (or stopping): nothing to give the image to */
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
 
   rgb = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
-  /* a still image (0/1) or a stream: the converter wants equal rates */
-  out_info = self->rgb_info;
-  GST_VIDEO_INFO_FPS_N (&out_info) = GST_VIDEO_INFO_FPS_N (&info);
-  GST_VIDEO_INFO_FPS_D (&out_info) = GST_VIDEO_INFO_FPS_D (&info);
-  conv = gst_video_converter_new (&info, &out_info,
-      gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
-          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
-  if (conv == NULL || !gst_video_frame_map (&in, &info, buf, GST_MAP_READ)) {
+  if (!kling_element_convert (&info, buf, &self->rgb_info, rgb,
+          gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+              GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL))) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot use the image: "
-            "unsupported format"), ("put videoconvert before the image pad"));
-    if (conv)
-      gst_video_converter_free (conv);
+            "unsupported format or a buffer smaller than its caps"),
+        ("put videoconvert before the image pad"));
     gst_buffer_unref (rgb);
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
-  gst_video_frame_map (&out, &out_info, rgb, GST_MAP_WRITE);
-  gst_video_converter_frame (conv, &in, &out);
-  gst_video_frame_unmap (&out);
-  gst_video_frame_unmap (&in);
-  gst_video_converter_free (conv);
   gst_buffer_unref (buf);
 
   g_mutex_lock (&self->lock);
@@ -570,6 +531,8 @@ prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gchar *text;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot read a buffer on the "
+            "prompt pad"), ("its memory cannot be mapped for reading"));
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
@@ -592,7 +555,6 @@ prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GST_OBJECT_LOCK (self);
   g_free (self->prompt);
   self->prompt = text;
-  self->prompt_changed = TRUE;
   GST_OBJECT_UNLOCK (self);
   g_object_notify (G_OBJECT (self), "prompt");
   return GST_FLOW_OK;
@@ -610,24 +572,27 @@ gst_kling_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstKlingGen *self = GST_KLING_GEN (element);
-  GstPad *pad;
+  gboolean image = templ == gst_element_class_get_pad_template
+      (GST_ELEMENT_GET_CLASS (element), "image");
+  GstPad *pad, **slot = image ? &self->image_pad : &self->prompt_pad;
 
-  if (templ == gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS
-          (element), "image")) {
-    if (self->image_pad)
-      return NULL;
-    pad = gst_pad_new_from_template (templ, "image");
+  pad = gst_pad_new_from_template (templ, image ? "image" : "prompt");
+  if (image) {
     gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (image_pad_chain));
     gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (image_pad_event));
-    self->image_pad = pad;
   } else {
-    if (self->prompt_pad)
-      return NULL;
-    pad = gst_pad_new_from_template (templ, "prompt");
     gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_chain));
     gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_event));
-    self->prompt_pad = pad;
   }
+  /* the generator thread reads the pads under the object lock */
+  GST_OBJECT_LOCK (self);
+  if (*slot) {
+    GST_OBJECT_UNLOCK (self);
+    gst_object_unref (gst_object_ref_sink (pad));
+    return NULL;
+  }
+  *slot = pad;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
   return pad;
@@ -638,10 +603,12 @@ gst_kling_gen_release_pad (GstElement * element, GstPad * pad)
 {
   GstKlingGen *self = GST_KLING_GEN (element);
 
+  GST_OBJECT_LOCK (self);
   if (pad == self->image_pad)
     self->image_pad = NULL;
   else if (pad == self->prompt_pad)
     self->prompt_pad = NULL;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
 }
@@ -656,45 +623,14 @@ typedef struct
 } ProgressData;
 
 static void
-post_progress (GstKlingGen * self, guint step, guint steps, guint64 chunk,
-    guint64 chunks)
-{
-  gdouble percent = chunks == G_MAXUINT64 ? -1 :
-      100.0 * (chunk + (gdouble) step / MAX (steps, 1)) / MAX (chunks, 1);
-  GstStructure *s = gst_structure_new ("klinggen-progress",
-      "step", G_TYPE_UINT, step, "steps", G_TYPE_UINT, steps,
-      "chunk", G_TYPE_UINT64, chunk, "chunks", G_TYPE_UINT64, chunks,
-      "percent", G_TYPE_DOUBLE, percent, NULL);
-
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-static void
 on_step (guint step, guint steps, gpointer user_data)
 {
   ProgressData *p = user_data;
 
-  post_progress (p->self, step, steps, p->chunk, p->chunks);
-}
-
-static gboolean
-queue_frame (GstKlingGen * self, GstBuffer * frame)
-{
-  gboolean ok;
-
-  g_mutex_lock (&self->lock);
-  while (self->frames.length >= self->max_frames
-      && !g_cancellable_is_cancelled (self->cancellable))
-    g_cond_wait (&self->cond, &self->lock);
-  ok = !g_cancellable_is_cancelled (self->cancellable);
-  if (ok)
-    g_queue_push_tail (&self->frames, frame);
-  else
-    gst_buffer_unref (frame);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  return ok;
+  kling_element_post_step (GST_ELEMENT (p->self), "klinggen-progress", step,
+      steps, kling_element_percent (p->chunk, p->chunks, step, steps),
+      "chunk", G_TYPE_UINT64, p->chunk, "chunks", G_TYPE_UINT64, p->chunks,
+      NULL);
 }
 
 static gboolean
@@ -709,30 +645,6 @@ wait_for_image (GstKlingGen * self, GstBuffer ** image)
   return *image != NULL;
 }
 
-static void
-post_message_text (GstKlingGen * self, GstProgressType type,
-    const gchar * text)
-{
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_progress (GST_OBJECT (self), type, "generate", text));
-}
-
-/* A packed frame into a buffer laid out as rgb_info (rows padded to 4) */
-static GstBuffer *
-rgb_buffer (GstKlingGen * self, const guint8 * packed)
-{
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
-  gsize row = (gsize) self->gm->width * 3;
-  gint stride = GST_VIDEO_INFO_PLANE_STRIDE (&self->rgb_info, 0), y;
-  GstMapInfo map;
-
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  for (y = 0; y < self->gm->height; y++)
-    memcpy (map.data + (gsize) y * stride, packed + y * row, row);
-  gst_buffer_unmap (buf, &map);
-  return buf;
-}
-
 static gpointer
 generator_thread (gpointer user_data)
 {
@@ -745,7 +657,7 @@ generator_thread (gpointer user_data)
   gfloat *cond = g_new (gfloat, cn);
   gfloat *lf = g_new (gfloat, n / gm->latent_frames);
   guint8 *frames = g_malloc (frame_bytes * gm->latent_frames);
-  KlingGenPrompt *prompt = NULL;
+  KlingPromptCache prompts = { NULL, NULL };
   GstBuffer *image = NULL;
   GError *error = NULL;
   gboolean want_image, task_open = FALSE;
@@ -767,11 +679,10 @@ generator_thread (gpointer user_data)
     KlingChunk chunk;
     KlingGenSampleParams sp = { 0 };
     ProgressData progress = { self, c, self->n_chunks };
+    KlingGenPrompt *prompt;
+    KlingSampling sampling;
     gchar *p_text, *n_text;
-    gboolean changed, truncated = FALSE;
-    guint steps, f;
-    gdouble guidance;
-    GstKlingGenSampler sampler;
+    guint f;
 
     kling_chunks_get (self->total_frames, gm->latent_frames,
         gm->context_frames, c, &chunk);
@@ -782,30 +693,22 @@ generator_thread (gpointer user_data)
     else
       text = g_strdup_printf ("Generating chunk %" G_GUINT64_FORMAT " of %"
           G_GUINT64_FORMAT, c + 1, self->n_chunks);
-    post_message_text (self, GST_PROGRESS_TYPE_START, text);
+    kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
+        "generate", text);
     task_open = TRUE;
     g_free (text);
 
     GST_OBJECT_LOCK (self);
-    changed = self->prompt_changed || prompt == NULL;
-    self->prompt_changed = FALSE;
     p_text = g_strdup (self->prompt);
     n_text = g_strdup (self->negative_prompt);
-    steps = self->steps ? self->steps : gm->default_steps;
-    guidance = self->guidance >= 0 ? self->guidance : gm->default_guidance;
-    sampler = self->sampler;
+    kling_element_resolve_sampling (gm, self->steps, self->guidance,
+        self->sampler, &sampling);
     sp.seed = self->seed;
     GST_OBJECT_UNLOCK (self);
 
-    if (changed) {
-      kling_gen_prompt_free (prompt);
-      prompt = kling_gen_encode_prompt (gm, p_text, n_text, &truncated,
-          self->cancellable, &error);
-      if (truncated)
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The prompt is "
-                "longer than the model reads (%u bytes): the end is cut "
-                "off", gm->max_tokens), ("prompt: %s", p_text));
-    }
+    /* a changed prompt (property or prompt pad) is encoded anew */
+    prompt = kling_prompt_cache_get (&prompts, GST_ELEMENT (self), gm, p_text,
+        n_text, self->cancellable, &error);
     g_free (p_text);
     g_free (n_text);
     if (prompt == NULL)
@@ -834,9 +737,9 @@ generator_thread (gpointer user_data)
     }
 
     sp.chunk = c;
-    sp.steps = steps;
-    sp.guidance = guidance;
-    sp.sampler = gst_kling_gen_sampler_resolve (sampler, gm->default_sampler);
+    sp.steps = sampling.steps;
+    sp.guidance = sampling.guidance;
+    sp.sampler = sampling.sampler;
     sp.cond = (c == 0 && !image) ? NULL : cond;
     sp.progress = on_step;
     sp.progress_data = &progress;
@@ -847,7 +750,8 @@ generator_thread (gpointer user_data)
     memcpy (prev, latents, n * sizeof (gfloat));
 
     text = g_strdup_printf ("Chunk %" G_GUINT64_FORMAT " done", c + 1);
-    post_message_text (self, GST_PROGRESS_TYPE_COMPLETE, text);
+    kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+        "generate", text);
     task_open = FALSE;
     g_free (text);
 
@@ -858,8 +762,9 @@ generator_thread (gpointer user_data)
         /* image-to-video: the video starts on the very image */
         buf = gst_buffer_copy_deep (image);
       else
-        buf = rgb_buffer (self, frames + f * frame_bytes);
-      if (!queue_frame (self, buf))
+        buf = kling_element_rgb_buffer (&self->rgb_info,
+            frames + f * frame_bytes);
+      if (!kling_frame_queue_push (self->queue, buf))
         goto out;
     }
   }
@@ -868,15 +773,11 @@ out:
   if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);
   if (task_open)
-    post_message_text (self, error ? GST_PROGRESS_TYPE_ERROR :
-        GST_PROGRESS_TYPE_CANCELED, error ? error->message : "Stopped");
-  g_mutex_lock (&self->lock);
-  self->generator_done = TRUE;
-  self->generator_error = error;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+    kling_element_post_progress (GST_ELEMENT (self), error ? GST_PROGRESS_TYPE_ERROR : GST_PROGRESS_TYPE_CANCELED, "generate",
+        error ? error->message : "Stopped");
+  kling_frame_queue_finish (self->queue, error);
 
-  kling_gen_prompt_free (prompt);
+  kling_prompt_cache_clear (&prompts);
   gst_clear_buffer (&image);
   g_free (latents);
   g_free (prev);
@@ -902,22 +803,21 @@ measure_first_chunk (GstKlingGen * self)
   KlingGenSampleParams sp = { 0 };
   KlingGenPrompt *prompt;
   gint64 t0 = g_get_monotonic_time (), t1;
-  guint steps;
-  gdouble guidance;
+  KlingSampling sampling;
 
   GST_OBJECT_LOCK (self);
-  steps = self->steps ? self->steps : gm->default_steps;
-  guidance = self->guidance >= 0 ? self->guidance : gm->default_guidance;
+  kling_element_resolve_sampling (gm, self->steps, self->guidance,
+      self->sampler, &sampling);
   GST_OBJECT_UNLOCK (self);
 
   prompt = kling_gen_encode_prompt (gm, "", "", NULL, NULL, NULL);
   sp.steps = 1;
-  sp.guidance = guidance;
+  sp.guidance = sampling.guidance;
   sp.sampler = KLING_SAMPLER_EULER;
   if (prompt && kling_gen_sample (gm, prompt, &sp, latents, NULL)) {
     /* one step timed, the rest are alike */
     t1 = g_get_monotonic_time ();
-    t0 -= (t1 - t0) * (gint64) (steps - 1);
+    t0 -= (t1 - t0) * (gint64) (sampling.steps - 1);
   }
   kling_gen_decode (gm, latents, frames, NULL, NULL);
   t1 = g_get_monotonic_time ();
@@ -933,44 +833,27 @@ gst_kling_gen_start (GstBaseSrc * src)
   GstKlingGen *self = GST_KLING_GEN (src);
   KlingLoadOptions opts = { 0 };
   gchar *path, *device;
-  GError *error = NULL;
   gdouble duration;
   guint64 num_frames;
   gboolean live;
 
   GST_OBJECT_LOCK (self);
-  path = self->model_path ? g_strdup (self->model_path) :
-      kling_package_find_default (DEFAULT_MODEL_FILE);
+  path = g_strdup (self->model_path);
   device = g_strdup (self->device);
   opts.threads = self->threads;
   duration = self->duration;
   num_frames = self->num_frames;
   live = self->is_live;
-  self->prompt_changed = TRUE;
   GST_OBJECT_UNLOCK (self);
   opts.device = device;
 
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No video model: the "
-            "default " DEFAULT_MODEL_FILE " is not installed. Set the "
-            "\"model\" property or reinstall gst-kling."),
-        ("searched GST_KLING_MODEL_PATH and %s", KLING_MODEL_DIR));
-    g_free (device);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "loading %s", path);
-  self->gm = kling_gen_model_load (path, "video", &opts, &error);
-  if (self->gm == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load video "
-            "model \"%s\": %s", path, error->message), ("set the \"model\" "
-            "property to a `video` model package; see docs/models.md"));
-    g_error_free (error);
-    g_free (path);
-    g_free (device);
-    return FALSE;
-  }
+  /* the default model is looked up (stat) without the object lock */
+  self->gm = kling_element_load_gen_model (GST_ELEMENT (self), path,
+      DEFAULT_MODEL_FILE, "video", "video", &opts);
   g_free (path);
   g_free (device);
+  if (self->gm == NULL)
+    return FALSE;
 
   if (num_frames > 0)
     self->total_frames = num_frames;
@@ -988,7 +871,6 @@ gst_kling_gen_start (GstBaseSrc * src)
   GST_VIDEO_INFO_FPS_N (&self->rgb_info) = self->gm->fps_n;
   GST_VIDEO_INFO_FPS_D (&self->rgb_info) = self->gm->fps_d;
 
-  gst_base_src_set_live (src, live);
   self->latency = live ? measure_first_chunk (self) : 0;
   GST_INFO_OBJECT (self, "%s: %dx%d at %d fps, %" G_GUINT64_FORMAT " frames "
       "in %" G_GUINT64_FORMAT " chunks, first chunk ~%" GST_TIME_FORMAT
@@ -996,12 +878,12 @@ gst_kling_gen_start (GstBaseSrc * src)
       self->gm->fps_n, self->total_frames, self->n_chunks,
       GST_TIME_ARGS (self->latency), kling_backend_name ());
 
-  self->n_out = 0;
-  self->live_start = GST_CLOCK_TIME_NONE;
-  self->warned_late = FALSE;
+  kling_pacer_init (&self->pacer, self->gm->fps_n, self->gm->fps_d,
+      self->total_frames);
+  self->warned_repeat = self->warned_drop = FALSE;
   self->flushing = FALSE;
-  self->generator_done = FALSE;
-  self->max_frames = 2 * self->gm->latent_frames;
+  self->queue = kling_frame_queue_new (2 * self->gm->latent_frames,
+      (GDestroyNotify) gst_buffer_unref);
   self->cancellable = g_cancellable_new ();
   self->generator = g_thread_new ("klinggen", generator_thread, self);
   return TRUE;
@@ -1013,16 +895,16 @@ gst_kling_gen_stop (GstBaseSrc * src)
   GstKlingGen *self = GST_KLING_GEN (src);
 
   if (self->generator) {
-    g_mutex_lock (&self->lock);
     g_cancellable_cancel (self->cancellable);
+    kling_frame_queue_cancel (self->queue);
+    g_mutex_lock (&self->lock);
     g_cond_broadcast (&self->cond);
     g_mutex_unlock (&self->lock);
     g_thread_join (self->generator);
     self->generator = NULL;
   }
   g_clear_object (&self->cancellable);
-  g_queue_clear_full (&self->frames, (GDestroyNotify) gst_buffer_unref);
-  g_clear_error (&self->generator_error);
+  g_clear_pointer (&self->queue, kling_frame_queue_free);
   gst_clear_buffer (&self->image_rgb);
   gst_clear_buffer (&self->last_frame);
   self->image_eos = FALSE;
@@ -1091,8 +973,9 @@ gst_kling_gen_unlock (GstBaseSrc * src)
   self->flushing = TRUE;
   if (self->clock_id)
     gst_clock_id_unschedule (self->clock_id);
-  g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  if (self->queue)
+    kling_frame_queue_set_flushing (self->queue, TRUE);
   return TRUE;
 }
 
@@ -1104,6 +987,8 @@ gst_kling_gen_unlock_stop (GstBaseSrc * src)
   g_mutex_lock (&self->lock);
   self->flushing = FALSE;
   g_mutex_unlock (&self->lock);
+  if (self->queue)
+    kling_frame_queue_set_flushing (self->queue, FALSE);
   return TRUE;
 }
 
@@ -1123,14 +1008,22 @@ gst_kling_gen_query (GstBaseSrc * src, GstQuery * query)
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
+/* The running time now, or NONE without a clock. */
 static GstClockTime
-frame_time (GstKlingGen * self, guint64 n)
+running_time_now (GstKlingGen * self)
 {
-  return gst_util_uint64_scale (n, self->gm->fps_d * GST_SECOND,
-      self->gm->fps_n);
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now, base;
+
+  if (clock == NULL)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  base = gst_element_get_base_time (GST_ELEMENT (self));
+  gst_object_unref (clock);
+  return now > base ? now - base : 0;
 }
 
-/* Live: waits on the clock until frame @n is due; FALSE when unlocked. */
+/* Live: waits on the clock until running time @pts; FALSE when unlocked. */
 static gboolean
 wait_until_due (GstKlingGen * self, GstClockTime pts)
 {
@@ -1159,103 +1052,113 @@ wait_until_due (GstKlingGen * self, GstClockTime pts)
   return ret != GST_CLOCK_UNSCHEDULED;
 }
 
+/* Live: the next slot is due; slots that passed while downstream held us
+ * up are dropped with their frames (a live source cannot go back). */
+static gboolean
+live_wait_next_slot (GstKlingGen * self)
+{
+  KlingPacer *p = &self->pacer;
+  guint64 lost;
+
+  if (!GST_CLOCK_TIME_IS_VALID (p->start))
+    return TRUE;                /* the first frame goes out when it is there */
+  if (!wait_until_due (self, kling_pacer_slot_time (p, p->next)))
+    return FALSE;
+  lost = kling_pacer_skip_late (p, running_time_now (self));
+  if (lost > 0) {
+    guint dropped = kling_frame_queue_drop (self->queue, MIN (lost,
+            G_MAXUINT));
+
+    GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " slots late: dropped %u "
+        "frames", lost, dropped);
+    if (!self->warned_drop) {
+      self->warned_drop = TRUE;
+      GST_ELEMENT_WARNING (self, CORE, CLOCK, ("Downstream is slower than "
+              "real time: dropping frames to keep timing"), ("%"
+              G_GUINT64_FORMAT " frame slots passed while a frame was "
+              "pushed", lost));
+    }
+  }
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_kling_gen_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
   GstKlingGen *self = GST_KLING_GEN (src);
+  KlingPacer *p = &self->pacer;
   gboolean live = gst_base_src_is_live (GST_BASE_SRC (src));
-  GstClockTime pts;
   GstBuffer *rgb = NULL, *buf;
   gboolean repeated = FALSE;
+  gpointer item;
 
-  if (self->total_frames != G_MAXUINT64 && self->n_out >= self->total_frames)
+  if (kling_pacer_done (p))
+    return GST_FLOW_EOS;
+  if (live && !live_wait_next_slot (self))
+    return GST_FLOW_FLUSHING;
+  if (kling_pacer_done (p))
     return GST_FLOW_EOS;
 
-  pts = frame_time (self, self->n_out);
-  if (live) {
-    if (!GST_CLOCK_TIME_IS_VALID (self->live_start)) {
-      GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-      self->live_start = 0;
-      if (clock) {
-        GstClockTime now = gst_clock_get_time (clock);
-        GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-        self->live_start = now > base ? now - base : 0;
-        gst_object_unref (clock);
-      }
-    }
-    pts += self->live_start;
-    if (self->n_out > 0 && !wait_until_due (self, pts))
+  /* live and behind: a frame that is not there is a repeat, not a wait */
+  switch (kling_frame_queue_pop (self->queue, !(live && self->last_frame),
+          &item)) {
+    case KLING_FRAME_OK:
+      rgb = item;
+      break;
+    case KLING_FRAME_EMPTY:
+      rgb = gst_buffer_ref (self->last_frame);
+      repeated = TRUE;
+      break;
+    case KLING_FRAME_FLUSHING:
       return GST_FLOW_FLUSHING;
-  }
+    case KLING_FRAME_DONE:{
+      GError *error = kling_frame_queue_take_error (self->queue);
 
-  g_mutex_lock (&self->lock);
-  if (live && self->last_frame && g_queue_is_empty (&self->frames)
-      && !self->generator_done && !self->flushing) {
-    /* generation fell behind real time: keep timing with a repeat */
-    rgb = gst_buffer_ref (self->last_frame);
-    repeated = TRUE;
-  }
-  while (!rgb && g_queue_is_empty (&self->frames) && !self->flushing
-      && !self->generator_done)
-    g_cond_wait (&self->cond, &self->lock);
-  if (!rgb && self->flushing) {
-    g_mutex_unlock (&self->lock);
-    return GST_FLOW_FLUSHING;
-  }
-  if (!rgb && g_queue_is_empty (&self->frames)) {
-    GError *error = self->generator_error;
-    self->generator_error = NULL;
-    g_mutex_unlock (&self->lock);
-    if (error) {
+      if (error == NULL)
+        return GST_FLOW_EOS;
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Generation failed: %s",
               error->message), ("model %s", self->gm->manifest->model));
       g_error_free (error);
       return GST_FLOW_ERROR;
     }
-    return GST_FLOW_EOS;
   }
-  if (!rgb)
-    rgb = g_queue_pop_head (&self->frames);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  if (live && !GST_CLOCK_TIME_IS_VALID (p->start)) {
+    /* slot 0 is now: the time to the first frame is the latency */
+    p->start = running_time_now (self);
+    if (!GST_CLOCK_TIME_IS_VALID (p->start))
+      p->start = 0;
+  }
 
-  if (repeated && !self->warned_late) {
-    self->warned_late = TRUE;
+  if (repeated && !self->warned_repeat) {
+    self->warned_repeat = TRUE;
     GST_ELEMENT_WARNING (self, CORE, CLOCK, ("Generation is slower than real "
             "time: repeating frames to keep timing"), ("fewer steps, fewer "
             "frames or a faster device would keep up"));
   }
-  if (!repeated) {
-    gst_clear_buffer (&self->last_frame);
-    self->last_frame = gst_buffer_ref (rgb);
-  }
+  if (!repeated)
+    gst_buffer_replace (&self->last_frame, rgb);
 
   if (self->converter) {
-    GstVideoFrame in, out;
-
     buf = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
-    gst_video_frame_map (&in, &self->rgb_info, rgb, GST_MAP_READ);
-    gst_video_frame_map (&out, &self->out_info, buf, GST_MAP_WRITE);
-    gst_video_converter_frame (self->converter, &in, &out);
-    gst_video_frame_unmap (&out);
-    gst_video_frame_unmap (&in);
+    kling_element_convert_with (self->converter, &self->rgb_info, rgb,
+        &self->out_info, buf);
+    gst_buffer_unref (rgb);
+  } else if (repeated) {
+    /* RGB at the model's size: the generated frame goes out as it is */
+    buf = gst_buffer_copy (rgb);
     gst_buffer_unref (rgb);
   } else {
-    /* RGB at the model's size: the generated frame goes out as it is */
-    buf = repeated ? gst_buffer_copy (rgb) : rgb;
-    if (repeated)
-      gst_buffer_unref (rgb);
+    buf = rgb;
   }
   buf = gst_buffer_make_writable (buf);
-  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_PTS (buf) = kling_pacer_slot_time (p, p->next);
   GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (buf) = frame_time (self, self->n_out + 1) -
-      frame_time (self, self->n_out);
-  GST_BUFFER_OFFSET (buf) = self->n_out;
-  GST_BUFFER_OFFSET_END (buf) = self->n_out + 1;
+  GST_BUFFER_DURATION (buf) = kling_pacer_slot_duration (p, p->next);
+  GST_BUFFER_OFFSET (buf) = p->next;
+  GST_BUFFER_OFFSET_END (buf) = p->next + 1;
   if (repeated)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  self->n_out++;
+  p->next++;
   *outbuf = buf;
   return GST_FLOW_OK;
 }
