@@ -74,8 +74,7 @@ kling_element_load_gen_model (GstElement * element, const gchar * path,
   GST_INFO_OBJECT (element, "loading %s", file);
   gm = kling_gen_model_load (file, task, options, &error);
   if (gm == NULL) {
-    kling_element_post_load_error (element, what, "model", task, file,
-        error);
+    kling_element_post_load_error (element, what, "model", task, file, error);
     g_error_free (error);
   }
   g_free (file);
@@ -137,8 +136,7 @@ kling_element_convert_with (GstVideoConverter * converter,
 {
   GstVideoFrame fin, fout;
 
-  if (!gst_video_frame_map (&fin, (GstVideoInfo *) in_info, in,
-          GST_MAP_READ))
+  if (!gst_video_frame_map (&fin, (GstVideoInfo *) in_info, in, GST_MAP_READ))
     return FALSE;
   if (!gst_video_frame_map (&fout, (GstVideoInfo *) out_info, out,
           GST_MAP_WRITE)) {

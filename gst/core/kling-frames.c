@@ -118,7 +118,7 @@ kling_frame_queue_drop (KlingFrameQueue * q, guint n)
   guint i;
 
   g_mutex_lock (&q->lock);
-  for (i = 0; i < n && !g_queue_is_empty (&q->items); i++)
+  for (i = 0; i < n && q->items.length > 1; i++)
     g_queue_push_tail (&dropped, g_queue_pop_head (&q->items));
   g_cond_broadcast (&q->cond);
   g_mutex_unlock (&q->lock);
@@ -188,8 +188,7 @@ offset_of (const KlingPacer * p, guint64 n)
 GstClockTime
 kling_pacer_slot_time (const KlingPacer * p, guint64 n)
 {
-  return (GST_CLOCK_TIME_IS_VALID (p->start) ? p->start : 0) +
-      offset_of (p, n);
+  return (GST_CLOCK_TIME_IS_VALID (p->start) ? p->start : 0) + offset_of (p, n);
 }
 
 GstClockTime

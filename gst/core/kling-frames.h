@@ -38,7 +38,8 @@ gboolean kling_frame_queue_is_cancelled (KlingFrameQueue * q);
  * flushing).  Frames still queued are handed out before DONE. */
 KlingFrameResult kling_frame_queue_pop (KlingFrameQueue * q, gboolean block,
     gpointer * item);
-/* Consumer: drops up to @n of the oldest frames; returns how many. */
+/* Consumer: drops up to @n of the oldest frames, but never the newest
+ * (better late content than a repeat); returns how many. */
 guint kling_frame_queue_drop (KlingFrameQueue * q, guint n);
 void kling_frame_queue_set_flushing (KlingFrameQueue * q, gboolean flushing);
 /* The producer's error, once DONE (NULL if it ended normally). */

@@ -790,43 +790,6 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Base source */
 
-/* Time to the first frame: the prompt, one chunk's steps and its decode,
- * timed on the model itself; a live source reports it as its latency. */
-static GstClockTime
-measure_first_chunk (GstKlingGen * self)
-{
-  KlingGenModel *gm = self->gm;
-  gsize n = kling_gen_latent_size (gm);
-  gfloat *latents = g_new (gfloat, n);
-  guint8 *frames = g_malloc ((gsize) gm->width * gm->height * 3 *
-      gm->latent_frames);
-  KlingGenSampleParams sp = { 0 };
-  KlingGenPrompt *prompt;
-  gint64 t0 = g_get_monotonic_time (), t1;
-  KlingSampling sampling;
-
-  GST_OBJECT_LOCK (self);
-  kling_element_resolve_sampling (gm, self->steps, self->guidance,
-      self->sampler, &sampling);
-  GST_OBJECT_UNLOCK (self);
-
-  prompt = kling_gen_encode_prompt (gm, "", "", NULL, NULL, NULL);
-  sp.steps = 1;
-  sp.guidance = sampling.guidance;
-  sp.sampler = KLING_SAMPLER_EULER;
-  if (prompt && kling_gen_sample (gm, prompt, &sp, latents, NULL)) {
-    /* one step timed, the rest are alike */
-    t1 = g_get_monotonic_time ();
-    t0 -= (t1 - t0) * (gint64) (sampling.steps - 1);
-  }
-  kling_gen_decode (gm, latents, frames, NULL, NULL);
-  t1 = g_get_monotonic_time ();
-  kling_gen_prompt_free (prompt);
-  g_free (latents);
-  g_free (frames);
-  return (t1 - t0) * GST_USECOND;
-}
-
 static gboolean
 gst_kling_gen_start (GstBaseSrc * src)
 {
@@ -871,12 +834,13 @@ gst_kling_gen_start (GstBaseSrc * src)
   GST_VIDEO_INFO_FPS_N (&self->rgb_info) = self->gm->fps_n;
   GST_VIDEO_INFO_FPS_D (&self->rgb_info) = self->gm->fps_d;
 
-  self->latency = live ? measure_first_chunk (self) : 0;
+  /* a frame goes out at its slot's time (or a repeat does): one frame */
+  self->latency = live ? gst_util_uint64_scale (GST_SECOND, self->gm->fps_d,
+      self->gm->fps_n) : 0;
   GST_INFO_OBJECT (self, "%s: %dx%d at %d fps, %" G_GUINT64_FORMAT " frames "
-      "in %" G_GUINT64_FORMAT " chunks, first chunk ~%" GST_TIME_FORMAT
-      " (%s)", self->gm->manifest->name, self->gm->width, self->gm->height,
-      self->gm->fps_n, self->total_frames, self->n_chunks,
-      GST_TIME_ARGS (self->latency), kling_backend_name ());
+      "in %" G_GUINT64_FORMAT " chunks (%s)", self->gm->manifest->name,
+      self->gm->width, self->gm->height, self->gm->fps_n, self->total_frames,
+      self->n_chunks, kling_backend_name ());
 
   kling_pacer_init (&self->pacer, self->gm->fps_n, self->gm->fps_d,
       self->total_frames);
@@ -999,8 +963,10 @@ gst_kling_gen_query (GstBaseSrc * src, GstQuery * query)
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && self->gm) {
     gboolean live = gst_base_src_is_live (src);
-    /* the first frame comes one chunk's generation after start; frames
-     * that are late later are replaced by repeats, never waited for */
+    /* slot 0 starts when the first frame is there, and each later frame
+     * (or its repeat) goes out when its slot starts: one frame of latency,
+     * as videotestsrc; a latency of the first chunk's generation would
+     * hold each push that long in the sink, and the slots would be lost */
     gst_query_set_latency (query, live, live ? self->latency : 0,
         GST_CLOCK_TIME_NONE);
     return TRUE;
@@ -1123,7 +1089,7 @@ gst_kling_gen_create (GstPushSrc * src, GstBuffer ** outbuf)
     }
   }
   if (live && !GST_CLOCK_TIME_IS_VALID (p->start)) {
-    /* slot 0 is now: the time to the first frame is the latency */
+    /* slot 0 starts now, when the first frame is there */
     p->start = running_time_now (self);
     if (!GST_CLOCK_TIME_IS_VALID (p->start))
       p->start = 0;

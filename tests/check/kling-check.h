@@ -102,24 +102,16 @@ kling_check_probe (void)
     g_mutex_unlock (GST_OBJECT_GET_LOCK (e));
 }
 
-int
-stat (const char *path, struct stat *buf)
+/* With _FILE_OFFSET_BITS=64 (meson's default) this defines stat64, the
+ * symbol GLib calls; exported despite -fvisibility=hidden so that it
+ * interposes. */
+__attribute__ ((visibility ("default")))
+     int stat (const char *path, struct stat *buf)
 {
   static int (*real) (const char *, struct stat *);
 
   if (real == NULL)
-    real = (int (*)(const char *, struct stat *)) dlsym (RTLD_NEXT, "stat");
-  kling_check_probe ();
-  return real (path, buf);
-}
-
-int
-stat64 (const char *path, void *buf)
-{
-  static int (*real) (const char *, void *);
-
-  if (real == NULL)
-    real = (int (*)(const char *, void *)) dlsym (RTLD_NEXT,
+    real = (int (*)(const char *, struct stat *)) dlsym (RTLD_NEXT,
         "stat64");
   kling_check_probe ();
   return real (path, buf);
