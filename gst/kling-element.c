@@ -210,3 +210,255 @@ kling_element_resolve_sampling (const KlingGenModel * gm, guint steps,
   out->guidance = guidance >= 0 ? guidance : gm->default_guidance;
   out->sampler = gst_kling_sampler_resolve (sampler, gm->default_sampler);
 }
+
+void
+kling_gen_props_install (GObjectClass * klass, const KlingGenPropsInfo * info)
+{
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  g_object_class_install_property (klass, KLING_GEN_PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt", info->prompt_blurb,
+          info->default_prompt, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (klass, KLING_GEN_PROP_NEGATIVE_PROMPT,
+      g_param_spec_string ("negative-prompt", "Negative prompt",
+          info->negative_prompt_blurb, "", rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (klass, KLING_GEN_PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed", info->seed_blurb, 0, G_MAXUINT64,
+          0, rw | info->seed_mutable));
+  g_object_class_install_property (klass, KLING_GEN_PROP_STEPS,
+      g_param_spec_uint ("steps", "Steps", "Sampling steps (more: better "
+          "and slower); 0: the model's recommendation", 0, 1000, 0,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (klass, KLING_GEN_PROP_GUIDANCE_SCALE,
+      g_param_spec_double ("guidance-scale", "Guidance scale",
+          "Classifier-free guidance: how strongly to follow the prompt (1: "
+          "no guidance, half the compute); -1: the model's recommendation",
+          -1.0, 50.0, -1.0, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (klass, KLING_GEN_PROP_SAMPLER,
+      g_param_spec_enum ("sampler", "Sampler", info->sampler_blurb,
+          GST_TYPE_KLING_SAMPLER, GST_KLING_SAMPLER_AUTO,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (klass, KLING_GEN_PROP_MODEL,
+      g_param_spec_string ("model", "Model", info->model_blurb, NULL,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, KLING_GEN_PROP_DEVICE,
+      g_param_spec_string ("device", "Device", "Where the model runs: cpu, "
+          "cuda or cuda:N", "cpu", rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, KLING_GEN_PROP_THREADS,
+      g_param_spec_int ("threads", "Threads", "Intra-op threads for "
+          "inference; 0: one per CPU core", 0, 256, 0,
+          rw | GST_PARAM_MUTABLE_READY));
+}
+
+void
+kling_gen_props_init (KlingGenProps * props, const KlingGenPropsInfo * info)
+{
+  memset (props, 0, sizeof *props);
+  props->prompt = g_strdup (info->default_prompt);
+  props->negative_prompt = g_strdup ("");
+  props->guidance = -1.0;
+  props->sampler = GST_KLING_SAMPLER_AUTO;
+  props->device = g_strdup ("cpu");
+}
+
+void
+kling_gen_props_clear (KlingGenProps * props)
+{
+  g_clear_pointer (&props->prompt, g_free);
+  g_clear_pointer (&props->negative_prompt, g_free);
+  g_clear_pointer (&props->model_path, g_free);
+  g_clear_pointer (&props->device, g_free);
+}
+
+static void
+replace_string (gchar ** field, const GValue * value)
+{
+  g_free (*field);
+  *field = g_value_dup_string (value);
+}
+
+gboolean
+kling_gen_props_set (KlingGenProps * props, GstElement * element,
+    guint prop_id, const GValue * value, GParamSpec * pspec)
+{
+  gboolean setup = (pspec->flags & GST_PARAM_MUTABLE_READY) != 0;
+
+  if (prop_id == 0 || prop_id >= KLING_GEN_PROP_LAST)
+    return FALSE;
+  if (setup && !kling_element_setup_mutable (element, pspec))
+    return TRUE;
+  switch (prop_id) {
+    case KLING_GEN_PROP_PROMPT:
+      replace_string (&props->prompt, value);
+      break;
+    case KLING_GEN_PROP_NEGATIVE_PROMPT:
+      replace_string (&props->negative_prompt, value);
+      break;
+    case KLING_GEN_PROP_SEED:
+      props->seed = g_value_get_uint64 (value);
+      break;
+    case KLING_GEN_PROP_STEPS:
+      props->steps = g_value_get_uint (value);
+      break;
+    case KLING_GEN_PROP_GUIDANCE_SCALE:
+      props->guidance = g_value_get_double (value);
+      break;
+    case KLING_GEN_PROP_SAMPLER:
+      props->sampler = g_value_get_enum (value);
+      break;
+    case KLING_GEN_PROP_MODEL:
+      replace_string (&props->model_path, value);
+      break;
+    case KLING_GEN_PROP_DEVICE:
+      replace_string (&props->device, value);
+      break;
+    case KLING_GEN_PROP_THREADS:
+      props->threads = g_value_get_int (value);
+      break;
+  }
+  return TRUE;
+}
+
+gboolean
+kling_gen_props_get (const KlingGenProps * props, guint prop_id, GValue * value)
+{
+  switch (prop_id) {
+    case KLING_GEN_PROP_PROMPT:
+      g_value_set_string (value, props->prompt);
+      return TRUE;
+    case KLING_GEN_PROP_NEGATIVE_PROMPT:
+      g_value_set_string (value, props->negative_prompt);
+      return TRUE;
+    case KLING_GEN_PROP_SEED:
+      g_value_set_uint64 (value, props->seed);
+      return TRUE;
+    case KLING_GEN_PROP_STEPS:
+      g_value_set_uint (value, props->steps);
+      return TRUE;
+    case KLING_GEN_PROP_GUIDANCE_SCALE:
+      g_value_set_double (value, props->guidance);
+      return TRUE;
+    case KLING_GEN_PROP_SAMPLER:
+      g_value_set_enum (value, props->sampler);
+      return TRUE;
+    case KLING_GEN_PROP_MODEL:
+      g_value_set_string (value, props->model_path);
+      return TRUE;
+    case KLING_GEN_PROP_DEVICE:
+      g_value_set_string (value, props->device);
+      return TRUE;
+    case KLING_GEN_PROP_THREADS:
+      g_value_set_int (value, props->threads);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+void
+kling_still_pad_init (KlingStillPad * still)
+{
+  memset (still, 0, sizeof *still);
+  g_mutex_init (&still->lock);
+  g_cond_init (&still->cond);
+}
+
+void
+kling_still_pad_clear (KlingStillPad * still)
+{
+  kling_still_pad_reset (still);
+  g_mutex_clear (&still->lock);
+  g_cond_clear (&still->cond);
+}
+
+void
+kling_still_pad_reset (KlingStillPad * still)
+{
+  GstBuffer *old;
+
+  g_mutex_lock (&still->lock);
+  old = still->buffer;
+  still->buffer = NULL;
+  still->have_info = FALSE;
+  still->eos = FALSE;
+  g_mutex_unlock (&still->lock);
+  gst_clear_buffer (&old);
+}
+
+gboolean
+kling_still_pad_event (KlingStillPad * still, GstEvent * event)
+{
+  gboolean ret = TRUE;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstVideoInfo info;
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    ret = gst_video_info_from_caps (&info, caps);
+    g_mutex_lock (&still->lock);
+    if (ret) {
+      still->info = info;
+      still->have_info = TRUE;
+    }
+    g_mutex_unlock (&still->lock);
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    g_mutex_lock (&still->lock);
+    still->eos = TRUE;
+    g_cond_broadcast (&still->cond);
+    g_mutex_unlock (&still->lock);
+  }
+  gst_event_unref (event);
+  return ret;
+}
+
+gboolean
+kling_still_pad_get_info (KlingStillPad * still, GstVideoInfo * info,
+    gboolean * have_buffer)
+{
+  gboolean ret;
+
+  g_mutex_lock (&still->lock);
+  ret = still->have_info;
+  *info = still->info;
+  *have_buffer = still->buffer != NULL;
+  g_mutex_unlock (&still->lock);
+  return ret;
+}
+
+void
+kling_still_pad_set_buffer (KlingStillPad * still, GstBuffer * buffer)
+{
+  GstBuffer *old;
+
+  g_mutex_lock (&still->lock);
+  old = still->buffer;
+  still->buffer = gst_buffer_ref (buffer);
+  g_cond_broadcast (&still->cond);
+  g_mutex_unlock (&still->lock);
+  gst_clear_buffer (&old);
+}
+
+GstBuffer *
+kling_still_pad_wait (KlingStillPad * still, GCancellable * cancellable,
+    GstVideoInfo * info)
+{
+  GstBuffer *buf;
+
+  g_mutex_lock (&still->lock);
+  while (!still->buffer && !still->eos
+      && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&still->cond, &still->lock);
+  buf = still->buffer ? gst_buffer_ref (still->buffer) : NULL;
+  *info = still->info;
+  g_mutex_unlock (&still->lock);
+  return buf;
+}
+
+void
+kling_still_pad_wake (KlingStillPad * still)
+{
+  g_mutex_lock (&still->lock);
+  g_cond_broadcast (&still->cond);
+  g_mutex_unlock (&still->lock);
+}

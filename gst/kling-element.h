@@ -109,6 +109,97 @@ typedef struct
 void kling_element_resolve_sampling (const KlingGenModel * gm, guint steps,
     gdouble guidance, GstKlingSampler sampler, KlingSampling * out);
 
+
+/* --- the properties every generating element has ---------------------- */
+
+/* Their values, under the element's object lock. */
+typedef struct
+{
+  gchar *prompt, *negative_prompt;
+  guint64 seed;
+  guint steps;
+  gdouble guidance;
+  GstKlingSampler sampler;
+  gchar *model_path, *device;
+  gint threads;
+} KlingGenProps;
+
+/* Their property ids: an element's own ids start at KLING_GEN_PROP_LAST. */
+enum
+{
+  KLING_GEN_PROP_PROMPT = 1,
+  KLING_GEN_PROP_NEGATIVE_PROMPT,
+  KLING_GEN_PROP_SEED,
+  KLING_GEN_PROP_STEPS,
+  KLING_GEN_PROP_GUIDANCE_SCALE,
+  KLING_GEN_PROP_SAMPLER,
+  KLING_GEN_PROP_MODEL,
+  KLING_GEN_PROP_DEVICE,
+  KLING_GEN_PROP_THREADS,
+  KLING_GEN_PROP_LAST
+};
+
+/* What differs between the elements: the blurbs that name what they make,
+ * the default prompt, and whether the seed may change while playing. */
+typedef struct
+{
+  const gchar *default_prompt;
+  const gchar *prompt_blurb;
+  const gchar *negative_prompt_blurb;
+  const gchar *seed_blurb;
+  GParamFlags seed_mutable;     /* GST_PARAM_MUTABLE_READY or _PLAYING */
+  const gchar *sampler_blurb;
+  const gchar *model_blurb;
+} KlingGenPropsInfo;
+
+void kling_gen_props_install (GObjectClass * klass,
+    const KlingGenPropsInfo * info);
+void kling_gen_props_init (KlingGenProps * props,
+    const KlingGenPropsInfo * info);
+void kling_gen_props_clear (KlingGenProps * props);
+/* With the object lock held; FALSE when @prop_id is not one of these. */
+gboolean kling_gen_props_set (KlingGenProps * props, GstElement * element,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+gboolean kling_gen_props_get (const KlingGenProps * props, guint prop_id,
+    GValue * value);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* --- a sink pad that takes a still: an image, a mask ------------------ */
+
+/* Its caps, its latest buffer and its EOS, under its own lock: the
+ * streaming thread of the pad writes, another thread waits. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GstVideoInfo info;
+  gboolean have_info;
+  GstBuffer *buffer;
+  gboolean eos;
+} KlingStillPad;
+
+void kling_still_pad_init (KlingStillPad * still);
+void kling_still_pad_clear (KlingStillPad * still);
+/* Forgets buffer, caps and EOS (a new run). */
+void kling_still_pad_reset (KlingStillPad * still);
+/* The pad's event: CAPS (FALSE if not video caps) and EOS are kept; the
+ * event is taken. */
+gboolean kling_still_pad_event (KlingStillPad * still, GstEvent * event);
+/* Its caps (FALSE before any) and whether it holds a buffer. */
+gboolean kling_still_pad_get_info (KlingStillPad * still,
+    GstVideoInfo * info, gboolean * have_buffer);
+/* Keeps @buffer (a ref is taken) as the latest still; wakes the waiter. */
+void kling_still_pad_set_buffer (KlingStillPad * still, GstBuffer * buffer);
+/* Waits for a still, EOS or @cancellable; the still (a ref) with its caps,
+ * or NULL. */
+GstBuffer *kling_still_pad_wait (KlingStillPad * still,
+    GCancellable * cancellable, GstVideoInfo * info);
+/* Wakes a waiter to look at its cancellable. */
+void kling_still_pad_wake (KlingStillPad * still);
+
 G_END_DECLS
 
 #endif

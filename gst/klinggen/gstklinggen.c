@@ -53,33 +53,32 @@ GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
 
 #define DEFAULT_MODEL_FILE "kling-video.pt"
 
-#define DEFAULT_PROMPT "a red ball rolls to the right on the beach"
-#define DEFAULT_NEGATIVE_PROMPT ""
 #define DEFAULT_DURATION 4.0
 #define DEFAULT_NUM_FRAMES 0
-#define DEFAULT_SEED 0
-#define DEFAULT_STEPS 0
-#define DEFAULT_GUIDANCE -1.0
-#define DEFAULT_SAMPLER GST_KLING_SAMPLER_AUTO
-#define DEFAULT_DEVICE "cpu"
-#define DEFAULT_THREADS 0
 #define DEFAULT_IS_LIVE FALSE
 
+/* prompt, negative-prompt, seed, steps, guidance-scale, sampler, model,
+ * device, threads: the shared generation properties (kling-element.h) */
 enum
 {
-  PROP_0,
-  PROP_PROMPT,
-  PROP_NEGATIVE_PROMPT,
-  PROP_DURATION,
+  PROP_DURATION = KLING_GEN_PROP_LAST,
   PROP_NUM_FRAMES,
-  PROP_SEED,
-  PROP_STEPS,
-  PROP_GUIDANCE_SCALE,
-  PROP_SAMPLER,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_THREADS,
   PROP_IS_LIVE,
+};
+
+static const KlingGenPropsInfo props_info = {
+  .default_prompt = "a red ball rolls to the right on the beach",
+  .prompt_blurb = "What the video shows, in Chinese or English (UTF-8); a "
+      "change while playing takes effect at the next chunk",
+  .negative_prompt_blurb = "What the video should not show: the "
+      "unconditional side of classifier-free guidance; empty: the model's "
+      "unconditional prompt",
+  .seed_blurb = "Seed of the noise: the same seed, prompt, model and "
+      "threads give the same frames",
+  .seed_mutable = GST_PARAM_MUTABLE_READY,
+  .sampler_blurb = "How noise is turned into video",
+  .model_blurb = "Video model package (task `video`, docs/models.md); NULL: "
+      "the model shipped with gst-kling (" DEFAULT_MODEL_FILE ")",
 };
 
 #define OUT_FORMATS "{ RGB, RGBA, BGRx, I420 }"
@@ -103,17 +102,9 @@ struct _GstKlingGen
   GstPad *image_pad, *prompt_pad;
 
   /* properties, under the object lock */
-  gchar *prompt;
-  gchar *negative_prompt;
+  KlingGenProps props;
   gdouble duration;
   guint64 num_frames;
-  guint64 seed;
-  guint steps;
-  gdouble guidance;
-  GstKlingSampler sampler;
-  gchar *model_path;
-  gchar *device;
-  gint threads;
   gboolean is_live;
 
   /* set in start() */
@@ -128,17 +119,13 @@ struct _GstKlingGen
   GThread *generator;
   GCancellable *cancellable;
 
-  /* under lock: the clock wait of create(), the image pad */
+  /* under lock: the clock wait of create() */
   GMutex lock;
-  GCond cond;
   gboolean flushing;
   GstClockID clock_id;
 
-  /* image pad, under lock */
-  GstVideoInfo image_info;
-  gboolean have_image_info;
-  GstBuffer *image_rgb;
-  gboolean image_eos;
+  /* the image pad's still, converted to rgb_info */
+  KlingStillPad image;
 
   /* streaming thread */
   KlingPacer pacer;
@@ -185,18 +172,7 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
   gobject_class->set_property = gst_kling_gen_set_property;
   gobject_class->get_property = gst_kling_gen_get_property;
 
-  g_object_class_install_property (gobject_class, PROP_PROMPT,
-      g_param_spec_string ("prompt", "Prompt",
-          "What the video shows, in Chinese or English (UTF-8); a change "
-          "while playing takes effect at the next chunk", DEFAULT_PROMPT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_NEGATIVE_PROMPT,
-      g_param_spec_string ("negative-prompt", "Negative prompt",
-          "What the video should not show: the unconditional side of "
-          "classifier-free guidance; empty: the model's unconditional "
-          "prompt", DEFAULT_NEGATIVE_PROMPT, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  kling_gen_props_install (gobject_class, &props_info);
   g_object_class_install_property (gobject_class, PROP_DURATION,
       g_param_spec_double ("duration", "Duration",
           "Length of the clip in seconds, then EOS; 0: endless (see also "
@@ -208,45 +184,6 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
           "Length of the clip in frames; overrides duration when not 0", 0,
           G_MAXUINT32, DEFAULT_NUM_FRAMES, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_SEED,
-      g_param_spec_uint64 ("seed", "Seed",
-          "Seed of the noise: the same seed, prompt, model and threads give "
-          "the same frames", 0, G_MAXUINT64, DEFAULT_SEED,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_STEPS,
-      g_param_spec_uint ("steps", "Steps",
-          "Sampling steps per chunk (more: better and slower); 0: the "
-          "model's recommendation", 0, 1000, DEFAULT_STEPS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_GUIDANCE_SCALE,
-      g_param_spec_double ("guidance-scale", "Guidance scale",
-          "Classifier-free guidance: how strongly to follow the prompt (1: "
-          "no guidance, half the compute); -1: the model's recommendation",
-          -1.0, 50.0, DEFAULT_GUIDANCE, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_SAMPLER,
-      g_param_spec_enum ("sampler", "Sampler", "How noise is turned into "
-          "video", GST_TYPE_KLING_SAMPLER, DEFAULT_SAMPLER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model",
-          "Video model package (task `video`, docs/models.md); NULL: the "
-          "model shipped with gst-kling (" DEFAULT_MODEL_FILE ")", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_string ("device", "Device",
-          "Where the model runs: cpu, cuda or cuda:N", DEFAULT_DEVICE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads",
-          "Intra-op threads for inference; 0: one per CPU core", 0, 256,
-          DEFAULT_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
           "Timestamps follow the clock; when generation falls behind real "
@@ -256,8 +193,7 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &image_template);
-  gst_element_class_add_static_pad_template (element_class,
-      &prompt_template);
+  gst_element_class_add_static_pad_template (element_class, &prompt_template);
   gst_element_class_set_static_metadata (element_class,
       "Kling video generator", "Source/Video",
       "Generates video from a text prompt and an optional still image",
@@ -281,19 +217,12 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
 static void
 gst_kling_gen_init (GstKlingGen * self)
 {
-  self->prompt = g_strdup (DEFAULT_PROMPT);
-  self->negative_prompt = g_strdup (DEFAULT_NEGATIVE_PROMPT);
+  kling_gen_props_init (&self->props, &props_info);
   self->duration = DEFAULT_DURATION;
   self->num_frames = DEFAULT_NUM_FRAMES;
-  self->seed = DEFAULT_SEED;
-  self->steps = DEFAULT_STEPS;
-  self->guidance = DEFAULT_GUIDANCE;
-  self->sampler = DEFAULT_SAMPLER;
-  self->device = g_strdup (DEFAULT_DEVICE);
-  self->threads = DEFAULT_THREADS;
   self->is_live = DEFAULT_IS_LIVE;
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  kling_still_pad_init (&self->image);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
 
@@ -302,12 +231,9 @@ gst_kling_gen_finalize (GObject * object)
 {
   GstKlingGen *self = GST_KLING_GEN (object);
 
-  g_free (self->prompt);
-  g_free (self->negative_prompt);
-  g_free (self->model_path);
-  g_free (self->device);
+  kling_gen_props_clear (&self->props);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  kling_still_pad_clear (&self->image);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -319,57 +245,25 @@ gst_kling_gen_set_property (GObject * object, guint prop_id,
   gboolean set_live = FALSE;
 
   GST_OBJECT_LOCK (self);
+  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
+          pspec)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  if (!kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_PROMPT:
-      g_free (self->prompt);
-      self->prompt = g_value_dup_string (value);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_free (self->negative_prompt);
-      self->negative_prompt = g_value_dup_string (value);
-      break;
     case PROP_DURATION:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->duration = g_value_get_double (value);
+      self->duration = g_value_get_double (value);
       break;
     case PROP_NUM_FRAMES:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->num_frames = g_value_get_uint64 (value);
-      break;
-    case PROP_SEED:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->seed = g_value_get_uint64 (value);
-      break;
-    case PROP_STEPS:
-      self->steps = g_value_get_uint (value);
-      break;
-    case PROP_GUIDANCE_SCALE:
-      self->guidance = g_value_get_double (value);
-      break;
-    case PROP_SAMPLER:
-      self->sampler = g_value_get_enum (value);
-      break;
-    case PROP_MODEL:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->model_path);
-        self->model_path = g_value_dup_string (value);
-      }
-      break;
-    case PROP_DEVICE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->device);
-        self->device = g_value_dup_string (value);
-      }
-      break;
-    case PROP_THREADS:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->threads = g_value_get_int (value);
+      self->num_frames = g_value_get_uint64 (value);
       break;
     case PROP_IS_LIVE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        self->is_live = g_value_get_boolean (value);
-        set_live = TRUE;
-      }
+      self->is_live = g_value_get_boolean (value);
+      set_live = TRUE;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -390,46 +284,21 @@ gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
   GstKlingGen *self = GST_KLING_GEN (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_PROMPT:
-      g_value_set_string (value, self->prompt);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, self->negative_prompt);
-      break;
-    case PROP_DURATION:
-      g_value_set_double (value, self->duration);
-      break;
-    case PROP_NUM_FRAMES:
-      g_value_set_uint64 (value, self->num_frames);
-      break;
-    case PROP_SEED:
-      g_value_set_uint64 (value, self->seed);
-      break;
-    case PROP_STEPS:
-      g_value_set_uint (value, self->steps);
-      break;
-    case PROP_GUIDANCE_SCALE:
-      g_value_set_double (value, self->guidance);
-      break;
-    case PROP_SAMPLER:
-      g_value_set_enum (value, self->sampler);
-      break;
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string (value, self->device);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_IS_LIVE:
-      g_value_set_boolean (value, self->is_live);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (!kling_gen_props_get (&self->props, prop_id, value)) {
+    switch (prop_id) {
+      case PROP_DURATION:
+        g_value_set_double (value, self->duration);
+        break;
+      case PROP_NUM_FRAMES:
+        g_value_set_uint64 (value, self->num_frames);
+        break;
+      case PROP_IS_LIVE:
+        g_value_set_boolean (value, self->is_live);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+        break;
+    }
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -440,36 +309,7 @@ gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
 static gboolean
 image_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  GstKlingGen *self = GST_KLING_GEN (parent);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-      GstVideoInfo info;
-      gboolean ok;
-
-      gst_event_parse_caps (event, &caps);
-      ok = gst_video_info_from_caps (&info, caps);
-      g_mutex_lock (&self->lock);
-      if (ok) {
-        self->image_info = info;
-        self->have_image_info = TRUE;
-      }
-      g_mutex_unlock (&self->lock);
-      gst_event_unref (event);
-      return ok;
-    }
-    case GST_EVENT_EOS:
-      g_mutex_lock (&self->lock);
-      self->image_eos = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      gst_event_unref (event);
-      return TRUE;
-    default:
-      gst_event_unref (event);
-      return TRUE;
-  }
+  return kling_still_pad_event (&GST_KLING_GEN (parent)->image, event);
 }
 
 static GstFlowReturn
@@ -480,11 +320,7 @@ image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstBuffer *rgb;
   gboolean have_image, have_info;
 
-  g_mutex_lock (&self->lock);
-  have_image = self->image_rgb != NULL;
-  have_info = self->have_image_info;
-  info = self->image_info;
-  g_mutex_unlock (&self->lock);
+  have_info = kling_still_pad_get_info (&self->image, &info, &have_image);
   if (have_image) {
     /* only the first frame is used: tell upstream to stop */
     gst_buffer_unref (buf);
@@ -515,11 +351,9 @@ image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
   gst_buffer_unref (buf);
-
-  g_mutex_lock (&self->lock);
-  self->image_rgb = rgb;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  /* the generator takes the image at the model's size */
+  kling_still_pad_set_buffer (&self->image, rgb);
+  gst_buffer_unref (rgb);
   return GST_FLOW_EOS;
 }
 
@@ -553,8 +387,8 @@ prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   GST_INFO_OBJECT (self, "prompt for the next chunk: %s", text);
   GST_OBJECT_LOCK (self);
-  g_free (self->prompt);
-  self->prompt = text;
+  g_free (self->props.prompt);
+  self->props.prompt = text;
   GST_OBJECT_UNLOCK (self);
   g_object_notify (G_OBJECT (self), "prompt");
   return GST_FLOW_OK;
@@ -633,18 +467,6 @@ on_step (guint step, guint steps, gpointer user_data)
       NULL);
 }
 
-static gboolean
-wait_for_image (GstKlingGen * self, GstBuffer ** image)
-{
-  g_mutex_lock (&self->lock);
-  while (!self->image_rgb && !self->image_eos
-      && !g_cancellable_is_cancelled (self->cancellable))
-    g_cond_wait (&self->cond, &self->lock);
-  *image = self->image_rgb ? gst_buffer_ref (self->image_rgb) : NULL;
-  g_mutex_unlock (&self->lock);
-  return *image != NULL;
-}
-
 static gpointer
 generator_thread (gpointer user_data)
 {
@@ -661,14 +483,16 @@ generator_thread (gpointer user_data)
   GstBuffer *image = NULL;
   GError *error = NULL;
   gboolean want_image, task_open = FALSE;
+  GstVideoInfo info;
   guint64 c;
   gchar *text;
 
   GST_OBJECT_LOCK (self);
   want_image = self->image_pad && gst_pad_is_linked (self->image_pad);
   GST_OBJECT_UNLOCK (self);
-  if (want_image && !wait_for_image (self, &image)
-      && !g_cancellable_is_cancelled (self->cancellable)) {
+  if (want_image)
+    image = kling_still_pad_wait (&self->image, self->cancellable, &info);
+  if (want_image && !image && !g_cancellable_is_cancelled (self->cancellable)) {
     g_set_error (&error, KLING_BACKEND_ERROR,
         KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the image pad ended without "
         "an image");
@@ -699,11 +523,11 @@ generator_thread (gpointer user_data)
     g_free (text);
 
     GST_OBJECT_LOCK (self);
-    p_text = g_strdup (self->prompt);
-    n_text = g_strdup (self->negative_prompt);
-    kling_element_resolve_sampling (gm, self->steps, self->guidance,
-        self->sampler, &sampling);
-    sp.seed = self->seed;
+    p_text = g_strdup (self->props.prompt);
+    n_text = g_strdup (self->props.negative_prompt);
+    kling_element_resolve_sampling (gm, self->props.steps,
+        self->props.guidance, self->props.sampler, &sampling);
+    sp.seed = self->props.seed;
     GST_OBJECT_UNLOCK (self);
 
     /* a changed prompt (property or prompt pad) is encoded anew */
@@ -773,8 +597,9 @@ out:
   if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);
   if (task_open)
-    kling_element_post_progress (GST_ELEMENT (self), error ? GST_PROGRESS_TYPE_ERROR : GST_PROGRESS_TYPE_CANCELED, "generate",
-        error ? error->message : "Stopped");
+    kling_element_post_progress (GST_ELEMENT (self),
+        error ? GST_PROGRESS_TYPE_ERROR : GST_PROGRESS_TYPE_CANCELED,
+        "generate", error ? error->message : "Stopped");
   kling_frame_queue_finish (self->queue, error);
 
   kling_prompt_cache_clear (&prompts);
@@ -801,9 +626,9 @@ gst_kling_gen_start (GstBaseSrc * src)
   gboolean live;
 
   GST_OBJECT_LOCK (self);
-  path = g_strdup (self->model_path);
-  device = g_strdup (self->device);
-  opts.threads = self->threads;
+  path = g_strdup (self->props.model_path);
+  device = g_strdup (self->props.device);
+  opts.threads = self->props.threads;
   duration = self->duration;
   num_frames = self->num_frames;
   live = self->is_live;
@@ -861,18 +686,14 @@ gst_kling_gen_stop (GstBaseSrc * src)
   if (self->generator) {
     g_cancellable_cancel (self->cancellable);
     kling_frame_queue_cancel (self->queue);
-    g_mutex_lock (&self->lock);
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
+    kling_still_pad_wake (&self->image);
     g_thread_join (self->generator);
     self->generator = NULL;
   }
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->queue, kling_frame_queue_free);
-  gst_clear_buffer (&self->image_rgb);
+  kling_still_pad_reset (&self->image);
   gst_clear_buffer (&self->last_frame);
-  self->image_eos = FALSE;
-  self->have_image_info = FALSE;
   g_clear_pointer (&self->converter, gst_video_converter_free);
   g_clear_pointer (&self->gm, kling_gen_model_free);
   return TRUE;

@@ -170,6 +170,9 @@ GST_START_TEST (test_prompt_change)
   GstBuffer *buf;
   gint before, after, i;
 
+  /* each push waits for its pull: the source runs at most the frame queue
+   * and a chunk ahead of the test, however loaded the machine */
+  gst_harness_set_blocking_push_mode (h);
   gst_harness_play (h);
   buf = gst_harness_pull (h);
   before = mean_red (buf);
@@ -292,6 +295,7 @@ GST_START_TEST (test_prompt_pad)
   h = harness_for (gst_object_ref (e));
   gst_object_unref (e);
   gst_harness_set_src_caps_str (ph, "text/x-raw,format=utf8");
+  gst_harness_set_blocking_push_mode (h);
   gst_harness_play (h);
   buf = gst_harness_pull (h);
   before = mean_red (buf);
