@@ -1,10 +1,17 @@
-/* gst-kling: helpers the elements share
+/* gst-kling: the shared element layer: the glue every element needs
+ * around the cores (model lookup and its errors, progress, frames,
+ * prompts, sampling settings)
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifndef __KLING_ELEMENT_H__
 #define __KLING_ELEMENT_H__
 
 #include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include "kling-backend.h"
+#include "kling-enums.h"
+#include "kling-gen.h"
 
 G_BEGIN_DECLS
 
@@ -13,6 +20,185 @@ G_BEGIN_DECLS
  * as filesrc does for its location.  Call with the object lock held. */
 gboolean kling_element_setup_mutable (GstElement * element,
     GParamSpec * pspec);
+
+/* --- models ------------------------------------------------------------ */
+
+/* The model file to load: @path (the property's value, copied under the
+ * object lock by the caller), or @default_file from GST_KLING_MODEL_PATH
+ * and the installed model directory.  This stats files: call it WITHOUT
+ * the object lock.  NULL after posting a RESOURCE/NOT_FOUND error naming
+ * @what ("video", "detector"…) and the @property to set. */
+gchar *kling_element_find_model (GstElement * element, const gchar * path,
+    const gchar * default_file, const gchar * what, const gchar * property);
+
+/* Posts the error for a model that failed to load: RESOURCE/NOT_FOUND when
+ * the file is missing, RESOURCE/SETTINGS otherwise; the fix names
+ * @property and the `@task` contract (NULL: any gst-kling package). */
+void kling_element_post_load_error (GstElement * element, const gchar * what,
+    const gchar * property, const gchar * task, const gchar * path,
+    const GError * error);
+
+/* Finds (as kling_element_find_model) and loads a generation model for
+ * @task; NULL after posting the error.  Without the object lock. */
+KlingGenModel *kling_element_load_gen_model (GstElement * element,
+    const gchar * path, const gchar * default_file, const gchar * what,
+    const gchar * task, const KlingLoadOptions * options);
+
+/* --- progress ---------------------------------------------------------- */
+
+/* A progress message (gst-launch-1.0 prints it). */
+void kling_element_post_progress (GstElement * element, GstProgressType type,
+    const gchar * code, const gchar * text);
+
+/* Per cent done at step @step of @steps of item @index of @count (-1 when
+ * @count is G_MAXUINT64: endless). */
+gdouble kling_element_percent (guint64 index, guint64 count, guint step,
+    guint steps);
+
+/* The element message @name with step, steps, percent and the fields
+ * after @first_field (as gst_structure_new). */
+void kling_element_post_step (GstElement * element, const gchar * name,
+    guint step, guint steps, gdouble percent, const gchar * first_field,
+    ...) G_GNUC_NULL_TERMINATED;
+
+/* --- frames ------------------------------------------------------------ */
+
+/* A new buffer laid out as @info (packed RGB, rows padded to its stride)
+ * holding @packed, info->width * 3 bytes a row. */
+GstBuffer *kling_element_rgb_buffer (const GstVideoInfo * info,
+    const guint8 * packed);
+
+/* Converts @in (@in_info) into @out (@out_info) with @converter. */
+gboolean kling_element_convert_with (GstVideoConverter * converter,
+    const GstVideoInfo * in_info, GstBuffer * in,
+    const GstVideoInfo * out_info, GstBuffer * out);
+
+/* One conversion with a converter made for it (@config taken, may be
+ * NULL); the frame rates need not match (a still image into a stream).
+ * FALSE when the formats cannot be converted or a buffer is too small. */
+gboolean kling_element_convert (const GstVideoInfo * in_info, GstBuffer * in,
+    const GstVideoInfo * out_info, GstBuffer * out, GstStructure * config);
+
+/* --- generation settings ---------------------------------------------- */
+
+/* The prompt last encoded, kept until the prompt or negative prompt
+ * changes. */
+typedef struct
+{
+  KlingGenPrompt *prompt;
+  gchar *key;
+} KlingPromptCache;
+
+/* The encoded @prompt / @negative: the cached one when they are unchanged,
+ * else newly encoded, posting a warning when the model cuts it.  NULL
+ * with @error set on failure.  Without the object lock. */
+KlingGenPrompt *kling_prompt_cache_get (KlingPromptCache * cache,
+    GstElement * element, KlingGenModel * gm, const gchar * prompt,
+    const gchar * negative, GCancellable * cancellable, GError ** error);
+void kling_prompt_cache_clear (KlingPromptCache * cache);
+
+typedef struct
+{
+  guint steps;
+  gdouble guidance;
+  KlingSamplerType sampler;
+} KlingSampling;
+
+/* The properties' values with "use the model's" resolved: steps 0,
+ * guidance below 0 and sampler AUTO take the model's recommendation. */
+void kling_element_resolve_sampling (const KlingGenModel * gm, guint steps,
+    gdouble guidance, GstKlingSampler sampler, KlingSampling * out);
+
+
+/* --- the properties every generating element has ---------------------- */
+
+/* Their values, under the element's object lock. */
+typedef struct
+{
+  gchar *prompt, *negative_prompt;
+  guint64 seed;
+  guint steps;
+  gdouble guidance;
+  GstKlingSampler sampler;
+  gchar *model_path, *device;
+  gint threads;
+} KlingGenProps;
+
+/* Their property ids: an element's own ids start at KLING_GEN_PROP_LAST. */
+enum
+{
+  KLING_GEN_PROP_PROMPT = 1,
+  KLING_GEN_PROP_NEGATIVE_PROMPT,
+  KLING_GEN_PROP_SEED,
+  KLING_GEN_PROP_STEPS,
+  KLING_GEN_PROP_GUIDANCE_SCALE,
+  KLING_GEN_PROP_SAMPLER,
+  KLING_GEN_PROP_MODEL,
+  KLING_GEN_PROP_DEVICE,
+  KLING_GEN_PROP_THREADS,
+  KLING_GEN_PROP_LAST
+};
+
+/* What differs between the elements: the blurbs that name what they make,
+ * the default prompt, and whether the seed may change while playing. */
+typedef struct
+{
+  const gchar *default_prompt;
+  const gchar *prompt_blurb;
+  const gchar *negative_prompt_blurb;
+  const gchar *seed_blurb;
+  GParamFlags seed_mutable;     /* GST_PARAM_MUTABLE_READY or _PLAYING */
+  const gchar *sampler_blurb;
+  const gchar *model_blurb;
+} KlingGenPropsInfo;
+
+void kling_gen_props_install (GObjectClass * klass,
+    const KlingGenPropsInfo * info);
+void kling_gen_props_init (KlingGenProps * props,
+    const KlingGenPropsInfo * info);
+void kling_gen_props_clear (KlingGenProps * props);
+/* With the object lock held; FALSE when @prop_id is not one of these. */
+gboolean kling_gen_props_set (KlingGenProps * props, GstElement * element,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+gboolean kling_gen_props_get (const KlingGenProps * props, guint prop_id,
+    GValue * value);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* --- a sink pad that takes a still: an image, a mask ------------------ */
+
+/* Its caps, its latest buffer and its EOS, under its own lock: the
+ * streaming thread of the pad writes, another thread waits. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GstVideoInfo info;
+  gboolean have_info;
+  GstBuffer *buffer;
+  gboolean eos;
+} KlingStillPad;
+
+void kling_still_pad_init (KlingStillPad * still);
+void kling_still_pad_clear (KlingStillPad * still);
+/* Forgets buffer, caps and EOS (a new run). */
+void kling_still_pad_reset (KlingStillPad * still);
+/* The pad's event: CAPS (FALSE if not video caps) and EOS are kept; the
+ * event is taken. */
+gboolean kling_still_pad_event (KlingStillPad * still, GstEvent * event);
+/* Its caps (FALSE before any) and whether it holds a buffer. */
+gboolean kling_still_pad_get_info (KlingStillPad * still,
+    GstVideoInfo * info, gboolean * have_buffer);
+/* Keeps @buffer (a ref is taken) as the latest still; wakes the waiter. */
+void kling_still_pad_set_buffer (KlingStillPad * still, GstBuffer * buffer);
+/* Waits for a still, EOS or @cancellable; the still (a ref) with its caps,
+ * or NULL. */
+GstBuffer *kling_still_pad_wait (KlingStillPad * still,
+    GCancellable * cancellable, GstVideoInfo * info);
+/* Wakes a waiter to look at its cancellable. */
+void kling_still_pad_wake (KlingStillPad * still);
 
 G_END_DECLS
 

@@ -61,16 +61,32 @@ crop_to_alpha (guint8 * full, gint width, gint height, GError ** error)
 }
 
 KlingCutout *
+kling_cutout_from_alpha_pixels (const guint8 * pixels, gsize stride, gint pb,
+    const gint off[3], gint alpha_offset, gint width, gint height,
+    GError ** error)
+{
+  guint8 *full = g_malloc ((gsize) width * height * 4);
+  gint x, y, k;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++) {
+      const guint8 *p = pixels + y * stride + (gsize) x * pb;
+      guint8 *o = full + ((gsize) y * width + x) * 4;
+      for (k = 0; k < 3; k++)
+        o[k] = p[off[k]];
+      o[3] = p[alpha_offset];
+    }
+  return crop_to_alpha (full, width, height, error);
+}
+
+KlingCutout *
 kling_cutout_from_alpha (const guint8 * rgba, gsize stride, gint width,
     gint height, GError ** error)
 {
-  guint8 *full = g_malloc ((gsize) width * height * 4);
-  gint y;
+  static const gint rgb[3] = { 0, 1, 2 };
 
-  for (y = 0; y < height; y++)
-    memcpy (full + (gsize) y * width * 4, rgba + y * stride,
-        (gsize) width * 4);
-  return crop_to_alpha (full, width, height, error);
+  return kling_cutout_from_alpha_pixels (rgba, stride, 4, rgb, 3, width,
+      height, error);
 }
 
 KlingCutout *
@@ -168,9 +184,8 @@ kling_cutout_from_plain_background (const guint8 * pixels, gsize stride,
       gsize q;
       if (nx < 0 || ny < 0 || nx >= width || ny >= height)
         continue;
-      q = (gsize) ny * width + nx;
-      if (!bgmask[q] && DIST2 (pixels + ny * stride + (gsize) nx * pb) <=
-          tol2) {
+      q = (gsize) ny *width + nx;
+      if (!bgmask[q] && DIST2 (pixels + ny * stride + (gsize) nx * pb) <= tol2) {
         bgmask[q] = 1;
         stack[sp++] = (gint) q;
       }
@@ -225,8 +240,7 @@ kling_layout_place (KlingLayout layout, gint width, gint height, gint pw,
       width * 3 / 5 : width;
   gint box_h = layout == KLING_LAYOUT_BOTTOM ? height * 2 / 3 : height;
   gint margin = MAX (2, MIN (width, height) / 20);
-  gint max_w = MAX (1, box_w - 2 * margin), max_h = MAX (1, box_h - 2 *
-      margin);
+  gint max_w = MAX (1, box_w - 2 * margin), max_h = MAX (1, box_h - 2 * margin);
   gdouble f;
   gint w, h, box_x, box_y;
 
@@ -297,8 +311,7 @@ kling_resample_rgba (const guint8 * src, gint sw, gint sh, gint dw, gint dh)
     gdouble wy = CLAMP (fy - y0, 0, 1);
     for (x = 0; x < dw; x++) {
       gdouble fx = (x + 0.5) * sw / dw - 0.5;
-      gint x0 = CLAMP ((gint) floor (fx), 0, sw - 1), x1 = MIN (x0 + 1,
-          sw - 1);
+      gint x0 = CLAMP ((gint) floor (fx), 0, sw - 1), x1 = MIN (x0 + 1, sw - 1);
       gdouble wx = CLAMP (fx - x0, 0, 1);
       const guint8 *p00 = src + ((gsize) y0 * sw + x0) * 4;
       const guint8 *p01 = src + ((gsize) y0 * sw + x1) * 4;
@@ -310,8 +323,7 @@ kling_resample_rgba (const guint8 * src, gint sw, gint sh, gint dw, gint dh)
       guint8 *o = dst + ((gsize) y * dw + x) * 4;
       for (k = 0; k < 3; k++) {
         gdouble v = (1 - wy) * ((1 - wx) * p00[k] * p00[3] + wx * p01[k] *
-            p01[3]) + wy * ((1 - wx) * p10[k] * p10[3] + wx * p11[k] *
-            p11[3]);
+            p01[3]) + wy * ((1 - wx) * p10[k] * p10[3] + wx * p11[k] * p11[3]);
         o[k] = a > 0 ? (guint8) CLAMP (v / a + 0.5, 0, 255) : 0;
       }
       o[3] = (guint8) CLAMP (a + 0.5, 0, 255);
@@ -359,7 +371,7 @@ kling_composite_over (guint8 * scene, gsize stride, gint width, gint height,
       guint8 *o;
       if (sx < 0 || sx >= width || s[3] == 0)
         continue;
-      o = scene + sy * stride + (gsize) sx * 4;
+      o = scene + sy * stride + (gsize) sx *4;
       if (s[3] == 255) {
         o[0] = s[0];
         o[1] = s[1];

@@ -22,6 +22,12 @@ void kling_cutout_free (KlingCutout * cutout);
 KlingCutout *kling_cutout_from_alpha (const guint8 * rgba, gsize stride,
     gint width, gint height, GError ** error);
 
+/* The same from pixels with alpha in any byte order: @offsets of R, G, B
+ * and @alpha_offset within a pixel of @pixel_bytes. */
+KlingCutout *kling_cutout_from_alpha_pixels (const guint8 * pixels,
+    gsize stride, gint pixel_bytes, const gint offsets[3], gint alpha_offset,
+    gint width, gint height, GError ** error);
+
 /* From RGB(A) pixels on a plain background: the background colour is the
  * median of the image border; pixels connected to the border and within
  * @tolerance of it (Euclidean, 8-bit RGB) are background, everything else

@@ -72,8 +72,7 @@ kling_gen_model_load (const gchar * path, const gchar * task,
         "`latent.height` and `latent.width` must be positive and sane");
     goto fail;
   }
-  if (gm->width < 1 || gm->width > 8192 || gm->height < 1
-      || gm->height > 8192) {
+  if (gm->width < 1 || gm->width > 8192 || gm->height < 1 || gm->height > 8192) {
     bad_model (error, m, "`size.width` and `size.height` must be 1 to 8192");
     goto fail;
   }
@@ -397,4 +396,58 @@ kling_gen_latents_get_frame (const KlingGenModel * gm, const gfloat * latents,
   for (c = 0; c < gm->latent_channels; c++)
     memcpy (dst + c * plane, latents + c * per_channel + t * plane,
         plane * sizeof (gfloat));
+}
+
+/* The conditioning for the model: the product on a mid-grey canvas at the
+ * model's size (where the poster puts it, squeezed like the poster is),
+ * encoded, plus its coverage of each latent cell. */
+gboolean
+kling_gen_encode_product (KlingGenModel * gm, const KlingCutout * cut,
+    const KlingRect * product, gint out_w, gint out_h, gfloat * cond,
+    GCancellable * cancellable, GError ** error)
+{
+  gint mw = gm->width, mh = gm->height, lh = gm->latent_height,
+      lw = gm->latent_width, C = gm->latent_channels;
+  guint8 *canvas = g_malloc ((gsize) mw * mh * 4), *rgb, *small;
+  gfloat *latent = g_new (gfloat, (gsize) C * lh * lw);
+  KlingRect r;
+  gboolean ok;
+  gint x, y;
+
+  r.x = (gint) ((gdouble) product->x * mw / out_w);
+  r.y = (gint) ((gdouble) product->y * mh / out_h);
+  r.w = MAX (1, (gint) ((gdouble) product->w * mw / out_w + 0.5));
+  r.h = MAX (1, (gint) ((gdouble) product->h * mh / out_h + 0.5));
+  memset (canvas, 128, (gsize) mw * mh * 4);
+  small = kling_resample_rgba (cut->rgba, cut->width, cut->height, r.w, r.h);
+  kling_composite_over (canvas, (gsize) mw * 4, mw, mh, small, &r);
+
+  rgb = g_malloc ((gsize) mw * mh * 3);
+  for (y = 0; y < mh * mw; y++)
+    memcpy (rgb + y * 3, canvas + y * 4, 3);
+  ok = kling_gen_encode_image (gm, rgb, (gsize) mw * 3, latent,
+      cancellable, error);
+  if (ok) {
+    gsize plane = (gsize) lh * lw;
+    memcpy (cond, latent, C * plane * sizeof (gfloat));
+    /* coverage: the product's share of each latent cell */
+    for (y = 0; y < lh; y++)
+      for (x = 0; x < lw; x++) {
+        gint x0 = x * mw / lw, x1 = (x + 1) * mw / lw;
+        gint y0 = y * mh / lh, y1 = (y + 1) * mh / lh, px, py;
+        gdouble cover = 0;
+        for (py = y0; py < y1; py++)
+          for (px = x0; px < x1; px++) {
+            gint sx = px - r.x, sy = py - r.y;
+            if (sx >= 0 && sy >= 0 && sx < r.w && sy < r.h)
+              cover += small[((gsize) sy * r.w + sx) * 4 + 3] / 255.0;
+          }
+        cond[C * plane + y * lw + x] = cover / MAX (1, (x1 - x0) * (y1 - y0));
+      }
+  }
+  g_free (small);
+  g_free (canvas);
+  g_free (rgb);
+  g_free (latent);
+  return ok;
 }

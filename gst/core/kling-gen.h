@@ -8,6 +8,7 @@
 #define __KLING_GEN_H__
 
 #include "kling-backend.h"
+#include "kling-compose.h"
 #include "kling-manifest.h"
 #include "kling-sampler.h"
 
@@ -87,6 +88,14 @@ void kling_gen_cond_set_frame (const KlingGenModel * gm, gfloat * cond,
 /* Copies latent frame @src_t of @latents into @dst (C * h * w). */
 void kling_gen_latents_get_frame (const KlingGenModel * gm,
     const gfloat * latents, guint src_t, gfloat * dst);
+
+/* The conditioning of a `poster` model ([C + 1, 1, h, w] at @cond): the
+ * product on a mid-grey canvas of the model's size, where @product places
+ * it on an @out_w x @out_h poster (squeezed as the poster is), encoded,
+ * and in the last channel its coverage of each latent cell. */
+gboolean kling_gen_encode_product (KlingGenModel * gm,
+    const KlingCutout * cut, const KlingRect * product, gint out_w,
+    gint out_h, gfloat * cond, GCancellable * cancellable, GError ** error);
 
 G_END_DECLS
 

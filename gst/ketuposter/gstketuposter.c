@@ -47,7 +47,6 @@
 #include <gst/video/video.h>
 
 #include "gstketuposter.h"
-#include "klinggen/gstklinggen.h"
 #include "kling-compose.h"
 #include "kling-element.h"
 #include "kling-gen.h"
@@ -56,7 +55,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_ketu_poster_debug);
 #define GST_CAT_DEFAULT gst_ketu_poster_debug
 
 #define DEFAULT_MODEL_FILE "kling-poster.pt"
-#define DEFAULT_PROMPT "summer beach"
 #define DEFAULT_WIDTH 768
 #define DEFAULT_HEIGHT 1024
 #define DEFAULT_VARIANTS 4
@@ -65,24 +63,30 @@ GST_DEBUG_CATEGORY_STATIC (gst_ketu_poster_debug);
 #define DEFAULT_TOLERANCE 40
 #define MAX_INPUT_SIDE 16384
 
+/* prompt, negative-prompt, seed, steps, guidance-scale, sampler, model,
+ * device, threads: the shared generation properties (kling-element.h) */
 enum
 {
-  PROP_0,
-  PROP_PROMPT,
-  PROP_NEGATIVE_PROMPT,
-  PROP_WIDTH,
+  PROP_WIDTH = KLING_GEN_PROP_LAST,
   PROP_HEIGHT,
   PROP_VARIANTS,
-  PROP_SEED,
-  PROP_STEPS,
-  PROP_GUIDANCE_SCALE,
-  PROP_SAMPLER,
   PROP_LAYOUT,
   PROP_PRODUCT_SCALE,
   PROP_BACKGROUND_TOLERANCE,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_THREADS,
+};
+
+static const KlingGenPropsInfo props_info = {
+  .default_prompt = "summer beach",
+  .prompt_blurb = "The scene around the product, in Chinese or English "
+      "(UTF-8), e.g. \"夏日海灘\" or \"marble countertop\"",
+  .negative_prompt_blurb = "What the scene should not look like (the "
+      "unconditional side of classifier-free guidance)",
+  .seed_blurb = "Seed of the first variant: the same seed, prompt, photo "
+      "and model give the same posters",
+  .seed_mutable = GST_PARAM_MUTABLE_PLAYING,
+  .sampler_blurb = "How noise is turned into a scene",
+  .model_blurb = "Poster model package (task `poster`, docs/models.md); "
+      "NULL: the model shipped with gst-kling (" DEFAULT_MODEL_FILE ")",
 };
 
 #define IN_FORMATS "{ RGBA, BGRA, ARGB, ABGR, RGB, BGR, RGBx, BGRx, xRGB, xBGR }"
@@ -104,24 +108,17 @@ struct _GstKetuPoster
   GstPad *sinkpad, *srcpad, *maskpad;
 
   /* properties, under the object lock */
-  gchar *prompt, *negative_prompt;
+  KlingGenProps props;
   gint width, height;
   guint variants;
-  guint64 seed;
-  guint steps;
-  gdouble guidance;
-  GstKlingGenSampler sampler;
   KlingLayout layout;
   gdouble product_scale;
   gint tolerance;
-  gchar *model_path, *device;
-  gint threads;
 
   /* running */
   KlingGenModel *gm;
   GCancellable *cancellable;
-  KlingGenPrompt *prompt_emb;
-  gchar *prompt_emb_text;
+  KlingPromptCache prompts;
   GstVideoInfo in_info;
   gboolean have_in_info;
   GstVideoInfo out_info;
@@ -130,12 +127,8 @@ struct _GstKetuPoster
   gboolean prompt_only;
   gchar *last_product;          /* checksum of the last photo made into posters */
 
-  /* mask pad, under mask_lock */
-  GMutex mask_lock;
-  GCond mask_cond;
-  GstVideoInfo mask_info;
-  GstBuffer *mask;
-  gboolean mask_eos;
+  /* the mask pad's latest mask */
+  KlingStillPad mask;
 };
 
 static GType
@@ -197,14 +190,7 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
   gobject_class->set_property = gst_ketu_poster_set_property;
   gobject_class->get_property = gst_ketu_poster_get_property;
 
-  g_object_class_install_property (gobject_class, PROP_PROMPT,
-      g_param_spec_string ("prompt", "Prompt", "The scene around the product, "
-          "in Chinese or English (UTF-8), e.g. \"夏日海灘\" or \"marble "
-          "countertop\"", DEFAULT_PROMPT, rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_NEGATIVE_PROMPT,
-      g_param_spec_string ("negative-prompt", "Negative prompt",
-          "What the scene should not look like (the unconditional side of "
-          "classifier-free guidance)", "", rw | GST_PARAM_MUTABLE_PLAYING));
+  kling_gen_props_install (gobject_class, &props_info);
   g_object_class_install_property (gobject_class, PROP_WIDTH,
       g_param_spec_int ("width", "Width", "Poster width in pixels", 16, 8192,
           DEFAULT_WIDTH, rw | GST_PARAM_MUTABLE_READY));
@@ -214,22 +200,6 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
   g_object_class_install_property (gobject_class, PROP_VARIANTS,
       g_param_spec_uint ("variants", "Variants", "Posters per product photo "
           "(variant i uses seed + i)", 1, 64, DEFAULT_VARIANTS,
-          rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_SEED,
-      g_param_spec_uint64 ("seed", "Seed", "Seed of the first variant: the "
-          "same seed, prompt, photo and model give the same posters", 0,
-          G_MAXUINT64, 0, rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_STEPS,
-      g_param_spec_uint ("steps", "Steps", "Sampling steps; 0: the model's "
-          "recommendation", 0, 1000, 0, rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_GUIDANCE_SCALE,
-      g_param_spec_double ("guidance-scale", "Guidance scale",
-          "How strongly to follow the prompt (1: no guidance); -1: the "
-          "model's recommendation", -1.0, 50.0, -1.0,
-          rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_SAMPLER,
-      g_param_spec_enum ("sampler", "Sampler", "How noise is turned into a "
-          "scene", GST_TYPE_KLING_GEN_SAMPLER, GST_KLING_GEN_SAMPLER_AUTO,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LAYOUT,
       g_param_spec_enum ("layout", "Layout", "Where the product stands and "
@@ -245,17 +215,6 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
           "For photos without alpha: how far (8-bit RGB distance) a pixel "
           "may be from the border colour and still be background", 1, 255,
           DEFAULT_TOLERANCE, rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model", "Poster model package (task "
-          "`poster`, docs/models.md); NULL: the model shipped with gst-kling "
-          "(" DEFAULT_MODEL_FILE ")", NULL, rw | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_string ("device", "Device", "Where the model runs: cpu, "
-          "cuda or cuda:N", "cpu", rw | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads", "Intra-op threads for "
-          "inference; 0: one per CPU core", 0, 256, 0,
-          rw | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &mask_template);
@@ -271,7 +230,6 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_ketu_poster_release_pad);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KETU_POSTER_LAYOUT, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_KLING_GEN_SAMPLER, 0);
 }
 
 static void
@@ -288,19 +246,14 @@ gst_ketu_poster_init (GstKetuPoster * self)
       GST_DEBUG_FUNCPTR (gst_ketu_poster_src_query));
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
-  self->prompt = g_strdup (DEFAULT_PROMPT);
-  self->negative_prompt = g_strdup ("");
+  kling_gen_props_init (&self->props, &props_info);
   self->width = DEFAULT_WIDTH;
   self->height = DEFAULT_HEIGHT;
   self->variants = DEFAULT_VARIANTS;
-  self->guidance = -1.0;
-  self->sampler = GST_KLING_GEN_SAMPLER_AUTO;
   self->layout = DEFAULT_LAYOUT;
   self->product_scale = DEFAULT_PRODUCT_SCALE;
   self->tolerance = DEFAULT_TOLERANCE;
-  self->device = g_strdup ("cpu");
-  g_mutex_init (&self->mask_lock);
-  g_cond_init (&self->mask_cond);
+  kling_still_pad_init (&self->mask);
 }
 
 static void
@@ -308,12 +261,8 @@ gst_ketu_poster_finalize (GObject * object)
 {
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
-  g_free (self->prompt);
-  g_free (self->negative_prompt);
-  g_free (self->model_path);
-  g_free (self->device);
-  g_mutex_clear (&self->mask_lock);
-  g_cond_clear (&self->mask_cond);
+  kling_gen_props_clear (&self->props);
+  kling_still_pad_clear (&self->mask);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -324,15 +273,12 @@ gst_ketu_poster_set_property (GObject * object, guint prop_id,
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
   GST_OBJECT_LOCK (self);
+  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
+          pspec)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_PROMPT:
-      g_free (self->prompt);
-      self->prompt = g_value_dup_string (value);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_free (self->negative_prompt);
-      self->negative_prompt = g_value_dup_string (value);
-      break;
     case PROP_WIDTH:
       if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
         self->width = g_value_get_int (value);
@@ -344,18 +290,6 @@ gst_ketu_poster_set_property (GObject * object, guint prop_id,
     case PROP_VARIANTS:
       self->variants = g_value_get_uint (value);
       break;
-    case PROP_SEED:
-      self->seed = g_value_get_uint64 (value);
-      break;
-    case PROP_STEPS:
-      self->steps = g_value_get_uint (value);
-      break;
-    case PROP_GUIDANCE_SCALE:
-      self->guidance = g_value_get_double (value);
-      break;
-    case PROP_SAMPLER:
-      self->sampler = g_value_get_enum (value);
-      break;
     case PROP_LAYOUT:
       self->layout = g_value_get_enum (value);
       break;
@@ -364,22 +298,6 @@ gst_ketu_poster_set_property (GObject * object, guint prop_id,
       break;
     case PROP_BACKGROUND_TOLERANCE:
       self->tolerance = g_value_get_int (value);
-      break;
-    case PROP_MODEL:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->model_path);
-        self->model_path = g_value_dup_string (value);
-      }
-      break;
-    case PROP_DEVICE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->device);
-        self->device = g_value_dup_string (value);
-      }
-      break;
-    case PROP_THREADS:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->threads = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -395,55 +313,30 @@ gst_ketu_poster_get_property (GObject * object, guint prop_id,
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_PROMPT:
-      g_value_set_string (value, self->prompt);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, self->negative_prompt);
-      break;
-    case PROP_WIDTH:
-      g_value_set_int (value, self->width);
-      break;
-    case PROP_HEIGHT:
-      g_value_set_int (value, self->height);
-      break;
-    case PROP_VARIANTS:
-      g_value_set_uint (value, self->variants);
-      break;
-    case PROP_SEED:
-      g_value_set_uint64 (value, self->seed);
-      break;
-    case PROP_STEPS:
-      g_value_set_uint (value, self->steps);
-      break;
-    case PROP_GUIDANCE_SCALE:
-      g_value_set_double (value, self->guidance);
-      break;
-    case PROP_SAMPLER:
-      g_value_set_enum (value, self->sampler);
-      break;
-    case PROP_LAYOUT:
-      g_value_set_enum (value, self->layout);
-      break;
-    case PROP_PRODUCT_SCALE:
-      g_value_set_double (value, self->product_scale);
-      break;
-    case PROP_BACKGROUND_TOLERANCE:
-      g_value_set_int (value, self->tolerance);
-      break;
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string (value, self->device);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (!kling_gen_props_get (&self->props, prop_id, value)) {
+    switch (prop_id) {
+      case PROP_WIDTH:
+        g_value_set_int (value, self->width);
+        break;
+      case PROP_HEIGHT:
+        g_value_set_int (value, self->height);
+        break;
+      case PROP_VARIANTS:
+        g_value_set_uint (value, self->variants);
+        break;
+      case PROP_LAYOUT:
+        g_value_set_enum (value, self->layout);
+        break;
+      case PROP_PRODUCT_SCALE:
+        g_value_set_double (value, self->product_scale);
+        break;
+      case PROP_BACKGROUND_TOLERANCE:
+        g_value_set_int (value, self->tolerance);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+        break;
+    }
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -454,33 +347,14 @@ gst_ketu_poster_get_property (GObject * object, guint prop_id,
 static gboolean
 mask_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  GstKetuPoster *self = GST_KETU_POSTER (parent);
-  gboolean ret = TRUE;
-
-  g_mutex_lock (&self->mask_lock);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
-    GstCaps *caps;
-    gst_event_parse_caps (event, &caps);
-    ret = gst_video_info_from_caps (&self->mask_info, caps);
-  } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    self->mask_eos = TRUE;
-    g_cond_broadcast (&self->mask_cond);
-  }
-  g_mutex_unlock (&self->mask_lock);
-  gst_event_unref (event);
-  return ret;
+  return kling_still_pad_event (&GST_KETU_POSTER (parent)->mask, event);
 }
 
 static GstFlowReturn
 mask_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
-  GstKetuPoster *self = GST_KETU_POSTER (parent);
-
   /* the latest mask is used for the products that follow */
-  g_mutex_lock (&self->mask_lock);
-  gst_buffer_replace (&self->mask, buf);
-  g_cond_broadcast (&self->mask_cond);
-  g_mutex_unlock (&self->mask_lock);
+  kling_still_pad_set_buffer (&GST_KETU_POSTER (parent)->mask, buf);
   gst_buffer_unref (buf);
   return GST_FLOW_OK;
 }
@@ -490,14 +364,19 @@ gst_ketu_poster_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstKetuPoster *self = GST_KETU_POSTER (element);
-  GstPad *pad;
+  GstPad *pad = gst_pad_new_from_template (templ, "mask");
 
-  if (self->maskpad)
-    return NULL;
-  pad = gst_pad_new_from_template (templ, "mask");
   gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (mask_chain));
   gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (mask_event));
+  /* the streaming thread reads maskpad under the object lock */
+  GST_OBJECT_LOCK (self);
+  if (self->maskpad) {
+    GST_OBJECT_UNLOCK (self);
+    gst_object_unref (gst_object_ref_sink (pad));
+    return NULL;
+  }
   self->maskpad = pad;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
   return pad;
@@ -508,8 +387,10 @@ gst_ketu_poster_release_pad (GstElement * element, GstPad * pad)
 {
   GstKetuPoster *self = GST_KETU_POSTER (element);
 
+  GST_OBJECT_LOCK (self);
   if (pad == self->maskpad)
     self->maskpad = NULL;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
 }
@@ -523,9 +404,7 @@ typedef struct
   gint width, height;
   guint variants;
   guint64 seed;
-  guint steps;
-  gdouble guidance;
-  KlingSamplerType sampler;
+  KlingSampling sampling;
   KlingLayout layout;
   gdouble product_scale;
   gint tolerance;
@@ -535,17 +414,14 @@ static void
 settings_snapshot (GstKetuPoster * self, Settings * s)
 {
   GST_OBJECT_LOCK (self);
-  s->prompt = g_strdup (self->prompt);
-  s->negative = g_strdup (self->negative_prompt);
+  s->prompt = g_strdup (self->props.prompt);
+  s->negative = g_strdup (self->props.negative_prompt);
   s->width = self->width;
   s->height = self->height;
   s->variants = self->variants;
-  s->seed = self->seed;
-  s->steps = self->steps ? self->steps : self->gm->default_steps;
-  s->guidance = self->guidance >= 0 ? self->guidance :
-      self->gm->default_guidance;
-  s->sampler = gst_kling_gen_sampler_resolve (self->sampler,
-      self->gm->default_sampler);
+  s->seed = self->props.seed;
+  kling_element_resolve_sampling (self->gm, self->props.steps,
+      self->props.guidance, self->props.sampler, &s->sampling);
   s->layout = self->layout;
   s->product_scale = self->product_scale;
   s->tolerance = self->tolerance;
@@ -569,70 +445,11 @@ static void
 on_step (guint step, guint steps, gpointer user_data)
 {
   Progress *p = user_data;
-  GstStructure *s = gst_structure_new ("ketuposter-progress",
-      "step", G_TYPE_UINT, step, "steps", G_TYPE_UINT, steps,
-      "variant", G_TYPE_UINT, p->variant, "variants", G_TYPE_UINT,
-      p->variants, "percent", G_TYPE_DOUBLE,
-      100.0 * (p->variant + (gdouble) step / steps) / p->variants, NULL);
 
-  gst_element_post_message (GST_ELEMENT (p->self),
-      gst_message_new_element (GST_OBJECT (p->self), s));
-}
-
-/* The conditioning for the model: the product on a mid-grey canvas at the
- * model's size (where the poster puts it, squeezed like the poster is),
- * encoded, plus its coverage of each latent cell. */
-static gboolean
-make_cond (GstKetuPoster * self, const KlingCutout * cut,
-    const KlingRect * product, gint out_w, gint out_h, gfloat * cond,
-    GError ** error)
-{
-  KlingGenModel *gm = self->gm;
-  gint mw = gm->width, mh = gm->height, lh = gm->latent_height,
-      lw = gm->latent_width, C = gm->latent_channels;
-  guint8 *canvas = g_malloc ((gsize) mw * mh * 4), *rgb, *small;
-  gfloat *latent = g_new (gfloat, (gsize) C * lh * lw);
-  KlingRect r;
-  gboolean ok;
-  gint x, y;
-
-  r.x = (gint) ((gdouble) product->x * mw / out_w);
-  r.y = (gint) ((gdouble) product->y * mh / out_h);
-  r.w = MAX (1, (gint) ((gdouble) product->w * mw / out_w + 0.5));
-  r.h = MAX (1, (gint) ((gdouble) product->h * mh / out_h + 0.5));
-  memset (canvas, 128, (gsize) mw * mh * 4);
-  small = kling_resample_rgba (cut->rgba, cut->width, cut->height, r.w, r.h);
-  kling_composite_over (canvas, (gsize) mw * 4, mw, mh, small, &r);
-
-  rgb = g_malloc ((gsize) mw * mh * 3);
-  for (y = 0; y < mh * mw; y++)
-    memcpy (rgb + y * 3, canvas + y * 4, 3);
-  ok = kling_gen_encode_image (gm, rgb, (gsize) mw * 3, latent,
-      self->cancellable, error);
-  if (ok) {
-    gsize plane = (gsize) lh * lw;
-    memcpy (cond, latent, C * plane * sizeof (gfloat));
-    /* coverage: the product's share of each latent cell */
-    for (y = 0; y < lh; y++)
-      for (x = 0; x < lw; x++) {
-        gint x0 = x * mw / lw, x1 = (x + 1) * mw / lw;
-        gint y0 = y * mh / lh, y1 = (y + 1) * mh / lh, px, py;
-        gdouble cover = 0;
-        for (py = y0; py < y1; py++)
-          for (px = x0; px < x1; px++) {
-            gint sx = px - r.x, sy = py - r.y;
-            if (sx >= 0 && sy >= 0 && sx < r.w && sy < r.h)
-              cover += small[((gsize) sy * r.w + sx) * 4 + 3] / 255.0;
-          }
-        cond[C * plane + y * lw + x] = cover / MAX (1, (x1 - x0) * (y1 -
-                y0));
-      }
-  }
-  g_free (small);
-  g_free (canvas);
-  g_free (rgb);
-  g_free (latent);
-  return ok;
+  kling_element_post_step (GST_ELEMENT (p->self), "ketuposter-progress",
+      step, steps, kling_element_percent (p->variant, p->variants, step,
+          steps), "variant", G_TYPE_UINT, p->variant, "variants",
+      G_TYPE_UINT, p->variants, NULL);
 }
 
 /* One poster (or scene, without @cut) as RGBA at the poster size. */
@@ -648,20 +465,18 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
   KlingGenSampleParams sp = { 0 };
   Progress progress = { self, variant, s->variants };
   GstVideoInfo scene_info, poster_info;
-  GstVideoConverter *conv;
-  GstVideoFrame in, out;
   GstBuffer *scene_buf, *poster = NULL;
   guint8 *scaled_product = NULL;
 
   sp.seed = s->seed + variant;
-  sp.steps = s->steps;
-  sp.guidance = s->guidance;
-  sp.sampler = s->sampler;
+  sp.steps = s->sampling.steps;
+  sp.guidance = s->sampling.guidance;
+  sp.sampler = s->sampling.sampler;
   sp.cond = cond;
   sp.progress = on_step;
   sp.progress_data = &progress;
   sp.cancellable = self->cancellable;
-  if (!kling_gen_sample (gm, self->prompt_emb, &sp, latents, error)
+  if (!kling_gen_sample (gm, self->prompts.prompt, &sp, latents, error)
       || !kling_gen_decode (gm, latents, scene, self->cancellable, error))
     goto out;
 
@@ -670,41 +485,29 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
       gm->height);
   gst_video_info_set_format (&poster_info, GST_VIDEO_FORMAT_RGBA, s->width,
       s->height);
-  scene_buf = gst_buffer_new_allocate (NULL, scene_info.size, NULL);
-  {
-    GstMapInfo map;
-    gint y;
-    gst_buffer_map (scene_buf, &map, GST_MAP_WRITE);
-    for (y = 0; y < gm->height; y++)
-      memcpy (map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (&scene_info, 0),
-          scene + (gsize) y * gm->width * 3, (gsize) gm->width * 3);
-    gst_buffer_unmap (scene_buf, &map);
-  }
+  scene_buf = kling_element_rgb_buffer (&scene_info, scene);
   poster = gst_buffer_new_allocate (NULL, poster_info.size, NULL);
-  conv = gst_video_converter_new (&scene_info, &poster_info,
+  kling_element_convert (&scene_info, scene_buf, &poster_info, poster,
       gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
           GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_CUBIC,
           NULL));
-  gst_video_frame_map (&in, &scene_info, scene_buf, GST_MAP_READ);
-  gst_video_frame_map (&out, &poster_info, poster, GST_MAP_WRITE);
-  gst_video_converter_frame (conv, &in, &out);
-  gst_video_converter_free (conv);
+  gst_buffer_unref (scene_buf);
 
   if (cut) {
-    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&out, 0);
-    gsize stride = GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
+    GstVideoFrame frame;
     const guint8 *pixels = cut->rgba;
 
+    gst_video_frame_map (&frame, &poster_info, poster, GST_MAP_READWRITE);
     if (scaled)
       pixels = scaled_product = kling_resample_rgba (cut->rgba, cut->width,
           cut->height, product->w, product->h);
-    kling_draw_ground_shadow (data, stride, s->width, s->height, product);
-    kling_composite_over (data, stride, s->width, s->height, pixels,
-        product);
+    kling_draw_ground_shadow (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height, product);
+    kling_composite_over (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height,
+        pixels, product);
+    gst_video_frame_unmap (&frame);
   }
-  gst_video_frame_unmap (&in);
-  gst_video_frame_unmap (&out);
-  gst_buffer_unref (scene_buf);
 
 out:
   g_free (latents);
@@ -751,29 +554,6 @@ ensure_caps (GstKetuPoster * self, const Settings * s)
   return TRUE;
 }
 
-static gboolean
-ensure_prompt (GstKetuPoster * self, const Settings * s, GError ** error)
-{
-  gchar *key = g_strconcat (s->prompt ? s->prompt : "", "\x01",
-      s->negative ? s->negative : "", NULL);
-  gboolean truncated = FALSE;
-
-  if (self->prompt_emb && g_strcmp0 (key, self->prompt_emb_text) == 0) {
-    g_free (key);
-    return TRUE;
-  }
-  kling_gen_prompt_free (self->prompt_emb);
-  g_free (self->prompt_emb_text);
-  self->prompt_emb_text = key;
-  self->prompt_emb = kling_gen_encode_prompt (self->gm, s->prompt,
-      s->negative, &truncated, self->cancellable, error);
-  if (truncated)
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The prompt is longer "
-            "than the model reads (%u bytes): the end is cut off",
-            self->gm->max_tokens), ("prompt: %s", s->prompt));
-  return self->prompt_emb != NULL;
-}
-
 /* Makes every variant for @cut (NULL: prompt only) and pushes them. */
 static GstFlowReturn
 push_posters (GstKetuPoster * self, const KlingCutout * cut)
@@ -791,7 +571,8 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     settings_clear (&s);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (!ensure_prompt (self, &s, &error))
+  if (!kling_prompt_cache_get (&self->prompts, GST_ELEMENT (self), self->gm,
+          s.prompt, s.negative, self->cancellable, &error))
     goto error;
 
   /* where the product goes and what the model is told about it are the
@@ -802,7 +583,8 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
         (self->gm->latent_channels + 1));
     kling_layout_place (s.layout, s.width, s.height, cut->width, cut->height,
         s.product_scale, &product, &text, &scaled);
-    if (!make_cond (self, cut, &product, s.width, s.height, cond, &error))
+    if (!kling_gen_encode_product (self->gm, cut, &product, s.width,
+            s.height, cond, self->cancellable, &error))
       goto error;
   } else {
     product.x = product.y = product.w = product.h = 0;
@@ -815,14 +597,11 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     GstBuffer *poster, *out;
     gchar *msg = g_strdup_printf ("Poster %u of %u", v + 1, s.variants);
 
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START,
-            "poster", msg));
+    kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
+        "poster", msg);
     poster = make_poster (self, &s, cut, cond, scaled, v, &product, &error);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_progress (GST_OBJECT (self), poster ?
-            GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster",
-            msg));
+    kling_element_post_progress (GST_ELEMENT (self), poster ?
+        GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster", msg);
     g_free (msg);
     if (poster == NULL)
       goto error;
@@ -831,21 +610,11 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
       out = poster;
     } else {
       GstVideoInfo rgba;
-      GstVideoConverter *conv;
-      GstVideoFrame in, o;
 
       gst_video_info_set_format (&rgba, GST_VIDEO_FORMAT_RGBA, s.width,
           s.height);
-      GST_VIDEO_INFO_FPS_N (&rgba) = 0;
-      GST_VIDEO_INFO_FPS_D (&rgba) = 1;
       out = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
-      conv = gst_video_converter_new (&rgba, &self->out_info, NULL);
-      gst_video_frame_map (&in, &rgba, poster, GST_MAP_READ);
-      gst_video_frame_map (&o, &self->out_info, out, GST_MAP_WRITE);
-      gst_video_converter_frame (conv, &in, &o);
-      gst_video_frame_unmap (&in);
-      gst_video_frame_unmap (&o);
-      gst_video_converter_free (conv);
+      kling_element_convert (&rgba, poster, &self->out_info, out, NULL);
       gst_buffer_unref (poster);
     }
     gst_buffer_add_video_region_of_interest_meta (out, "text-area", text.x,
@@ -919,8 +688,12 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gint offsets[3], k, w, h, tolerance;
   gboolean has_alpha, want_mask;
   GstBuffer *mask = NULL;
+  GstVideoInfo mask_info;
 
   if (!self->have_in_info) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("The product image came "
+            "before its caps"), ("link a raw video source (e.g. pngdec ! "
+            "videoconvert) to ketuposter's sink pad"));
     gst_buffer_unref (buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
@@ -962,23 +735,17 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GST_OBJECT_UNLOCK (self);
 
   if (want_mask) {
-    g_mutex_lock (&self->mask_lock);
-    while (!self->mask && !self->mask_eos
-        && !g_cancellable_is_cancelled (self->cancellable))
-      g_cond_wait (&self->mask_cond, &self->mask_lock);
-    if (self->mask)
-      mask = gst_buffer_ref (self->mask);
-    g_mutex_unlock (&self->mask_lock);
+    mask = kling_still_pad_wait (&self->mask, self->cancellable, &mask_info);
   }
 
   if (mask) {
     GstVideoFrame mf;
-    if (self->mask_info.width != w || self->mask_info.height != h
-        || !gst_video_frame_map (&mf, &self->mask_info, mask, GST_MAP_READ)) {
+    if (mask_info.width != w || mask_info.height != h
+        || !gst_video_frame_map (&mf, &mask_info, mask, GST_MAP_READ)) {
       g_set_error (&error, KLING_BACKEND_ERROR,
           KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the mask is %dx%d but the "
           "product image is %dx%d; give a mask of the same size",
-          self->mask_info.width, self->mask_info.height, w, h);
+          mask_info.width, mask_info.height, w, h);
     } else {
       cut = kling_cutout_from_mask (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
           GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
@@ -989,21 +756,10 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     }
     gst_buffer_unref (mask);
   } else if (has_alpha) {
-    /* alpha in any byte order: copy to RGBA first */
-    guint8 *rgba = g_malloc ((gsize) w * h * 4);
-    gint x, y, pb = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
-    gint aoff = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 3);
-    for (y = 0; y < h; y++)
-      for (x = 0; x < w; x++) {
-        const guint8 *p = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-            y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0) + (gsize) x * pb;
-        guint8 *o = rgba + ((gsize) y * w + x) * 4;
-        for (k = 0; k < 3; k++)
-          o[k] = p[offsets[k]];
-        o[3] = p[aoff];
-      }
-    cut = kling_cutout_from_alpha (rgba, (gsize) w * 4, w, h, &error);
-    g_free (rgba);
+    cut = kling_cutout_from_alpha_pixels (GST_VIDEO_FRAME_PLANE_DATA (&frame,
+            0), GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0), offsets,
+        GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 3), w, h, &error);
   } else {
     cut = kling_cutout_from_plain_background (GST_VIDEO_FRAME_PLANE_DATA
         (&frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
@@ -1026,8 +782,7 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 }
 
 static gboolean
-gst_ketu_poster_sink_event (GstPad * pad, GstObject * parent,
-    GstEvent * event)
+gst_ketu_poster_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKetuPoster *self = GST_KETU_POSTER (parent);
 
@@ -1112,43 +867,27 @@ gst_ketu_poster_start (GstKetuPoster * self)
 {
   KlingLoadOptions opts = { 0 };
   gchar *path, *device;
-  GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
-  path = self->model_path ? g_strdup (self->model_path) :
-      kling_package_find_default (DEFAULT_MODEL_FILE);
-  device = g_strdup (self->device);
-  opts.threads = self->threads;
+  path = g_strdup (self->props.model_path);
+  device = g_strdup (self->props.device);
+  opts.threads = self->props.threads;
   GST_OBJECT_UNLOCK (self);
   opts.device = device;
 
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No poster model: the "
-            "default " DEFAULT_MODEL_FILE " is not installed. Set the "
-            "\"model\" property or reinstall gst-kling."),
-        ("searched GST_KLING_MODEL_PATH and %s", KLING_MODEL_DIR));
-    g_free (device);
-    return FALSE;
-  }
-  self->gm = kling_gen_model_load (path, "poster", &opts, &error);
-  if (self->gm == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load poster "
-            "model \"%s\": %s", path, error->message), ("set the \"model\" "
-            "property to a `poster` model package; see docs/models.md"));
-    g_error_free (error);
-    g_free (path);
-    g_free (device);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "%s: scenes at %dx%d (%s)", self->gm->manifest->name,
-      self->gm->width, self->gm->height, kling_backend_name ());
+  /* the default model is looked up (stat) without the object lock */
+  self->gm = kling_element_load_gen_model (GST_ELEMENT (self), path,
+      DEFAULT_MODEL_FILE, "poster", "poster", &opts);
   g_free (path);
   g_free (device);
+  if (self->gm == NULL)
+    return FALSE;
+  GST_INFO_OBJECT (self, "%s: scenes at %dx%d (%s)", self->gm->manifest->name,
+      self->gm->width, self->gm->height, kling_backend_name ());
   self->cancellable = g_cancellable_new ();
   self->n_out = 0;
   self->caps_sent = FALSE;
   self->have_in_info = FALSE;
-  self->mask_eos = FALSE;
   return TRUE;
 }
 
@@ -1156,14 +895,10 @@ static void
 gst_ketu_poster_stop (GstKetuPoster * self)
 {
   g_clear_object (&self->cancellable);
-  kling_gen_prompt_free (self->prompt_emb);
-  self->prompt_emb = NULL;
-  g_clear_pointer (&self->prompt_emb_text, g_free);
+  kling_prompt_cache_clear (&self->prompts);
   g_clear_pointer (&self->gm, kling_gen_model_free);
   g_clear_pointer (&self->last_product, g_free);
-  g_mutex_lock (&self->mask_lock);
-  gst_clear_buffer (&self->mask);
-  g_mutex_unlock (&self->mask_lock);
+  kling_still_pad_reset (&self->mask);
 }
 
 static GstStateChangeReturn
@@ -1183,17 +918,18 @@ gst_ketu_poster_change_state (GstElement * element, GstStateChange transition)
       /* a poster being generated stops at its next step */
       if (self->cancellable)
         g_cancellable_cancel (self->cancellable);
-      g_mutex_lock (&self->mask_lock);
-      g_cond_broadcast (&self->mask_cond);
-      g_mutex_unlock (&self->mask_lock);
+      kling_still_pad_wake (&self->mask);
       break;
     default:
       break;
   }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      gst_ketu_poster_stop (self);
     return ret;
+  }
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:

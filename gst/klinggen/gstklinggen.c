@@ -45,6 +45,7 @@
 #include "gstklinggen.h"
 #include "kling-chunks.h"
 #include "kling-element.h"
+#include "kling-frames.h"
 #include "kling-gen.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
@@ -52,33 +53,32 @@ GST_DEBUG_CATEGORY_STATIC (gst_kling_gen_debug);
 
 #define DEFAULT_MODEL_FILE "kling-video.pt"
 
-#define DEFAULT_PROMPT "a red ball rolls to the right on the beach"
-#define DEFAULT_NEGATIVE_PROMPT ""
 #define DEFAULT_DURATION 4.0
 #define DEFAULT_NUM_FRAMES 0
-#define DEFAULT_SEED 0
-#define DEFAULT_STEPS 0
-#define DEFAULT_GUIDANCE -1.0
-#define DEFAULT_SAMPLER GST_KLING_GEN_SAMPLER_AUTO
-#define DEFAULT_DEVICE "cpu"
-#define DEFAULT_THREADS 0
 #define DEFAULT_IS_LIVE FALSE
 
+/* prompt, negative-prompt, seed, steps, guidance-scale, sampler, model,
+ * device, threads: the shared generation properties (kling-element.h) */
 enum
 {
-  PROP_0,
-  PROP_PROMPT,
-  PROP_NEGATIVE_PROMPT,
-  PROP_DURATION,
+  PROP_DURATION = KLING_GEN_PROP_LAST,
   PROP_NUM_FRAMES,
-  PROP_SEED,
-  PROP_STEPS,
-  PROP_GUIDANCE_SCALE,
-  PROP_SAMPLER,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_THREADS,
   PROP_IS_LIVE,
+};
+
+static const KlingGenPropsInfo props_info = {
+  .default_prompt = "a red ball rolls to the right on the beach",
+  .prompt_blurb = "What the video shows, in Chinese or English (UTF-8); a "
+      "change while playing takes effect at the next chunk",
+  .negative_prompt_blurb = "What the video should not show: the "
+      "unconditional side of classifier-free guidance; empty: the model's "
+      "unconditional prompt",
+  .seed_blurb = "Seed of the noise: the same seed, prompt, model and "
+      "threads give the same frames",
+  .seed_mutable = GST_PARAM_MUTABLE_READY,
+  .sampler_blurb = "How noise is turned into video",
+  .model_blurb = "Video model package (task `video`, docs/models.md); NULL: "
+      "the model shipped with gst-kling (" DEFAULT_MODEL_FILE ")",
 };
 
 #define OUT_FORMATS "{ RGB, RGBA, BGRx, I420 }"
@@ -102,18 +102,9 @@ struct _GstKlingGen
   GstPad *image_pad, *prompt_pad;
 
   /* properties, under the object lock */
-  gchar *prompt;
-  gchar *negative_prompt;
-  gboolean prompt_changed;
+  KlingGenProps props;
   gdouble duration;
   guint64 num_frames;
-  guint64 seed;
-  guint steps;
-  gdouble guidance;
-  GstKlingGenSampler sampler;
-  gchar *model_path;
-  gchar *device;
-  gint threads;
   gboolean is_live;
 
   /* set in start() */
@@ -122,75 +113,28 @@ struct _GstKlingGen
   guint64 n_chunks;
   GstClockTime latency;
 
-  /* frames handed from the generator thread to create(), under lock */
-  GMutex lock;
-  GCond cond;
-  GQueue frames;                /* GstBuffer, packed RGB at model size */
-  guint max_frames;
-  gboolean flushing;
-  gboolean generator_done;
-  GError *generator_error;
-  gboolean generator_warning;
+  /* frames from the generator thread to create(): GstBuffer, packed RGB
+   * at the model's size */
+  KlingFrameQueue *queue;
   GThread *generator;
   GCancellable *cancellable;
 
-  /* image pad, under lock */
-  GstVideoInfo image_info;
-  gboolean have_image_info;
-  GstBuffer *image_rgb;
-  gboolean image_eos;
+  /* under lock: the clock wait of create() */
+  GMutex lock;
+  gboolean flushing;
+  GstClockID clock_id;
+
+  /* the image pad's still, converted to rgb_info */
+  KlingStillPad image;
 
   /* streaming thread */
-  guint64 n_out;
+  KlingPacer pacer;
   GstVideoInfo out_info;
   GstVideoInfo rgb_info;
   GstVideoConverter *converter;
   GstBuffer *last_frame;
-  GstClockTime live_start;
-  GstClockID clock_id;
-  gboolean warned_late;
+  gboolean warned_repeat, warned_drop;
 };
-
-static GType
-gst_kling_gen_sampler_get_type_once (void)
-{
-  static const GEnumValue values[] = {
-    {GST_KLING_GEN_SAMPLER_AUTO, "The model's recommended sampler", "auto"},
-    {GST_KLING_GEN_SAMPLER_EULER, "Euler (first order)", "euler"},
-    {GST_KLING_GEN_SAMPLER_DDIM, "DDIM (deterministic)", "ddim"},
-    {GST_KLING_GEN_SAMPLER_DPMPP_2M, "DPM-Solver++ (2M, second order)",
-        "dpmpp-2m"},
-    {0, NULL, NULL}
-  };
-  return g_enum_register_static ("GstKlingGenSampler", values);
-}
-
-GType
-gst_kling_gen_sampler_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_kling_gen_sampler_get_type_once ());
-  return type;
-}
-
-KlingSamplerType
-gst_kling_gen_sampler_resolve (GstKlingGenSampler sampler,
-    KlingSamplerType model_default)
-{
-  switch (sampler) {
-    case GST_KLING_GEN_SAMPLER_EULER:
-      return KLING_SAMPLER_EULER;
-    case GST_KLING_GEN_SAMPLER_DDIM:
-      return KLING_SAMPLER_DDIM;
-    case GST_KLING_GEN_SAMPLER_DPMPP_2M:
-      return KLING_SAMPLER_DPMPP_2M;
-    case GST_KLING_GEN_SAMPLER_AUTO:
-    default:
-      return model_default;
-  }
-}
 
 #define gst_kling_gen_parent_class parent_class
 G_DEFINE_TYPE (GstKlingGen, gst_kling_gen, GST_TYPE_PUSH_SRC);
@@ -228,18 +172,7 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
   gobject_class->set_property = gst_kling_gen_set_property;
   gobject_class->get_property = gst_kling_gen_get_property;
 
-  g_object_class_install_property (gobject_class, PROP_PROMPT,
-      g_param_spec_string ("prompt", "Prompt",
-          "What the video shows, in Chinese or English (UTF-8); a change "
-          "while playing takes effect at the next chunk", DEFAULT_PROMPT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_NEGATIVE_PROMPT,
-      g_param_spec_string ("negative-prompt", "Negative prompt",
-          "What the video should not show: the unconditional side of "
-          "classifier-free guidance; empty: the model's unconditional "
-          "prompt", DEFAULT_NEGATIVE_PROMPT, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  kling_gen_props_install (gobject_class, &props_info);
   g_object_class_install_property (gobject_class, PROP_DURATION,
       g_param_spec_double ("duration", "Duration",
           "Length of the clip in seconds, then EOS; 0: endless (see also "
@@ -251,45 +184,6 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
           "Length of the clip in frames; overrides duration when not 0", 0,
           G_MAXUINT32, DEFAULT_NUM_FRAMES, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_SEED,
-      g_param_spec_uint64 ("seed", "Seed",
-          "Seed of the noise: the same seed, prompt, model and threads give "
-          "the same frames", 0, G_MAXUINT64, DEFAULT_SEED,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_STEPS,
-      g_param_spec_uint ("steps", "Steps",
-          "Sampling steps per chunk (more: better and slower); 0: the "
-          "model's recommendation", 0, 1000, DEFAULT_STEPS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_GUIDANCE_SCALE,
-      g_param_spec_double ("guidance-scale", "Guidance scale",
-          "Classifier-free guidance: how strongly to follow the prompt (1: "
-          "no guidance, half the compute); -1: the model's recommendation",
-          -1.0, 50.0, DEFAULT_GUIDANCE, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_SAMPLER,
-      g_param_spec_enum ("sampler", "Sampler", "How noise is turned into "
-          "video", GST_TYPE_KLING_GEN_SAMPLER, DEFAULT_SAMPLER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model",
-          "Video model package (task `video`, docs/models.md); NULL: the "
-          "model shipped with gst-kling (" DEFAULT_MODEL_FILE ")", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_string ("device", "Device",
-          "Where the model runs: cpu, cuda or cuda:N", DEFAULT_DEVICE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads",
-          "Intra-op threads for inference; 0: one per CPU core", 0, 256,
-          DEFAULT_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
           "Timestamps follow the clock; when generation falls behind real "
@@ -299,8 +193,7 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &image_template);
-  gst_element_class_add_static_pad_template (element_class,
-      &prompt_template);
+  gst_element_class_add_static_pad_template (element_class, &prompt_template);
   gst_element_class_set_static_metadata (element_class,
       "Kling video generator", "Source/Video",
       "Generates video from a text prompt and an optional still image",
@@ -319,26 +212,17 @@ gst_kling_gen_class_init (GstKlingGenClass * klass)
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_kling_gen_query);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_kling_gen_create);
 
-  gst_type_mark_as_plugin_api (GST_TYPE_KLING_GEN_SAMPLER, 0);
 }
 
 static void
 gst_kling_gen_init (GstKlingGen * self)
 {
-  self->prompt = g_strdup (DEFAULT_PROMPT);
-  self->negative_prompt = g_strdup (DEFAULT_NEGATIVE_PROMPT);
+  kling_gen_props_init (&self->props, &props_info);
   self->duration = DEFAULT_DURATION;
   self->num_frames = DEFAULT_NUM_FRAMES;
-  self->seed = DEFAULT_SEED;
-  self->steps = DEFAULT_STEPS;
-  self->guidance = DEFAULT_GUIDANCE;
-  self->sampler = DEFAULT_SAMPLER;
-  self->device = g_strdup (DEFAULT_DEVICE);
-  self->threads = DEFAULT_THREADS;
   self->is_live = DEFAULT_IS_LIVE;
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->frames);
+  kling_still_pad_init (&self->image);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
 
@@ -347,12 +231,9 @@ gst_kling_gen_finalize (GObject * object)
 {
   GstKlingGen *self = GST_KLING_GEN (object);
 
-  g_free (self->prompt);
-  g_free (self->negative_prompt);
-  g_free (self->model_path);
-  g_free (self->device);
+  kling_gen_props_clear (&self->props);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  kling_still_pad_clear (&self->image);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -361,65 +242,39 @@ gst_kling_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKlingGen *self = GST_KLING_GEN (object);
+  gboolean set_live = FALSE;
 
   GST_OBJECT_LOCK (self);
+  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
+          pspec)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  if (!kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_PROMPT:
-      g_free (self->prompt);
-      self->prompt = g_value_dup_string (value);
-      self->prompt_changed = TRUE;
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_free (self->negative_prompt);
-      self->negative_prompt = g_value_dup_string (value);
-      self->prompt_changed = TRUE;
-      break;
     case PROP_DURATION:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->duration = g_value_get_double (value);
+      self->duration = g_value_get_double (value);
       break;
     case PROP_NUM_FRAMES:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->num_frames = g_value_get_uint64 (value);
-      break;
-    case PROP_SEED:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->seed = g_value_get_uint64 (value);
-      break;
-    case PROP_STEPS:
-      self->steps = g_value_get_uint (value);
-      break;
-    case PROP_GUIDANCE_SCALE:
-      self->guidance = g_value_get_double (value);
-      break;
-    case PROP_SAMPLER:
-      self->sampler = g_value_get_enum (value);
-      break;
-    case PROP_MODEL:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->model_path);
-        self->model_path = g_value_dup_string (value);
-      }
-      break;
-    case PROP_DEVICE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->device);
-        self->device = g_value_dup_string (value);
-      }
-      break;
-    case PROP_THREADS:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->threads = g_value_get_int (value);
+      self->num_frames = g_value_get_uint64 (value);
       break;
     case PROP_IS_LIVE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->is_live = g_value_get_boolean (value);
+      self->is_live = g_value_get_boolean (value);
+      set_live = TRUE;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  /* here, not in start(): basesrc answers READY->PAUSED with NO_PREROLL
+   * only if it is live before it starts, and a live source that prerolls
+   * never produces (it waits for PLAYING); set_live takes the object lock */
+  if (set_live)
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
 }
 
 static void
@@ -429,46 +284,21 @@ gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
   GstKlingGen *self = GST_KLING_GEN (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_PROMPT:
-      g_value_set_string (value, self->prompt);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, self->negative_prompt);
-      break;
-    case PROP_DURATION:
-      g_value_set_double (value, self->duration);
-      break;
-    case PROP_NUM_FRAMES:
-      g_value_set_uint64 (value, self->num_frames);
-      break;
-    case PROP_SEED:
-      g_value_set_uint64 (value, self->seed);
-      break;
-    case PROP_STEPS:
-      g_value_set_uint (value, self->steps);
-      break;
-    case PROP_GUIDANCE_SCALE:
-      g_value_set_double (value, self->guidance);
-      break;
-    case PROP_SAMPLER:
-      g_value_set_enum (value, self->sampler);
-      break;
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string (value, self->device);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_IS_LIVE:
-      g_value_set_boolean (value, self->is_live);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (!kling_gen_props_get (&self->props, prop_id, value)) {
+    switch (prop_id) {
+      case PROP_DURATION:
+        g_value_set_double (value, self->duration);
+        break;
+      case PROP_NUM_FRAMES:
+        g_value_set_uint64 (value, self->num_frames);
+        break;
+      case PROP_IS_LIVE:
+        g_value_set_boolean (value, self->is_live);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+        break;
+    }
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -479,86 +309,51 @@ gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
 static gboolean
 image_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  GstKlingGen *self = GST_KLING_GEN (parent);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-      GstVideoInfo info;
-      gboolean ok;
-
-      gst_event_parse_caps (event, &caps);
-      ok = gst_video_info_from_caps (&info, caps);
-      g_mutex_lock (&self->lock);
-      if (ok) {
-        self->image_info = info;
-        self->have_image_info = TRUE;
-      }
-      g_mutex_unlock (&self->lock);
-      gst_event_unref (event);
-      return ok;
-    }
-    case GST_EVENT_EOS:
-      g_mutex_lock (&self->lock);
-      self->image_eos = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      gst_event_unref (event);
-      return TRUE;
-    default:
-      gst_event_unref (event);
-      return TRUE;
-  }
+  return kling_still_pad_event (&GST_KLING_GEN (parent)->image, event);
 }
 
 static GstFlowReturn
 image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKlingGen *self = GST_KLING_GEN (parent);
-  GstVideoFrame in, out;
-  GstVideoConverter *conv;
-  GstVideoInfo info, out_info;
+  GstVideoInfo info;
   GstBuffer *rgb;
+  gboolean have_image, have_info;
 
-  g_mutex_lock (&self->lock);
-  if (self->image_rgb || !self->have_image_info || !self->gm) {
-    gboolean have = self->image_rgb != NULL;
-    g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buf);
+  have_info = kling_still_pad_get_info (&self->image, &info, &have_image);
+  if (have_image) {
     /* only the first frame is used: tell upstream to stop */
-    return have ? GST_FLOW_EOS : GST_FLOW_NOT_NEGOTIATED;
+    gst_buffer_unref (buf);
+    return GST_FLOW_EOS;
   }
-  info = self->image_info;
-  g_mutex_unlock (&self->lock);
+  if (!have_info) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("The image pad got a "
+            "buffer before its caps"), ("link a raw video source (e.g. "
+            "pngdec ! videoconvert) to the image pad"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!self->gm) {
+    /* not started (or stopping): nothing to give the image to */
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
 
   rgb = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
-  /* a still image (0/1) or a stream: the converter wants equal rates */
-  out_info = self->rgb_info;
-  GST_VIDEO_INFO_FPS_N (&out_info) = GST_VIDEO_INFO_FPS_N (&info);
-  GST_VIDEO_INFO_FPS_D (&out_info) = GST_VIDEO_INFO_FPS_D (&info);
-  conv = gst_video_converter_new (&info, &out_info,
-      gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
-          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
-  if (conv == NULL || !gst_video_frame_map (&in, &info, buf, GST_MAP_READ)) {
+  if (!kling_element_convert (&info, buf, &self->rgb_info, rgb,
+          gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+              GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL))) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot use the image: "
-            "unsupported format"), ("put videoconvert before the image pad"));
-    if (conv)
-      gst_video_converter_free (conv);
+            "unsupported format or a buffer smaller than its caps"),
+        ("put videoconvert before the image pad"));
     gst_buffer_unref (rgb);
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
-  gst_video_frame_map (&out, &out_info, rgb, GST_MAP_WRITE);
-  gst_video_converter_frame (conv, &in, &out);
-  gst_video_frame_unmap (&out);
-  gst_video_frame_unmap (&in);
-  gst_video_converter_free (conv);
   gst_buffer_unref (buf);
-
-  g_mutex_lock (&self->lock);
-  self->image_rgb = rgb;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  /* the generator takes the image at the model's size */
+  kling_still_pad_set_buffer (&self->image, rgb);
+  gst_buffer_unref (rgb);
   return GST_FLOW_EOS;
 }
 
@@ -570,6 +365,8 @@ prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gchar *text;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot read a buffer on the "
+            "prompt pad"), ("its memory cannot be mapped for reading"));
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
@@ -590,9 +387,8 @@ prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   GST_INFO_OBJECT (self, "prompt for the next chunk: %s", text);
   GST_OBJECT_LOCK (self);
-  g_free (self->prompt);
-  self->prompt = text;
-  self->prompt_changed = TRUE;
+  g_free (self->props.prompt);
+  self->props.prompt = text;
   GST_OBJECT_UNLOCK (self);
   g_object_notify (G_OBJECT (self), "prompt");
   return GST_FLOW_OK;
@@ -610,24 +406,27 @@ gst_kling_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstKlingGen *self = GST_KLING_GEN (element);
-  GstPad *pad;
+  gboolean image = templ == gst_element_class_get_pad_template
+      (GST_ELEMENT_GET_CLASS (element), "image");
+  GstPad *pad, **slot = image ? &self->image_pad : &self->prompt_pad;
 
-  if (templ == gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS
-          (element), "image")) {
-    if (self->image_pad)
-      return NULL;
-    pad = gst_pad_new_from_template (templ, "image");
+  pad = gst_pad_new_from_template (templ, image ? "image" : "prompt");
+  if (image) {
     gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (image_pad_chain));
     gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (image_pad_event));
-    self->image_pad = pad;
   } else {
-    if (self->prompt_pad)
-      return NULL;
-    pad = gst_pad_new_from_template (templ, "prompt");
     gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_chain));
     gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_event));
-    self->prompt_pad = pad;
   }
+  /* the generator thread reads the pads under the object lock */
+  GST_OBJECT_LOCK (self);
+  if (*slot) {
+    GST_OBJECT_UNLOCK (self);
+    gst_object_unref (gst_object_ref_sink (pad));
+    return NULL;
+  }
+  *slot = pad;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
   return pad;
@@ -638,10 +437,12 @@ gst_kling_gen_release_pad (GstElement * element, GstPad * pad)
 {
   GstKlingGen *self = GST_KLING_GEN (element);
 
+  GST_OBJECT_LOCK (self);
   if (pad == self->image_pad)
     self->image_pad = NULL;
   else if (pad == self->prompt_pad)
     self->prompt_pad = NULL;
+  GST_OBJECT_UNLOCK (self);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
 }
@@ -656,81 +457,14 @@ typedef struct
 } ProgressData;
 
 static void
-post_progress (GstKlingGen * self, guint step, guint steps, guint64 chunk,
-    guint64 chunks)
-{
-  gdouble percent = chunks == G_MAXUINT64 ? -1 :
-      100.0 * (chunk + (gdouble) step / MAX (steps, 1)) / MAX (chunks, 1);
-  GstStructure *s = gst_structure_new ("klinggen-progress",
-      "step", G_TYPE_UINT, step, "steps", G_TYPE_UINT, steps,
-      "chunk", G_TYPE_UINT64, chunk, "chunks", G_TYPE_UINT64, chunks,
-      "percent", G_TYPE_DOUBLE, percent, NULL);
-
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-static void
 on_step (guint step, guint steps, gpointer user_data)
 {
   ProgressData *p = user_data;
 
-  post_progress (p->self, step, steps, p->chunk, p->chunks);
-}
-
-static gboolean
-queue_frame (GstKlingGen * self, GstBuffer * frame)
-{
-  gboolean ok;
-
-  g_mutex_lock (&self->lock);
-  while (self->frames.length >= self->max_frames
-      && !g_cancellable_is_cancelled (self->cancellable))
-    g_cond_wait (&self->cond, &self->lock);
-  ok = !g_cancellable_is_cancelled (self->cancellable);
-  if (ok)
-    g_queue_push_tail (&self->frames, frame);
-  else
-    gst_buffer_unref (frame);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  return ok;
-}
-
-static gboolean
-wait_for_image (GstKlingGen * self, GstBuffer ** image)
-{
-  g_mutex_lock (&self->lock);
-  while (!self->image_rgb && !self->image_eos
-      && !g_cancellable_is_cancelled (self->cancellable))
-    g_cond_wait (&self->cond, &self->lock);
-  *image = self->image_rgb ? gst_buffer_ref (self->image_rgb) : NULL;
-  g_mutex_unlock (&self->lock);
-  return *image != NULL;
-}
-
-static void
-post_message_text (GstKlingGen * self, GstProgressType type,
-    const gchar * text)
-{
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_progress (GST_OBJECT (self), type, "generate", text));
-}
-
-/* A packed frame into a buffer laid out as rgb_info (rows padded to 4) */
-static GstBuffer *
-rgb_buffer (GstKlingGen * self, const guint8 * packed)
-{
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
-  gsize row = (gsize) self->gm->width * 3;
-  gint stride = GST_VIDEO_INFO_PLANE_STRIDE (&self->rgb_info, 0), y;
-  GstMapInfo map;
-
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  for (y = 0; y < self->gm->height; y++)
-    memcpy (map.data + (gsize) y * stride, packed + y * row, row);
-  gst_buffer_unmap (buf, &map);
-  return buf;
+  kling_element_post_step (GST_ELEMENT (p->self), "klinggen-progress", step,
+      steps, kling_element_percent (p->chunk, p->chunks, step, steps),
+      "chunk", G_TYPE_UINT64, p->chunk, "chunks", G_TYPE_UINT64, p->chunks,
+      NULL);
 }
 
 static gpointer
@@ -745,18 +479,20 @@ generator_thread (gpointer user_data)
   gfloat *cond = g_new (gfloat, cn);
   gfloat *lf = g_new (gfloat, n / gm->latent_frames);
   guint8 *frames = g_malloc (frame_bytes * gm->latent_frames);
-  KlingGenPrompt *prompt = NULL;
+  KlingPromptCache prompts = { NULL, NULL };
   GstBuffer *image = NULL;
   GError *error = NULL;
   gboolean want_image, task_open = FALSE;
+  GstVideoInfo info;
   guint64 c;
   gchar *text;
 
   GST_OBJECT_LOCK (self);
   want_image = self->image_pad && gst_pad_is_linked (self->image_pad);
   GST_OBJECT_UNLOCK (self);
-  if (want_image && !wait_for_image (self, &image)
-      && !g_cancellable_is_cancelled (self->cancellable)) {
+  if (want_image)
+    image = kling_still_pad_wait (&self->image, self->cancellable, &info);
+  if (want_image && !image && !g_cancellable_is_cancelled (self->cancellable)) {
     g_set_error (&error, KLING_BACKEND_ERROR,
         KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the image pad ended without "
         "an image");
@@ -767,11 +503,10 @@ generator_thread (gpointer user_data)
     KlingChunk chunk;
     KlingGenSampleParams sp = { 0 };
     ProgressData progress = { self, c, self->n_chunks };
+    KlingGenPrompt *prompt;
+    KlingSampling sampling;
     gchar *p_text, *n_text;
-    gboolean changed, truncated = FALSE;
-    guint steps, f;
-    gdouble guidance;
-    GstKlingGenSampler sampler;
+    guint f;
 
     kling_chunks_get (self->total_frames, gm->latent_frames,
         gm->context_frames, c, &chunk);
@@ -782,30 +517,22 @@ generator_thread (gpointer user_data)
     else
       text = g_strdup_printf ("Generating chunk %" G_GUINT64_FORMAT " of %"
           G_GUINT64_FORMAT, c + 1, self->n_chunks);
-    post_message_text (self, GST_PROGRESS_TYPE_START, text);
+    kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
+        "generate", text);
     task_open = TRUE;
     g_free (text);
 
     GST_OBJECT_LOCK (self);
-    changed = self->prompt_changed || prompt == NULL;
-    self->prompt_changed = FALSE;
-    p_text = g_strdup (self->prompt);
-    n_text = g_strdup (self->negative_prompt);
-    steps = self->steps ? self->steps : gm->default_steps;
-    guidance = self->guidance >= 0 ? self->guidance : gm->default_guidance;
-    sampler = self->sampler;
-    sp.seed = self->seed;
+    p_text = g_strdup (self->props.prompt);
+    n_text = g_strdup (self->props.negative_prompt);
+    kling_element_resolve_sampling (gm, self->props.steps,
+        self->props.guidance, self->props.sampler, &sampling);
+    sp.seed = self->props.seed;
     GST_OBJECT_UNLOCK (self);
 
-    if (changed) {
-      kling_gen_prompt_free (prompt);
-      prompt = kling_gen_encode_prompt (gm, p_text, n_text, &truncated,
-          self->cancellable, &error);
-      if (truncated)
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The prompt is "
-                "longer than the model reads (%u bytes): the end is cut "
-                "off", gm->max_tokens), ("prompt: %s", p_text));
-    }
+    /* a changed prompt (property or prompt pad) is encoded anew */
+    prompt = kling_prompt_cache_get (&prompts, GST_ELEMENT (self), gm, p_text,
+        n_text, self->cancellable, &error);
     g_free (p_text);
     g_free (n_text);
     if (prompt == NULL)
@@ -834,9 +561,9 @@ generator_thread (gpointer user_data)
     }
 
     sp.chunk = c;
-    sp.steps = steps;
-    sp.guidance = guidance;
-    sp.sampler = gst_kling_gen_sampler_resolve (sampler, gm->default_sampler);
+    sp.steps = sampling.steps;
+    sp.guidance = sampling.guidance;
+    sp.sampler = sampling.sampler;
     sp.cond = (c == 0 && !image) ? NULL : cond;
     sp.progress = on_step;
     sp.progress_data = &progress;
@@ -847,7 +574,8 @@ generator_thread (gpointer user_data)
     memcpy (prev, latents, n * sizeof (gfloat));
 
     text = g_strdup_printf ("Chunk %" G_GUINT64_FORMAT " done", c + 1);
-    post_message_text (self, GST_PROGRESS_TYPE_COMPLETE, text);
+    kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+        "generate", text);
     task_open = FALSE;
     g_free (text);
 
@@ -858,8 +586,9 @@ generator_thread (gpointer user_data)
         /* image-to-video: the video starts on the very image */
         buf = gst_buffer_copy_deep (image);
       else
-        buf = rgb_buffer (self, frames + f * frame_bytes);
-      if (!queue_frame (self, buf))
+        buf = kling_element_rgb_buffer (&self->rgb_info,
+            frames + f * frame_bytes);
+      if (!kling_frame_queue_push (self->queue, buf))
         goto out;
     }
   }
@@ -868,15 +597,12 @@ out:
   if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);
   if (task_open)
-    post_message_text (self, error ? GST_PROGRESS_TYPE_ERROR :
-        GST_PROGRESS_TYPE_CANCELED, error ? error->message : "Stopped");
-  g_mutex_lock (&self->lock);
-  self->generator_done = TRUE;
-  self->generator_error = error;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+    kling_element_post_progress (GST_ELEMENT (self),
+        error ? GST_PROGRESS_TYPE_ERROR : GST_PROGRESS_TYPE_CANCELED,
+        "generate", error ? error->message : "Stopped");
+  kling_frame_queue_finish (self->queue, error);
 
-  kling_gen_prompt_free (prompt);
+  kling_prompt_cache_clear (&prompts);
   gst_clear_buffer (&image);
   g_free (latents);
   g_free (prev);
@@ -889,88 +615,33 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Base source */
 
-/* Time to the first frame: the prompt, one chunk's steps and its decode,
- * timed on the model itself; a live source reports it as its latency. */
-static GstClockTime
-measure_first_chunk (GstKlingGen * self)
-{
-  KlingGenModel *gm = self->gm;
-  gsize n = kling_gen_latent_size (gm);
-  gfloat *latents = g_new (gfloat, n);
-  guint8 *frames = g_malloc ((gsize) gm->width * gm->height * 3 *
-      gm->latent_frames);
-  KlingGenSampleParams sp = { 0 };
-  KlingGenPrompt *prompt;
-  gint64 t0 = g_get_monotonic_time (), t1;
-  guint steps;
-  gdouble guidance;
-
-  GST_OBJECT_LOCK (self);
-  steps = self->steps ? self->steps : gm->default_steps;
-  guidance = self->guidance >= 0 ? self->guidance : gm->default_guidance;
-  GST_OBJECT_UNLOCK (self);
-
-  prompt = kling_gen_encode_prompt (gm, "", "", NULL, NULL, NULL);
-  sp.steps = 1;
-  sp.guidance = guidance;
-  sp.sampler = KLING_SAMPLER_EULER;
-  if (prompt && kling_gen_sample (gm, prompt, &sp, latents, NULL)) {
-    /* one step timed, the rest are alike */
-    t1 = g_get_monotonic_time ();
-    t0 -= (t1 - t0) * (gint64) (steps - 1);
-  }
-  kling_gen_decode (gm, latents, frames, NULL, NULL);
-  t1 = g_get_monotonic_time ();
-  kling_gen_prompt_free (prompt);
-  g_free (latents);
-  g_free (frames);
-  return (t1 - t0) * GST_USECOND;
-}
-
 static gboolean
 gst_kling_gen_start (GstBaseSrc * src)
 {
   GstKlingGen *self = GST_KLING_GEN (src);
   KlingLoadOptions opts = { 0 };
   gchar *path, *device;
-  GError *error = NULL;
   gdouble duration;
   guint64 num_frames;
   gboolean live;
 
   GST_OBJECT_LOCK (self);
-  path = self->model_path ? g_strdup (self->model_path) :
-      kling_package_find_default (DEFAULT_MODEL_FILE);
-  device = g_strdup (self->device);
-  opts.threads = self->threads;
+  path = g_strdup (self->props.model_path);
+  device = g_strdup (self->props.device);
+  opts.threads = self->props.threads;
   duration = self->duration;
   num_frames = self->num_frames;
   live = self->is_live;
-  self->prompt_changed = TRUE;
   GST_OBJECT_UNLOCK (self);
   opts.device = device;
 
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No video model: the "
-            "default " DEFAULT_MODEL_FILE " is not installed. Set the "
-            "\"model\" property or reinstall gst-kling."),
-        ("searched GST_KLING_MODEL_PATH and %s", KLING_MODEL_DIR));
-    g_free (device);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "loading %s", path);
-  self->gm = kling_gen_model_load (path, "video", &opts, &error);
-  if (self->gm == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load video "
-            "model \"%s\": %s", path, error->message), ("set the \"model\" "
-            "property to a `video` model package; see docs/models.md"));
-    g_error_free (error);
-    g_free (path);
-    g_free (device);
-    return FALSE;
-  }
+  /* the default model is looked up (stat) without the object lock */
+  self->gm = kling_element_load_gen_model (GST_ELEMENT (self), path,
+      DEFAULT_MODEL_FILE, "video", "video", &opts);
   g_free (path);
   g_free (device);
+  if (self->gm == NULL)
+    return FALSE;
 
   if (num_frames > 0)
     self->total_frames = num_frames;
@@ -988,20 +659,20 @@ gst_kling_gen_start (GstBaseSrc * src)
   GST_VIDEO_INFO_FPS_N (&self->rgb_info) = self->gm->fps_n;
   GST_VIDEO_INFO_FPS_D (&self->rgb_info) = self->gm->fps_d;
 
-  gst_base_src_set_live (src, live);
-  self->latency = live ? measure_first_chunk (self) : 0;
+  /* a frame goes out at its slot's time (or a repeat does): one frame */
+  self->latency = live ? gst_util_uint64_scale (GST_SECOND, self->gm->fps_d,
+      self->gm->fps_n) : 0;
   GST_INFO_OBJECT (self, "%s: %dx%d at %d fps, %" G_GUINT64_FORMAT " frames "
-      "in %" G_GUINT64_FORMAT " chunks, first chunk ~%" GST_TIME_FORMAT
-      " (%s)", self->gm->manifest->name, self->gm->width, self->gm->height,
-      self->gm->fps_n, self->total_frames, self->n_chunks,
-      GST_TIME_ARGS (self->latency), kling_backend_name ());
+      "in %" G_GUINT64_FORMAT " chunks (%s)", self->gm->manifest->name,
+      self->gm->width, self->gm->height, self->gm->fps_n, self->total_frames,
+      self->n_chunks, kling_backend_name ());
 
-  self->n_out = 0;
-  self->live_start = GST_CLOCK_TIME_NONE;
-  self->warned_late = FALSE;
+  kling_pacer_init (&self->pacer, self->gm->fps_n, self->gm->fps_d,
+      self->total_frames);
+  self->warned_repeat = self->warned_drop = FALSE;
   self->flushing = FALSE;
-  self->generator_done = FALSE;
-  self->max_frames = 2 * self->gm->latent_frames;
+  self->queue = kling_frame_queue_new (2 * self->gm->latent_frames,
+      (GDestroyNotify) gst_buffer_unref);
   self->cancellable = g_cancellable_new ();
   self->generator = g_thread_new ("klinggen", generator_thread, self);
   return TRUE;
@@ -1013,20 +684,16 @@ gst_kling_gen_stop (GstBaseSrc * src)
   GstKlingGen *self = GST_KLING_GEN (src);
 
   if (self->generator) {
-    g_mutex_lock (&self->lock);
     g_cancellable_cancel (self->cancellable);
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
+    kling_frame_queue_cancel (self->queue);
+    kling_still_pad_wake (&self->image);
     g_thread_join (self->generator);
     self->generator = NULL;
   }
   g_clear_object (&self->cancellable);
-  g_queue_clear_full (&self->frames, (GDestroyNotify) gst_buffer_unref);
-  g_clear_error (&self->generator_error);
-  gst_clear_buffer (&self->image_rgb);
+  g_clear_pointer (&self->queue, kling_frame_queue_free);
+  kling_still_pad_reset (&self->image);
   gst_clear_buffer (&self->last_frame);
-  self->image_eos = FALSE;
-  self->have_image_info = FALSE;
   g_clear_pointer (&self->converter, gst_video_converter_free);
   g_clear_pointer (&self->gm, kling_gen_model_free);
   return TRUE;
@@ -1091,8 +758,9 @@ gst_kling_gen_unlock (GstBaseSrc * src)
   self->flushing = TRUE;
   if (self->clock_id)
     gst_clock_id_unschedule (self->clock_id);
-  g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  if (self->queue)
+    kling_frame_queue_set_flushing (self->queue, TRUE);
   return TRUE;
 }
 
@@ -1104,6 +772,8 @@ gst_kling_gen_unlock_stop (GstBaseSrc * src)
   g_mutex_lock (&self->lock);
   self->flushing = FALSE;
   g_mutex_unlock (&self->lock);
+  if (self->queue)
+    kling_frame_queue_set_flushing (self->queue, FALSE);
   return TRUE;
 }
 
@@ -1114,8 +784,10 @@ gst_kling_gen_query (GstBaseSrc * src, GstQuery * query)
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && self->gm) {
     gboolean live = gst_base_src_is_live (src);
-    /* the first frame comes one chunk's generation after start; frames
-     * that are late later are replaced by repeats, never waited for */
+    /* slot 0 starts when the first frame is there, and each later frame
+     * (or its repeat) goes out when its slot starts: one frame of latency,
+     * as videotestsrc; a latency of the first chunk's generation would
+     * hold each push that long in the sink, and the slots would be lost */
     gst_query_set_latency (query, live, live ? self->latency : 0,
         GST_CLOCK_TIME_NONE);
     return TRUE;
@@ -1123,14 +795,22 @@ gst_kling_gen_query (GstBaseSrc * src, GstQuery * query)
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
+/* The running time now, or NONE without a clock. */
 static GstClockTime
-frame_time (GstKlingGen * self, guint64 n)
+running_time_now (GstKlingGen * self)
 {
-  return gst_util_uint64_scale (n, self->gm->fps_d * GST_SECOND,
-      self->gm->fps_n);
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now, base;
+
+  if (clock == NULL)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  base = gst_element_get_base_time (GST_ELEMENT (self));
+  gst_object_unref (clock);
+  return now > base ? now - base : 0;
 }
 
-/* Live: waits on the clock until frame @n is due; FALSE when unlocked. */
+/* Live: waits on the clock until running time @pts; FALSE when unlocked. */
 static gboolean
 wait_until_due (GstKlingGen * self, GstClockTime pts)
 {
@@ -1159,103 +839,113 @@ wait_until_due (GstKlingGen * self, GstClockTime pts)
   return ret != GST_CLOCK_UNSCHEDULED;
 }
 
+/* Live: the next slot is due; slots that passed while downstream held us
+ * up are dropped with their frames (a live source cannot go back). */
+static gboolean
+live_wait_next_slot (GstKlingGen * self)
+{
+  KlingPacer *p = &self->pacer;
+  guint64 lost;
+
+  if (!GST_CLOCK_TIME_IS_VALID (p->start))
+    return TRUE;                /* the first frame goes out when it is there */
+  if (!wait_until_due (self, kling_pacer_slot_time (p, p->next)))
+    return FALSE;
+  lost = kling_pacer_skip_late (p, running_time_now (self));
+  if (lost > 0) {
+    guint dropped = kling_frame_queue_drop (self->queue, MIN (lost,
+            G_MAXUINT));
+
+    GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " slots late: dropped %u "
+        "frames", lost, dropped);
+    if (!self->warned_drop) {
+      self->warned_drop = TRUE;
+      GST_ELEMENT_WARNING (self, CORE, CLOCK, ("Downstream is slower than "
+              "real time: dropping frames to keep timing"), ("%"
+              G_GUINT64_FORMAT " frame slots passed while a frame was "
+              "pushed", lost));
+    }
+  }
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_kling_gen_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
   GstKlingGen *self = GST_KLING_GEN (src);
+  KlingPacer *p = &self->pacer;
   gboolean live = gst_base_src_is_live (GST_BASE_SRC (src));
-  GstClockTime pts;
   GstBuffer *rgb = NULL, *buf;
   gboolean repeated = FALSE;
+  gpointer item;
 
-  if (self->total_frames != G_MAXUINT64 && self->n_out >= self->total_frames)
+  if (kling_pacer_done (p))
+    return GST_FLOW_EOS;
+  if (live && !live_wait_next_slot (self))
+    return GST_FLOW_FLUSHING;
+  if (kling_pacer_done (p))
     return GST_FLOW_EOS;
 
-  pts = frame_time (self, self->n_out);
-  if (live) {
-    if (!GST_CLOCK_TIME_IS_VALID (self->live_start)) {
-      GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-      self->live_start = 0;
-      if (clock) {
-        GstClockTime now = gst_clock_get_time (clock);
-        GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-        self->live_start = now > base ? now - base : 0;
-        gst_object_unref (clock);
-      }
-    }
-    pts += self->live_start;
-    if (self->n_out > 0 && !wait_until_due (self, pts))
+  /* live and behind: a frame that is not there is a repeat, not a wait */
+  switch (kling_frame_queue_pop (self->queue, !(live && self->last_frame),
+          &item)) {
+    case KLING_FRAME_OK:
+      rgb = item;
+      break;
+    case KLING_FRAME_EMPTY:
+      rgb = gst_buffer_ref (self->last_frame);
+      repeated = TRUE;
+      break;
+    case KLING_FRAME_FLUSHING:
       return GST_FLOW_FLUSHING;
-  }
+    case KLING_FRAME_DONE:{
+      GError *error = kling_frame_queue_take_error (self->queue);
 
-  g_mutex_lock (&self->lock);
-  if (live && self->last_frame && g_queue_is_empty (&self->frames)
-      && !self->generator_done && !self->flushing) {
-    /* generation fell behind real time: keep timing with a repeat */
-    rgb = gst_buffer_ref (self->last_frame);
-    repeated = TRUE;
-  }
-  while (!rgb && g_queue_is_empty (&self->frames) && !self->flushing
-      && !self->generator_done)
-    g_cond_wait (&self->cond, &self->lock);
-  if (!rgb && self->flushing) {
-    g_mutex_unlock (&self->lock);
-    return GST_FLOW_FLUSHING;
-  }
-  if (!rgb && g_queue_is_empty (&self->frames)) {
-    GError *error = self->generator_error;
-    self->generator_error = NULL;
-    g_mutex_unlock (&self->lock);
-    if (error) {
+      if (error == NULL)
+        return GST_FLOW_EOS;
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Generation failed: %s",
               error->message), ("model %s", self->gm->manifest->model));
       g_error_free (error);
       return GST_FLOW_ERROR;
     }
-    return GST_FLOW_EOS;
   }
-  if (!rgb)
-    rgb = g_queue_pop_head (&self->frames);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  if (live && !GST_CLOCK_TIME_IS_VALID (p->start)) {
+    /* slot 0 starts now, when the first frame is there */
+    p->start = running_time_now (self);
+    if (!GST_CLOCK_TIME_IS_VALID (p->start))
+      p->start = 0;
+  }
 
-  if (repeated && !self->warned_late) {
-    self->warned_late = TRUE;
+  if (repeated && !self->warned_repeat) {
+    self->warned_repeat = TRUE;
     GST_ELEMENT_WARNING (self, CORE, CLOCK, ("Generation is slower than real "
             "time: repeating frames to keep timing"), ("fewer steps, fewer "
             "frames or a faster device would keep up"));
   }
-  if (!repeated) {
-    gst_clear_buffer (&self->last_frame);
-    self->last_frame = gst_buffer_ref (rgb);
-  }
+  if (!repeated)
+    gst_buffer_replace (&self->last_frame, rgb);
 
   if (self->converter) {
-    GstVideoFrame in, out;
-
     buf = gst_buffer_new_allocate (NULL, self->out_info.size, NULL);
-    gst_video_frame_map (&in, &self->rgb_info, rgb, GST_MAP_READ);
-    gst_video_frame_map (&out, &self->out_info, buf, GST_MAP_WRITE);
-    gst_video_converter_frame (self->converter, &in, &out);
-    gst_video_frame_unmap (&out);
-    gst_video_frame_unmap (&in);
+    kling_element_convert_with (self->converter, &self->rgb_info, rgb,
+        &self->out_info, buf);
+    gst_buffer_unref (rgb);
+  } else if (repeated) {
+    /* RGB at the model's size: the generated frame goes out as it is */
+    buf = gst_buffer_copy (rgb);
     gst_buffer_unref (rgb);
   } else {
-    /* RGB at the model's size: the generated frame goes out as it is */
-    buf = repeated ? gst_buffer_copy (rgb) : rgb;
-    if (repeated)
-      gst_buffer_unref (rgb);
+    buf = rgb;
   }
   buf = gst_buffer_make_writable (buf);
-  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_PTS (buf) = kling_pacer_slot_time (p, p->next);
   GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (buf) = frame_time (self, self->n_out + 1) -
-      frame_time (self, self->n_out);
-  GST_BUFFER_OFFSET (buf) = self->n_out;
-  GST_BUFFER_OFFSET_END (buf) = self->n_out + 1;
+  GST_BUFFER_DURATION (buf) = kling_pacer_slot_duration (p, p->next);
+  GST_BUFFER_OFFSET (buf) = p->next;
+  GST_BUFFER_OFFSET_END (buf) = p->next + 1;
   if (repeated)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  self->n_out++;
+  p->next++;
   *outbuf = buf;
   return GST_FLOW_OK;
 }

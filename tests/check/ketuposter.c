@@ -9,6 +9,9 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#define KLING_CHECK_STAT_PROBE
+#include "kling-check.h"
+
 #define PW 40
 #define PH 60
 
@@ -464,28 +467,64 @@ GST_START_TEST (test_bad_models)
 
 GST_END_TEST;
 
+/* Finding 8: a product image before its caps is an error on the bus, not
+ * a silent not-negotiated. */
+GST_START_TEST (test_buffer_before_caps)
+{
+  GstElement *e = make_poster ("variants", 1, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstSegment seg;
+  gchar *text;
+
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_play (h);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_stream_start ("product")));
+  gst_harness_push_event (h, gst_event_new_segment (&seg));
+  fail_unless_equals_int (gst_harness_push (h,
+          gst_buffer_new_allocate (NULL, 64, NULL)), GST_FLOW_NOT_NEGOTIATED);
+  text = kling_check_pop_error (bus, 0);
+  fail_unless (text && strstr (text, "product image came before its caps"),
+      "%s", text);
+  g_free (text);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Finding 8: the default model is looked up (stat) without the object
+ * lock. */
+GST_START_TEST (test_default_model_lookup_unlocked)
+{
+  GstElement *e = kling_check_make_element ("ketuposter");
+
+  kling_check_probe_element = e;
+  g_atomic_int_set (&kling_check_stat_under_lock, 0);
+  /* GST_KLING_MODEL_PATH: the source tree's models/, the default or not */
+  gst_element_set_state (e, GST_STATE_PAUSED);
+  gst_element_set_state (e, GST_STATE_NULL);
+  kling_check_probe_element = NULL;
+  fail_if (g_atomic_int_get (&kling_check_stat_under_lock),
+      "a file was stat'ed under the object lock");
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_state_cycles)
 {
-  gchar *model = test_model ("poster-colour.pt");
+  gchar *model = kling_check_test_model ("poster-colour.pt");
   gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=1 ! "
       "video/x-raw,format=RGB,width=48,height=48 ! ketuposter model=%s "
       "variants=1 width=64 height=64 threads=1 ! fakesink", model);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
-  gint i;
 
-  for (i = 0; i < 100; i++) {
-    fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
-        GST_STATE_CHANGE_FAILURE);
-    if (i % 10 == 0) {
-      GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe),
-          20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-      fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-      gst_message_unref (msg);
-    }
-    fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
-        GST_STATE_CHANGE_SUCCESS);
-  }
-  gst_object_unref (pipe);
+  kling_check_state_cycles (desc, 100, 20 * GST_SECOND);
   g_free (desc);
   g_free (model);
 }
@@ -507,6 +546,8 @@ ketuposter_suite (void)
   tcase_add_test (tc, test_prompt_only);
   tcase_add_test (tc, test_bad_input);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_buffer_before_caps);
+  tcase_add_test (tc, test_default_model_lookup_unlocked);
   tcase_add_test (tc, test_state_cycles);
   return s;
 }

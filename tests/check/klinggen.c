@@ -10,6 +10,9 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#define KLING_CHECK_STAT_PROBE
+#include "kling-check.h"
+
 static gchar *
 test_model (const gchar * name)
 {
@@ -167,6 +170,9 @@ GST_START_TEST (test_prompt_change)
   GstBuffer *buf;
   gint before, after, i;
 
+  /* each push waits for its pull: the source runs at most the frame queue
+   * and a chunk ahead of the test, however loaded the machine */
+  gst_harness_set_blocking_push_mode (h);
   gst_harness_play (h);
   buf = gst_harness_pull (h);
   before = mean_red (buf);
@@ -289,6 +295,7 @@ GST_START_TEST (test_prompt_pad)
   h = harness_for (gst_object_ref (e));
   gst_object_unref (e);
   gst_harness_set_src_caps_str (ph, "text/x-raw,format=utf8");
+  gst_harness_set_blocking_push_mode (h);
   gst_harness_play (h);
   buf = gst_harness_pull (h);
   before = mean_red (buf);
@@ -574,27 +581,275 @@ GST_START_TEST (test_bad_models)
 
 GST_END_TEST;
 
+/* Finding 6: a live klinggen is live before it starts, so READY->PAUSED
+ * needs no preroll (it used to answer ASYNC and wait for a buffer a live
+ * source makes only in PLAYING: the pipeline never ran), and it reaches
+ * EOS after num-frames. */
+GST_START_TEST (test_live_no_preroll)
+{
+  gchar *model = kling_check_test_model ("video-colour.pt");
+  gchar *desc = g_strdup_printf ("klinggen model=%s is-live=true "
+      "num-frames=16 threads=1 ! fakesink", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstMessage *msg;
+
+  fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_NO_PREROLL);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  /* 16 frames at 8 fps: 2 s of clock; a hang fails here */
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS within 60 s");
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+/* Live, downstream slower than real time: the slots that passed while it
+ * held the source are dropped with their frames, timestamps stay on the
+ * clock, and EOS comes after num-frames slots. */
+GST_START_TEST (test_live_drops_late_slots)
+{
+  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 12,
+          "is-live", TRUE, NULL));
+  GstTestClock *clock;
+  GstBuffer *buf;
+  guint i;
+  GstClockTime frame = gst_util_uint64_scale (1, GST_SECOND, 8);
+
+  gst_harness_use_testclock (h);
+  clock = gst_harness_get_testclock (h);
+  gst_harness_play (h);
+  buf = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 0);
+  gst_buffer_unref (buf);
+  /* slot 1 is due at 125 ms, but the push comes at 5.5 slots */
+  gst_test_clock_wait_for_next_pending_id (clock, NULL);
+  gst_test_clock_set_time (clock, 5 * frame + frame / 2);
+  fail_unless (gst_test_clock_process_next_clock_id (clock) != NULL);
+  buf = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 5);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+      gst_util_uint64_scale (5, GST_SECOND, 8));
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP));
+  gst_buffer_unref (buf);
+  /* the rest on time, then EOS at slot 12 */
+  for (i = 6; i < 12; i++) {
+    fail_unless (gst_harness_crank_single_clock_wait (h));
+    buf = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), i);
+    gst_buffer_unref (buf);
+  }
+  /* slot 12 is past num-frames: EOS without waiting on the clock */
+  {
+    GstEvent *ev;
+    gboolean eos = FALSE;
+    while (!eos && (ev = gst_harness_pull_event (h))) {
+      eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+      gst_event_unref (ev);
+    }
+    fail_unless (eos);
+  }
+  gst_object_unref (clock);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Live, model slower than real time (video-slow at 100 steps: seconds a
+ * chunk, while the test clock moves at once): a slot whose frame is not
+ * ready repeats the last frame, flagged GAP, and EOS still comes after
+ * num-frames slots. */
+GST_START_TEST (test_live_repeats_when_generation_is_slow)
+{
+  GstElement *e = kling_check_make_element ("klinggen");
+  gchar *model = kling_check_test_model ("video-slow.pt");
+  GstHarness *h;
+  GstBuffer *buf, *prev = NULL;
+  guint i, gaps = 0;
+
+  g_object_set (e, "model", model, "threads", 1, "num-frames", (guint64) 8,
+      "steps", 100, "is-live", TRUE, NULL);
+  g_free (model);
+  h = harness_for (e);
+  gst_harness_use_testclock (h);
+  gst_harness_play (h);
+  for (i = 0; i < 8; i++) {
+    if (i > 0)
+      fail_unless (gst_harness_crank_single_clock_wait (h));
+    buf = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), i);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+        gst_util_uint64_scale (i, GST_SECOND, 8));
+    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)) {
+      /* a repeat is the frame before it */
+      fail_unless (prev != NULL);
+      {
+        GstMapInfo a, b;
+        gst_buffer_map (buf, &a, GST_MAP_READ);
+        gst_buffer_map (prev, &b, GST_MAP_READ);
+        fail_unless (a.size == b.size && memcmp (a.data, b.data, a.size) == 0);
+        gst_buffer_unmap (prev, &b);
+        gst_buffer_unmap (buf, &a);
+      }
+      gaps++;
+    }
+    gst_clear_buffer (&prev);
+    prev = buf;
+  }
+  gst_clear_buffer (&prev);
+  /* slots 1-3 come with the first chunk; slot 4 needs the second */
+  fail_unless (gaps > 0);
+  {
+    GstEvent *ev;
+    gboolean eos = FALSE;
+    while (!eos && (ev = gst_harness_pull_event (h))) {
+      eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+      gst_event_unref (ev);
+    }
+    fail_unless (eos);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Finding 8: a buffer on the image pad before its caps is an error on the
+ * bus, not a silent not-negotiated. */
+GST_START_TEST (test_image_pad_without_caps)
+{
+  GstElement *e = make_gen ("num-frames", (guint64) 4, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *ih;
+  gchar *text;
+
+  gst_element_set_bus (e, bus);
+  ih = gst_harness_new_with_element (e, "image", NULL);
+  {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (ih,
+            gst_event_new_stream_start ("image")));
+    fail_unless (gst_harness_push_event (ih, gst_event_new_segment (&seg)));
+  }
+  fail_unless_equals_int (gst_harness_push (ih,
+          gst_buffer_new_allocate (NULL, 16, NULL)),
+      GST_FLOW_NOT_NEGOTIATED);
+  text = kling_check_pop_error (bus, 0);
+  fail_unless (text && strstr (text, "image pad got a buffer before its "
+          "caps"), "%s", text);
+  g_free (text);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  gst_harness_teardown (ih);
+}
+
+GST_END_TEST;
+
+/* An allocator whose memory never maps. */
+typedef GstAllocator UnmappableAllocator;
+typedef GstAllocatorClass UnmappableAllocatorClass;
+GType unmappable_allocator_get_type (void);
+G_DEFINE_TYPE (UnmappableAllocator, unmappable_allocator, GST_TYPE_ALLOCATOR);
+
+static gpointer
+unmappable_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
+{
+  return NULL;
+}
+
+static void
+unmappable_free (GstAllocator * allocator, GstMemory * mem)
+{
+  g_free (mem);
+}
+
+static void
+unmappable_allocator_class_init (UnmappableAllocatorClass * klass)
+{
+  klass->free = unmappable_free;
+}
+
+static void
+unmappable_allocator_init (UnmappableAllocator * self)
+{
+  self->mem_map = unmappable_map;
+  GST_OBJECT_FLAG_SET (self, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+}
+
+static GstBuffer *
+unmappable_buffer (void)
+{
+  GstAllocator *a = g_object_new (unmappable_allocator_get_type (), NULL);
+  GstMemory *mem = g_new0 (GstMemory, 1);
+  GstBuffer *buf = gst_buffer_new ();
+
+  gst_memory_init (mem, 0, a, NULL, 3, 0, 0, 3);
+  gst_buffer_append_memory (buf, mem);
+  gst_object_unref (gst_object_ref_sink (a));
+  return buf;
+}
+
+/* Finding 8: a prompt buffer that cannot be mapped is an error on the
+ * bus. */
+GST_START_TEST (test_prompt_pad_unmappable)
+{
+  GstElement *e = make_gen ("num-frames", (guint64) 4, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *ph;
+  gchar *text;
+
+  gst_element_set_bus (e, bus);
+  ph = gst_harness_new_with_element (e, "prompt", NULL);
+  gst_harness_set_src_caps_str (ph, "text/x-raw,format=utf8");
+  fail_unless_equals_int (gst_harness_push (ph, unmappable_buffer ()),
+      GST_FLOW_ERROR);
+  text = kling_check_pop_error (bus, 0);
+  fail_unless (text && strstr (text, "Cannot read a buffer on the prompt "
+          "pad"), "%s", text);
+  g_free (text);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  gst_harness_teardown (ph);
+}
+
+GST_END_TEST;
+
+/* Finding 8: the default model is looked up (stat) without the object
+ * lock, which set_property and posting a message take. */
+GST_START_TEST (test_default_model_lookup_unlocked)
+{
+  GstElement *e = kling_check_make_element ("klinggen");
+
+  g_object_set (e, "num-frames", (guint64) 1, "threads", 1, NULL);
+  kling_check_probe_element = e;
+  g_atomic_int_set (&kling_check_stat_under_lock, 0);
+  /* GST_KLING_MODEL_PATH: the source tree's models/, the default or not */
+  gst_element_set_state (e, GST_STATE_PAUSED);
+  gst_element_set_state (e, GST_STATE_NULL);
+  kling_check_probe_element = NULL;
+  fail_if (g_atomic_int_get (&kling_check_stat_under_lock),
+      "a file was stat'ed under the object lock");
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_state_cycles)
 {
-  gchar *model = test_model ("video-colour.pt");
+  gchar *model = kling_check_test_model ("video-colour.pt");
   gchar *desc = g_strdup_printf ("klinggen model=%s num-frames=3 threads=1 "
       "! fakesink", model);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
-  gint i;
 
-  for (i = 0; i < 100; i++) {
-    fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
-        GST_STATE_CHANGE_FAILURE);
-    if (i % 10 == 0) {
-      GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe),
-          20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-      fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-      gst_message_unref (msg);
-    }
-    fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
-        GST_STATE_CHANGE_SUCCESS);
-  }
-  gst_object_unref (pipe);
+  kling_check_state_cycles (desc, 100, 20 * GST_SECOND);
   g_free (desc);
   g_free (model);
 }
@@ -607,7 +862,7 @@ klinggen_suite (void)
   Suite *s = suite_create ("klinggen");
   TCase *tc = tcase_create ("general");
 
-  tcase_set_timeout (tc, 300);
+  tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_caps_timestamps_eos);
   tcase_add_test (tc, test_determinism);
@@ -621,6 +876,12 @@ klinggen_suite (void)
   tcase_add_test (tc, test_stop_during_generation);
   tcase_add_test (tc, test_flush_during_generation);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_live_no_preroll);
+  tcase_add_test (tc, test_live_drops_late_slots);
+  tcase_add_test (tc, test_live_repeats_when_generation_is_slow);
+  tcase_add_test (tc, test_image_pad_without_caps);
+  tcase_add_test (tc, test_prompt_pad_unmappable);
+  tcase_add_test (tc, test_default_model_lookup_unlocked);
   tcase_add_test (tc, test_state_cycles);
   return s;
 }
