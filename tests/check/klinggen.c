@@ -616,19 +616,36 @@ GST_END_TEST;
  * clock, and EOS comes after num-frames slots. */
 GST_START_TEST (test_live_drops_late_slots)
 {
-  GstHarness *h = harness_for (make_gen ("num-frames", (guint64) 12,
-          "is-live", TRUE, NULL));
+  GstElement *e = make_gen ("num-frames", (guint64) 12, "is-live", TRUE,
+      NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
   GstTestClock *clock;
   GstBuffer *buf;
-  guint i;
+  GstMessage *msg;
+  guint i, chunks_done = 0;
   GstClockTime frame = gst_util_uint64_scale (1, GST_SECOND, 8);
 
+  gst_element_set_bus (e, bus);
+  h = harness_for (e);
   gst_harness_use_testclock (h);
   clock = gst_harness_get_testclock (h);
   gst_harness_play (h);
   buf = gst_harness_pull (h);
   fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 0);
   gst_buffer_unref (buf);
+  /* frame 5 must be made before its slot comes, or the source rightly
+   * repeats frame 0 as a GAP: the third chunk starts only once the second
+   * (frames 4-6) is queued, so wait for it, however loaded the machine */
+  while (chunks_done < 3 && (msg = gst_bus_timed_pop_filtered (bus,
+              60 * GST_SECOND, GST_MESSAGE_PROGRESS))) {
+    GstProgressType type;
+
+    gst_message_parse_progress (msg, &type, NULL, NULL);
+    chunks_done += type == GST_PROGRESS_TYPE_COMPLETE;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (chunks_done, 3);
   /* slot 1 is due at 125 ms, but the push comes at 5.5 slots */
   gst_test_clock_wait_for_next_pending_id (clock, NULL);
   gst_test_clock_set_time (clock, 5 * frame + frame / 2);
@@ -657,6 +674,8 @@ GST_START_TEST (test_live_drops_late_slots)
     fail_unless (eos);
   }
   gst_object_unref (clock);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
   gst_harness_teardown (h);
 }
 
