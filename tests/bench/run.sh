@@ -88,3 +88,9 @@ printf "| %-34s | %7s MB | %7s MB | %6s | %-16s | %-4s |\n" "peak RSS, 10 s vs 6
 echo
 echo "## ketuposter"
 run "$build/tests/bench/bench-poster" "$(default_or_test kling-poster.pt poster-colour.pt)" "$threads"
+
+echo
+echo "## klingspeak (vs espeak-ng CLI)"
+if [ -f "$build/ext/speak/libgstklingspeak.so" ]; then
+  GST_PLUGIN_PATH="$build/ext/speak${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" "$(dirname "$0")/bench-speak.sh" 7
+fi

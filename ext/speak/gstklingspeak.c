@@ -1,0 +1,1529 @@
+/* gst-kling: klingspeak
+ * Copyright (C) 2026 gst-kling contributors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-klingspeak
+ * @title: klingspeak
+ *
+ * Speaks a text stream: each `text/x-raw, format=utf8` buffer is one
+ * utterance, spoken at its timestamp with libespeak-ng (Mandarin,
+ * Cantonese, English and the other espeak-ng voices) or with a gst-kling
+ * `speech` model package (#GstKlingSpeak:model, docs/models.md).
+ *
+ * `src` carries mono S16LE audio at the engine's rate (22050 Hz for
+ * espeak-ng; put audioconvert/audioresample after it).  Its timestamps come
+ * from the count of samples written, so the audio never drifts; between
+ * utterances it carries silence.  An utterance starts at its buffer's
+ * running time, or when the previous one ends if that is later
+ * (#GstKlingSpeak:queue-policy=queue), or cuts the previous one
+ * (queue-policy=interrupt).  A buffer without a timestamp is spoken right
+ * after the previous one.
+ *
+ * `words` carries one `text/x-raw, format=utf8` buffer per word (per
+ * character for Chinese) with the timestamp and duration at which it is
+ * heard, and GAP events in between: it links straight into srtenc,
+ * webvttenc, a muxer's subtitle pad or textoverlay.
+ *
+ * Each source pad is driven by a task of its own, so both pads can be
+ * linked to sinks with no queue in between and the pipeline still
+ * prerolls.  Text is validated (invalid UTF-8 is an error giving the byte
+ * offset), control characters and emoji are dropped, and long text is
+ * spoken in bounded pieces as downstream consumes the audio.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=shop.mp4 ! decodebin ! videoconvert ! \
+ *     aiproductdetect name=d language=en ! fakesink \
+ *     d.text_src ! queue ! klingspeak ! audioconvert ! autoaudiosink
+ * ]| speaks each new line of copy the detector writes about the video.
+ *
+ * |[
+ * echo "Fresh coffee, roasted this morning." > copy.txt
+ * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
+ *     klingspeak name=s ! audioconvert ! wavenc ! filesink location=copy.wav \
+ *     s.words ! srtenc ! filesink location=copy.srt
+ * ]| writes the speech to copy.wav and its words, timed, as subtitles to
+ *   copy.srt (no queue needed).
+ *
+ * |[
+ * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
+ *     klingspeak language=zh rate=150 ! audioconvert ! autoaudiosink
+ * ]| speaks Chinese copy in Mandarin, a little slower.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/audio/audio.h>
+#include <gst/base/gstflowcombiner.h>
+
+#include "gstklingspeak.h"
+#include "kling-espeak.h"
+#include "kling-speech-model.h"
+#include "kling-speech-text.h"
+#include "kling-speech-timeline.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kling_speak_debug);
+#define GST_CAT_DEFAULT gst_kling_speak_debug
+
+typedef enum
+{
+  GST_KLING_SPEAK_LANGUAGE_AUTO,
+  GST_KLING_SPEAK_LANGUAGE_ZH,
+  GST_KLING_SPEAK_LANGUAGE_YUE,
+  GST_KLING_SPEAK_LANGUAGE_EN
+} GstKlingSpeakLanguage;
+
+#define DEFAULT_LANGUAGE GST_KLING_SPEAK_LANGUAGE_AUTO
+#define DEFAULT_VOICE NULL
+#define DEFAULT_RATE 175
+#define DEFAULT_PITCH 50
+#define DEFAULT_VOLUME 100
+#define DEFAULT_QUEUE_POLICY KLING_SPEECH_POLICY_QUEUE
+#define DEFAULT_MODEL NULL
+#define DEFAULT_DEVICE "cpu"
+#define DEFAULT_SPEAKER 0
+#define DEFAULT_IS_LIVE FALSE
+
+/* samples per audio buffer, and the bounds that keep memory flat */
+#define CHUNK_SAMPLES 1024
+#define MAX_PIECE_BYTES 400
+#define LIVE_PIECE_BYTES 120
+#define MAX_UTTERANCES 8
+#define MAX_WORD_ITEMS 64
+/* |S16| at or below this is silence when trimming a piece's tail */
+#define SILENCE_THRESHOLD 64
+
+enum
+{
+  PROP_0,
+  PROP_LANGUAGE,
+  PROP_VOICE,
+  PROP_RATE,
+  PROP_PITCH,
+  PROP_VOLUME,
+  PROP_QUEUE_POLICY,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_SPEAKER,
+  PROP_IS_LIVE,
+};
+
+/* An utterance, a time the input is known to be silent until (GAP), or EOS */
+typedef struct
+{
+  gchar *text;                  /* NULL: no text, only time */
+  GstClockTime time;            /* running time, or NONE */
+  gboolean eos;
+} Utterance;
+
+typedef enum
+{
+  WORD_ITEM_BUFFER,
+  WORD_ITEM_GAP,
+  WORD_ITEM_EOS
+} WordItemType;
+
+typedef struct
+{
+  WordItemType type;
+  GstBuffer *buffer;
+  GstClockTime start, end;      /* GAP */
+} WordItem;
+
+struct _GstKlingSpeak
+{
+  GstElement parent;
+
+  GstPad *sinkpad, *srcpad, *wordspad;
+  GstFlowCombiner *combiner;
+
+  /* properties, under the object lock */
+  GstKlingSpeakLanguage language;
+  gchar *voice;
+  gint rate, pitch, volume;
+  KlingSpeechPolicy policy;
+  gchar *model_path;
+  gchar *device;
+  gint speaker;
+  gboolean is_live;
+
+  /* shared between the sink chain and the two tasks, under self->lock */
+  GMutex lock;
+  GCond cond;
+  GQueue utterances;
+  GQueue word_items;
+  gboolean flushing;
+  gboolean playing;
+  gint cancel;                  /* atomic: aborts synthesis */
+  guint64 horizon;              /* input is known up to this running time */
+  GstFlowReturn audio_flow, words_flow;
+  GstClockID clock_id;
+
+  /* set in start(), read by the tasks */
+  gint sample_rate;
+  gboolean live;
+  KlingSpeechModel *model;
+  GstClockTime latency;
+  GCancellable *cancellable;
+
+  /* audio task only */
+  KlingSpeechTimeline tl;
+  gboolean audio_started;
+  GstClockTime words_time;      /* words pad covered up to here */
+  GArray *samples;
+  GArray *words;
+
+  /* words task only */
+  gboolean words_started;
+
+  /* sink, streaming thread */
+  GstSegment segment;
+  guint group_id;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-raw, format = (string) S16LE, "
+        "layout = (string) interleaved, channels = (int) 1, "
+        "rate = (int) [ 8000, 192000 ]"));
+
+static GstStaticPadTemplate words_template = GST_STATIC_PAD_TEMPLATE ("words",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+
+#define gst_kling_speak_parent_class parent_class
+G_DEFINE_TYPE (GstKlingSpeak, gst_kling_speak, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (klingspeak, "klingspeak",
+    GST_RANK_NONE, GST_TYPE_KLING_SPEAK,
+    GST_DEBUG_CATEGORY_INIT (gst_kling_speak_debug, "klingspeak", 0,
+        "speech from text"));
+
+#define GST_TYPE_KLING_SPEAK_LANGUAGE (gst_kling_speak_language_get_type ())
+static GType
+gst_kling_speak_language_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_SPEAK_LANGUAGE_AUTO, "From the text's script: Chinese "
+          "characters are spoken in Mandarin, Latin letters in English",
+        "auto"},
+    {GST_KLING_SPEAK_LANGUAGE_ZH, "Mandarin Chinese (espeak-ng voice cmn)",
+        "zh"},
+    {GST_KLING_SPEAK_LANGUAGE_YUE, "Cantonese (espeak-ng voice yue)", "yue"},
+    {GST_KLING_SPEAK_LANGUAGE_EN, "English (espeak-ng voice en)", "en"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&id)) {
+    GType t = g_enum_register_static ("GstKlingSpeakLanguage", values);
+
+    g_once_init_leave (&id, t);
+  }
+  return (GType) id;
+}
+
+#define GST_TYPE_KLING_SPEAK_QUEUE_POLICY \
+    (gst_kling_speak_queue_policy_get_type ())
+static GType
+gst_kling_speak_queue_policy_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+    {KLING_SPEECH_POLICY_QUEUE, "An utterance waits until the previous one "
+          "has been spoken", "queue"},
+    {KLING_SPEECH_POLICY_INTERRUPT, "An utterance cuts the one being spoken "
+          "at its own timestamp", "interrupt"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&id)) {
+    GType t = g_enum_register_static ("GstKlingSpeakQueuePolicy", values);
+
+    g_once_init_leave (&id, t);
+  }
+  return (GType) id;
+}
+
+static void
+utterance_free (Utterance * u)
+{
+  g_free (u->text);
+  g_free (u);
+}
+
+static void
+word_item_free (WordItem * w)
+{
+  /* not gst_clear_buffer(): its GstMiniObject ** cast breaks strict
+   * aliasing at -O2, and the compiler then reads the pointer before the
+   * caller's "item->buffer = NULL" */
+  if (w->buffer)
+    gst_buffer_unref (w->buffer);
+  g_free (w);
+}
+
+/* ---- the words task ---------------------------------------------------- */
+
+static gboolean
+send_start_events (GstKlingSpeak * self, GstPad * pad, const gchar * which,
+    GstCaps * caps)
+{
+  gchar *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), which);
+  GstEvent *ev = gst_event_new_stream_start (id);
+  GstSegment seg;
+
+  g_free (id);
+  g_mutex_lock (&self->lock);
+  gst_event_set_group_id (ev, self->group_id);
+  g_mutex_unlock (&self->lock);
+  gst_pad_push_event (pad, ev);
+  gst_pad_push_event (pad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  return gst_pad_push_event (pad, gst_event_new_segment (&seg));
+}
+
+static void
+words_loop (GstKlingSpeak * self)
+{
+  WordItem *item;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  g_mutex_lock (&self->lock);
+  while (!self->flushing && g_queue_is_empty (&self->word_items))
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    gst_pad_pause_task (self->wordspad);
+    return;
+  }
+  item = g_queue_pop_head (&self->word_items);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (!self->words_started) {
+    send_start_events (self, self->wordspad, "words",
+        gst_static_pad_template_get_caps (&words_template));
+    self->words_started = TRUE;
+  }
+
+  switch (item->type) {
+    case WORD_ITEM_BUFFER:
+      GST_LOG_OBJECT (self, "word at %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (GST_BUFFER_PTS (item->buffer)));
+      ret = gst_pad_push (self->wordspad, item->buffer);
+      item->buffer = NULL;
+      break;
+    case WORD_ITEM_GAP:
+      gst_pad_push_event (self->wordspad, gst_event_new_gap (item->start,
+              item->end - item->start));
+      break;
+    case WORD_ITEM_EOS:
+      gst_pad_push_event (self->wordspad, gst_event_new_eos ());
+      ret = GST_FLOW_EOS;
+      break;
+  }
+  word_item_free (item);
+
+  g_mutex_lock (&self->lock);
+  self->words_flow = ret;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED) {
+    GST_DEBUG_OBJECT (self, "words task pausing: %s", gst_flow_get_name (ret));
+    if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING)
+      GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_pause_task (self->wordspad);
+  }
+}
+
+/* Queues @item for the words pad; blocks while the queue is full.  Items
+ * are dropped once the words pad stopped (EOS or error downstream). */
+static gboolean
+queue_word_item (GstKlingSpeak * self, WordItem * item)
+{
+  g_mutex_lock (&self->lock);
+  while (!self->flushing
+      && g_queue_get_length (&self->word_items) >= MAX_WORD_ITEMS
+      && (self->words_flow == GST_FLOW_OK
+          || self->words_flow == GST_FLOW_NOT_LINKED))
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing || (self->words_flow != GST_FLOW_OK
+          && self->words_flow != GST_FLOW_NOT_LINKED)) {
+    g_mutex_unlock (&self->lock);
+    word_item_free (item);
+    return !self->flushing;
+  }
+  if (item->type == WORD_ITEM_GAP) {
+    WordItem *tail = g_queue_peek_tail (&self->word_items);
+
+    if (tail && tail->type == WORD_ITEM_GAP && tail->end == item->start) {
+      tail->end = item->end;    /* one GAP for the whole stretch */
+      g_mutex_unlock (&self->lock);
+      word_item_free (item);
+      return TRUE;
+    }
+  }
+  g_queue_push_tail (&self->word_items, item);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/* GAP on the words pad up to @until, if nothing is heard there yet */
+static gboolean
+words_gap_until (GstKlingSpeak * self, GstClockTime until)
+{
+  WordItem *item;
+
+  if (until <= self->words_time)
+    return TRUE;
+  item = g_new0 (WordItem, 1);
+  item->type = WORD_ITEM_GAP;
+  item->start = self->words_time;
+  item->end = until;
+  self->words_time = until;
+  return queue_word_item (self, item);
+}
+
+/* ---- the audio task ---------------------------------------------------- */
+
+/* In a live pipeline: waits until the clock reaches running time @t.
+ * FALSE when flushing. */
+static gboolean
+wait_clock (GstKlingSpeak * self, GstClockTime t)
+{
+  GstClock *clock;
+  GstClockTime base;
+  GstClockID id;
+
+  g_mutex_lock (&self->lock);
+  while (!self->flushing && !self->playing)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return FALSE;
+  }
+  g_mutex_unlock (&self->lock);
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock == NULL)
+    return TRUE;
+  base = gst_element_get_base_time (GST_ELEMENT (self));
+  id = gst_clock_new_single_shot_id (clock, base + t);
+  g_mutex_lock (&self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    gst_clock_id_unref (id);
+    gst_object_unref (clock);
+    return FALSE;
+  }
+  self->clock_id = id;
+  g_mutex_unlock (&self->lock);
+  gst_clock_id_wait (id, NULL);
+  g_mutex_lock (&self->lock);
+  self->clock_id = NULL;
+  g_mutex_unlock (&self->lock);
+  gst_clock_id_unref (id);
+  gst_object_unref (clock);
+  return !self->flushing;
+}
+
+static void
+ensure_audio_started (GstKlingSpeak * self)
+{
+  if (!self->audio_started) {
+    GstCaps *caps = gst_caps_new_simple ("audio/x-raw",
+        "format", G_TYPE_STRING, "S16LE",
+        "layout", G_TYPE_STRING, "interleaved",
+        "channels", G_TYPE_INT, 1,
+        "rate", G_TYPE_INT, self->sample_rate, NULL);
+
+    send_start_events (self, self->srcpad, "audio", caps);
+    self->audio_started = TRUE;
+  }
+}
+
+static GstFlowReturn
+push_audio (GstKlingSpeak * self, const gint16 * data, guint64 n)
+{
+  GstBuffer *buf;
+  GstClockTime pts, dur;
+  GstFlowReturn ret;
+
+  ensure_audio_started (self);
+  pts = kling_speech_timeline_pts (&self->tl, self->tl.position);
+  dur = kling_speech_timeline_duration (&self->tl, self->tl.position, n);
+  if (self->live && !wait_clock (self, pts + dur))
+    return GST_FLOW_FLUSHING;
+
+  buf = gst_buffer_new_allocate (NULL, n * 2, NULL);
+  if (data)
+    gst_buffer_fill (buf, 0, data, n * 2);
+  else {
+    gst_buffer_memset (buf, 0, 0, n * 2);
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  }
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = dur;
+  GST_BUFFER_OFFSET (buf) = self->tl.position;
+  GST_BUFFER_OFFSET_END (buf) = self->tl.position + n;
+  if (self->tl.position == 0)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  kling_speech_timeline_advance (&self->tl, n);
+
+  ret = gst_pad_push (self->srcpad, buf);
+  g_mutex_lock (&self->lock);
+  self->audio_flow = ret;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_EOS)
+    ret = GST_FLOW_OK;          /* the words may still be wanted */
+  return ret;
+}
+
+/* Silence up to sample @until, in chunks, with GAPs on the words pad. */
+static GstFlowReturn
+push_silence (GstKlingSpeak * self, guint64 until)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  while (ret == GST_FLOW_OK && self->tl.position < until) {
+    guint64 n = MIN (until - self->tl.position, CHUNK_SAMPLES);
+
+    if (!words_gap_until (self, kling_speech_timeline_pts (&self->tl,
+                self->tl.position + n)))
+      return GST_FLOW_FLUSHING;
+    ret = push_audio (self, NULL, n);
+  }
+  return ret;
+}
+
+/* In interrupt mode, the sample at which the utterance being spoken must
+ * stop for the next one, G_MAXUINT64 for none yet.  Outside live mode it
+ * first waits until the input is known up to @chunk_end (a next buffer, a
+ * GAP, or EOS), so the cut does not depend on thread timing. */
+static guint64
+next_cut (GstKlingSpeak * self, KlingSpeechPolicy policy, guint64 chunk_end)
+{
+  GstClockTime need = kling_speech_timeline_pts (&self->tl, chunk_end);
+  guint64 cut = G_MAXUINT64;
+
+  if (policy != KLING_SPEECH_POLICY_INTERRUPT)
+    return cut;
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    Utterance *next = NULL;
+    gboolean eos = FALSE;
+    GList *l;
+
+    for (l = self->utterances.head; l; l = l->next) {
+      Utterance *x = l->data;
+
+      if (x->eos) {
+        eos = TRUE;
+        break;
+      }
+      if (x->text) {
+        next = x;
+        break;
+      }
+    }
+    if (next) {
+      cut = kling_speech_timeline_cut (&self->tl, policy, next->time);
+      break;
+    }
+    if (eos || self->live || self->flushing || self->horizon >= need)
+      break;
+    g_cond_wait (&self->cond, &self->lock);
+  }
+  g_mutex_unlock (&self->lock);
+  return cut;
+}
+
+static void
+clip_queued_words (GstKlingSpeak * self, GstClockTime cut)
+{
+  GList *l;
+
+  g_mutex_lock (&self->lock);
+  for (l = self->word_items.head; l; l = l->next) {
+    WordItem *w = l->data;
+
+    if (w->type == WORD_ITEM_BUFFER
+        && GST_BUFFER_PTS (w->buffer) + GST_BUFFER_DURATION (w->buffer) > cut) {
+      w->buffer = gst_buffer_make_writable (w->buffer);
+      GST_BUFFER_DURATION (w->buffer) = cut > GST_BUFFER_PTS (w->buffer) ?
+          cut - GST_BUFFER_PTS (w->buffer) : 0;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  if (self->words_time > cut)
+    self->words_time = cut;
+}
+
+typedef struct
+{
+  gchar *voice;
+  gint rate, pitch, volume, speaker;
+  KlingSpeechPolicy policy;
+} Params;
+
+static void
+read_params (GstKlingSpeak * self, const gchar * text, Params * p)
+{
+  GST_OBJECT_LOCK (self);
+  if (self->voice) {
+    p->voice = g_strdup (self->voice);
+  } else {
+    const gchar *lang = "en";
+
+    switch (self->language) {
+      case GST_KLING_SPEAK_LANGUAGE_ZH:
+        lang = "zh";
+        break;
+      case GST_KLING_SPEAK_LANGUAGE_YUE:
+        lang = "yue";
+        break;
+      case GST_KLING_SPEAK_LANGUAGE_EN:
+        lang = "en";
+        break;
+      case GST_KLING_SPEAK_LANGUAGE_AUTO:
+        lang = kling_speech_text_script (text) == KLING_SPEECH_SCRIPT_HAN ?
+            "zh" : "en";
+        break;
+    }
+    p->voice = g_strdup (kling_espeak_voice_for_language (lang));
+  }
+  p->rate = self->rate;
+  p->pitch = self->pitch;
+  p->volume = self->volume;
+  p->speaker = self->speaker;
+  p->policy = self->policy;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Synthesises one piece into self->samples / self->words. */
+static gboolean
+synth_piece (GstKlingSpeak * self, const gchar * piece, GError ** error)
+{
+  Params p;
+  gboolean ok;
+
+  g_array_set_size (self->samples, 0);
+  g_array_set_size (self->words, 0);
+  gst_object_sync_values (GST_OBJECT (self),
+      kling_speech_timeline_pts (&self->tl, self->tl.position));
+  read_params (self, piece, &p);
+  if (self->model) {
+    ok = kling_speech_model_synth (self->model, piece, p.speaker,
+        self->samples, self->words, self->cancellable, error);
+  } else {
+    KlingEspeakParams ep = { p.voice, p.rate, p.pitch, p.volume };
+
+    ok = kling_espeak_synth (&ep, piece, self->samples, self->words,
+        &self->cancel, error);
+  }
+  g_free (p.voice);
+  return ok;
+}
+
+/* Speaks @u piece by piece; FALSE when the task must pause (*ret says
+ * why). */
+static gboolean
+speak (GstKlingSpeak * self, Utterance * u, GstFlowReturn * ret)
+{
+  guint64 start = kling_speech_timeline_start (&self->tl, u->time);
+  gsize max_piece = self->live ? LIVE_PIECE_BYTES : MAX_PIECE_BYTES;
+  const gchar *p;
+  gchar *piece = NULL;
+  gboolean cut_done = FALSE;
+
+  if (self->model)
+    max_piece = MIN (max_piece, kling_speech_model_max_bytes (self->model));
+
+  *ret = push_silence (self, start);
+  if (*ret != GST_FLOW_OK)
+    return FALSE;
+  if (u->text == NULL)
+    return TRUE;
+
+  for (p = u->text; *p && !cut_done;) {
+    gsize len = kling_speech_text_piece_length (p, max_piece);
+
+    g_free (piece);
+    piece = g_strndup (p, len);
+    GError *err = NULL;
+    guint64 piece_start = self->tl.position, off = 0, sound_end;
+    guint n_words, w = 0;
+    KlingSpeechWord *words;
+    KlingSpeechPolicy policy;
+
+    if (!synth_piece (self, piece, &err)) {
+      if (g_atomic_int_get (&self->cancel)) {
+        *ret = GST_FLOW_FLUSHING;
+      } else {
+        GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
+            ("Could not synthesise speech: %s", err->message),
+            ("text: \"%.80s\"", piece));
+        *ret = GST_FLOW_ERROR;
+      }
+      g_clear_error (&err);
+      goto out;
+    }
+    sound_end = kling_speech_sound_end ((gint16 *) self->samples->data,
+        self->samples->len, SILENCE_THRESHOLD);
+    words = (KlingSpeechWord *) self->words->data;
+    n_words = kling_speech_words_finish (words, self->words->len, sound_end);
+    GST_OBJECT_LOCK (self);
+    policy = self->policy;
+    GST_OBJECT_UNLOCK (self);
+
+    while (off < self->samples->len) {
+      guint64 n = MIN (self->samples->len - off, CHUNK_SAMPLES);
+      guint64 cut = next_cut (self, policy, self->tl.position + n);
+      gboolean stop = FALSE;
+      GstClockTime cut_time = GST_CLOCK_TIME_NONE;
+
+      if (cut != G_MAXUINT64 && cut < self->tl.position + n) {
+        n = cut - self->tl.position;
+        cut_time = kling_speech_timeline_pts (&self->tl, cut);
+        stop = TRUE;
+      }
+      /* the words whose onset is in this chunk go out before its audio */
+      while (w < n_words && words[w].sample < off + n) {
+        KlingSpeechWord *kw = &words[w++];
+        GstClockTime pts = kling_speech_timeline_pts (&self->tl,
+            piece_start + kw->sample);
+        GstClockTime end = kling_speech_timeline_pts (&self->tl,
+            piece_start + kw->sample + kw->n_samples);
+        WordItem *item;
+
+        if (stop && end > cut_time)
+          end = cut_time;
+        if (!stop) {
+          /* a word heard past this chunk: cut where the next utterance
+           * will interrupt it, known before it goes out */
+          guint64 wcut = next_cut (self, policy,
+              piece_start + kw->sample + kw->n_samples);
+
+          if (wcut != G_MAXUINT64)
+            end = MIN (end, kling_speech_timeline_pts (&self->tl, wcut));
+        }
+        if (end <= pts || kw->text_offset + kw->text_length > len)
+          continue;
+        if (!words_gap_until (self, pts))
+          goto flushing;
+        item = g_new0 (WordItem, 1);
+        item->type = WORD_ITEM_BUFFER;
+        item->buffer = gst_buffer_new_memdup (piece + kw->text_offset,
+            kw->text_length);
+        GST_BUFFER_PTS (item->buffer) = pts;
+        GST_BUFFER_DURATION (item->buffer) = end - pts;
+        self->words_time = MAX (self->words_time, end);
+        if (!queue_word_item (self, item))
+          goto flushing;
+      }
+      if (n > 0) {
+        *ret = push_audio (self, (gint16 *) self->samples->data + off, n);
+        if (*ret != GST_FLOW_OK)
+          goto out;
+      }
+      off += n;
+      if (!words_gap_until (self, kling_speech_timeline_pts (&self->tl,
+                  self->tl.position)))
+        goto flushing;
+      if (stop) {
+        GST_DEBUG_OBJECT (self, "interrupted at %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (cut_time));
+        clip_queued_words (self, cut_time);
+        cut_done = TRUE;
+        break;
+      }
+    }
+    p += len;
+  }
+  g_free (piece);
+  return TRUE;
+
+flushing:
+  *ret = GST_FLOW_FLUSHING;
+out:
+  g_free (piece);
+  return FALSE;
+}
+
+static void
+audio_loop (GstKlingSpeak * self)
+{
+  Utterance *u = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  g_mutex_lock (&self->lock);
+  while (!self->flushing && g_queue_is_empty (&self->utterances)
+      && !self->live)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    goto pause;
+  }
+  u = g_queue_pop_head (&self->utterances);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (u == NULL) {
+    /* live and nothing to say: silence, at the pace of the clock */
+    ret = push_silence (self, self->tl.position + CHUNK_SAMPLES);
+    if (ret != GST_FLOW_OK)
+      goto pause;
+    return;
+  }
+  if (u->eos) {
+    GST_DEBUG_OBJECT (self, "EOS after %" G_GUINT64_FORMAT " samples",
+        self->tl.position);
+    utterance_free (u);
+    ensure_audio_started (self);
+    words_gap_until (self, kling_speech_timeline_pts (&self->tl,
+            self->tl.position));
+    {
+      WordItem *item = g_new0 (WordItem, 1);
+
+      item->type = WORD_ITEM_EOS;
+      queue_word_item (self, item);
+    }
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    ret = GST_FLOW_EOS;
+    goto pause;
+  }
+  if (!speak (self, u, &ret)) {
+    utterance_free (u);
+    goto pause;
+  }
+  utterance_free (u);
+  return;
+
+pause:
+  GST_DEBUG_OBJECT (self, "audio task pausing: %s", gst_flow_get_name (ret));
+  if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && ret != GST_FLOW_ERROR) {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+  }
+  if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING) {
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    gst_pad_push_event (self->wordspad, gst_event_new_eos ());
+  }
+  g_mutex_lock (&self->lock);
+  if (ret != GST_FLOW_FLUSHING && ret != GST_FLOW_EOS)
+    self->audio_flow = ret;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  gst_pad_pause_task (self->srcpad);
+}
+
+/* ---- the sink pad ------------------------------------------------------ */
+
+static GstFlowReturn
+combined_flow (GstKlingSpeak * self)
+{
+  GstFlowReturn a, w;
+
+  g_mutex_lock (&self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_FLUSHING;
+  }
+  a = self->audio_flow;
+  w = self->words_flow;
+  g_mutex_unlock (&self->lock);
+  gst_flow_combiner_update_pad_flow (self->combiner, self->wordspad, w);
+  return gst_flow_combiner_update_pad_flow (self->combiner, self->srcpad, a);
+}
+
+static GstFlowReturn
+enqueue (GstKlingSpeak * self, Utterance * u)
+{
+  g_mutex_lock (&self->lock);
+  while (!self->flushing && !u->eos
+      && g_queue_get_length (&self->utterances) >= MAX_UTTERANCES)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    utterance_free (u);
+    return GST_FLOW_FLUSHING;
+  }
+  if (u->eos)
+    self->horizon = G_MAXUINT64;
+  else if (GST_CLOCK_TIME_IS_VALID (u->time))
+    self->horizon = MAX (self->horizon, u->time);
+  g_queue_push_tail (&self->utterances, u);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return combined_flow (self);
+}
+
+static GstFlowReturn
+gst_kling_speak_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (parent);
+  GstMapInfo map;
+  gsize bad = 0;
+  Utterance *u;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  gchar *text;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buf);
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+        ("could not map the text buffer"));
+    return GST_FLOW_ERROR;
+  }
+  if (!kling_speech_text_validate ((const gchar *) map.data, map.size, &bad)) {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("The text is not valid UTF-8 at byte %" G_GSIZE_FORMAT " of a %"
+            G_GSIZE_FORMAT "-byte buffer; convert it to UTF-8 first (e.g. "
+            "iconv -t UTF-8)", bad, map.size),
+        ("buffer at %" GST_TIME_FORMAT ", bytes there: %02x",
+            GST_TIME_ARGS (pts), map.data[bad]));
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  text = kling_speech_text_clean ((const gchar *) map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+
+  u = g_new0 (Utterance, 1);
+  u->time = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID (pts) && self->segment.format == GST_FORMAT_TIME)
+    u->time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
+        pts);
+  if (*text == '\0') {
+    /* nothing to say: only tells the time */
+    g_free (text);
+    text = NULL;
+    if (GST_CLOCK_TIME_IS_VALID (u->time)
+        && GST_BUFFER_DURATION_IS_VALID (buf))
+      u->time += GST_BUFFER_DURATION (buf);
+    if (!GST_CLOCK_TIME_IS_VALID (u->time)) {
+      utterance_free (u);
+      gst_buffer_unref (buf);
+      return combined_flow (self);
+    }
+  }
+  u->text = text;
+  GST_DEBUG_OBJECT (self, "utterance at %" GST_TIME_FORMAT ": %.60s",
+      GST_TIME_ARGS (u->time), text ? text : "(none)");
+  gst_buffer_unref (buf);
+  return enqueue (self, u);
+}
+
+static void
+set_flushing (GstKlingSpeak * self, gboolean flushing)
+{
+  g_mutex_lock (&self->lock);
+  self->flushing = flushing;
+  g_atomic_int_set (&self->cancel, flushing);
+  if (flushing) {
+    if (self->clock_id)
+      gst_clock_id_unschedule (self->clock_id);
+    if (self->cancellable)
+      g_cancellable_cancel (self->cancellable);
+  } else {
+    g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
+    g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
+    self->audio_flow = GST_FLOW_OK;
+    self->words_flow = GST_FLOW_OK;
+    self->horizon = 0;
+    if (self->cancellable)
+      g_cancellable_reset (self->cancellable);
+  }
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+start_tasks (GstKlingSpeak * self)
+{
+  kling_speech_timeline_init (&self->tl, self->sample_rate);
+  self->audio_started = FALSE;
+  self->words_started = FALSE;
+  self->words_time = 0;
+  gst_flow_combiner_reset (self->combiner);
+  gst_pad_start_task (self->srcpad, (GstTaskFunction) audio_loop, self, NULL);
+  gst_pad_start_task (self->wordspad, (GstTaskFunction) words_loop, self, NULL);
+}
+
+static gboolean
+gst_kling_speak_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:{
+      guint group_id;
+
+      g_mutex_lock (&self->lock);
+      if (!gst_event_parse_group_id (event, &group_id))
+        group_id = gst_util_group_id_next ();
+      self->group_id = group_id;
+      g_mutex_unlock (&self->lock);
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_GAP:{
+      GstClockTime ts, dur;
+      Utterance *u;
+
+      gst_event_parse_gap (event, &ts, &dur);
+      gst_event_unref (event);
+      if (!GST_CLOCK_TIME_IS_VALID (ts)
+          || self->segment.format != GST_FORMAT_TIME)
+        return TRUE;
+      if (GST_CLOCK_TIME_IS_VALID (dur))
+        ts += dur;
+      u = g_new0 (Utterance, 1);
+      u->time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
+          ts);
+      if (!GST_CLOCK_TIME_IS_VALID (u->time) || self->live) {
+        utterance_free (u);     /* live: the clock fills the silence */
+        return TRUE;
+      }
+      return enqueue (self, u) != GST_FLOW_FLUSHING;
+    }
+    case GST_EVENT_EOS:{
+      Utterance *u = g_new0 (Utterance, 1);
+
+      u->eos = TRUE;
+      u->time = GST_CLOCK_TIME_NONE;
+      gst_event_unref (event);
+      return enqueue (self, u) != GST_FLOW_FLUSHING;
+    }
+    case GST_EVENT_FLUSH_START:
+      set_flushing (self, TRUE);
+      gst_pad_push_event (self->srcpad, gst_event_ref (event));
+      gst_pad_push_event (self->wordspad, event);
+      gst_pad_pause_task (self->srcpad);
+      gst_pad_pause_task (self->wordspad);
+      return TRUE;
+    case GST_EVENT_FLUSH_STOP:
+      gst_pad_push_event (self->srcpad, gst_event_ref (event));
+      gst_pad_push_event (self->wordspad, event);
+      GST_PAD_STREAM_LOCK (self->srcpad);
+      GST_PAD_STREAM_UNLOCK (self->srcpad);
+      GST_PAD_STREAM_LOCK (self->wordspad);
+      GST_PAD_STREAM_UNLOCK (self->wordspad);
+      set_flushing (self, FALSE);
+      start_tasks (self);
+      return TRUE;
+    case GST_EVENT_CAPS:
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      if (GST_EVENT_IS_SERIALIZED (event)) {
+        gst_event_unref (event);        /* tags, ... of the text stream */
+        return TRUE;
+      }
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static gboolean
+gst_kling_speak_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *caps = gst_pad_get_pad_template_caps (pad);
+
+    gst_query_parse_caps (query, &filter);
+    if (filter) {
+      GstCaps *i = gst_caps_intersect_full (filter, caps,
+          GST_CAPS_INTERSECT_FIRST);
+
+      gst_caps_unref (caps);
+      caps = i;
+    }
+    gst_query_set_caps_result (query, caps);
+    gst_caps_unref (caps);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static gboolean
+gst_kling_speak_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      gboolean live = FALSE;
+      GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+      GstQuery *up = gst_query_new_latency ();
+
+      if (gst_pad_peer_query (self->sinkpad, up))
+        gst_query_parse_latency (up, &live, &min, &max);
+      gst_query_unref (up);
+      if (self->live) {
+        min += self->latency;
+        if (GST_CLOCK_TIME_IS_VALID (max))
+          max += self->latency;
+        live = TRUE;
+      }
+      gst_query_set_latency (query, live, min, max);
+      return TRUE;
+    }
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      if (pad == self->srcpad && self->sample_rate > 0) {
+        caps = gst_caps_new_simple ("audio/x-raw",
+            "format", G_TYPE_STRING, "S16LE",
+            "layout", G_TYPE_STRING, "interleaved",
+            "channels", G_TYPE_INT, 1,
+            "rate", G_TYPE_INT, self->sample_rate, NULL);
+      } else {
+        caps = gst_pad_get_pad_template_caps (pad);
+      }
+      gst_query_parse_caps (query, &filter);
+      if (filter) {
+        GstCaps *i = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+
+        gst_caps_unref (caps);
+        caps = i;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static gboolean
+gst_kling_speak_start (GstKlingSpeak * self)
+{
+  gchar *voice, *model_path, *device;
+  GError *err = NULL;
+  gboolean live;
+
+  GST_OBJECT_LOCK (self);
+  voice = g_strdup (self->voice);
+  model_path = g_strdup (self->model_path);
+  device = g_strdup (self->device);
+  live = self->is_live;
+  GST_OBJECT_UNLOCK (self);
+
+  self->live = live;
+  if (model_path) {
+    self->model = kling_speech_model_open (model_path, device, &err);
+    if (self->model == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not open speech model \"%s\": %s", model_path,
+              err->message), (NULL));
+      goto fail;
+    }
+    self->sample_rate = kling_speech_model_rate (self->model);
+  } else {
+    self->sample_rate = kling_espeak_init (&err);
+    if (self->sample_rate == 0) {
+      GST_ELEMENT_ERROR (self, LIBRARY, INIT, ("%s", err->message), (NULL));
+      goto fail;
+    }
+    if (voice && !kling_espeak_check_voice (voice, &err)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", err->message),
+          ("set voice to one of `espeak-ng --voices`, or unset it and use "
+              "language"));
+      goto fail;
+    }
+  }
+  kling_speech_timeline_init (&self->tl, self->sample_rate);
+  /* a live pipeline waits for a chunk of audio, and for the synthesis of
+   * the piece it starts: measure that once */
+  self->latency = gst_util_uint64_scale (CHUNK_SAMPLES, GST_SECOND,
+      self->sample_rate);
+  if (live) {
+    gint64 t0 = g_get_monotonic_time ();
+
+    if (synth_piece (self, "Measuring the latency of speech synthesis, "
+            "one piece of text at a time, before the stream starts.", &err)) {
+      self->latency += (g_get_monotonic_time () - t0) * GST_USECOND;
+    } else {
+      g_clear_error (&err);
+    }
+    GST_INFO_OBJECT (self, "latency %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (self->latency));
+  }
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  self->group_id = gst_util_group_id_next ();
+  g_free (voice);
+  g_free (model_path);
+  g_free (device);
+  return TRUE;
+
+fail:
+  g_clear_error (&err);
+  g_free (voice);
+  g_free (model_path);
+  g_free (device);
+  return FALSE;
+}
+
+static void
+gst_kling_speak_stop (GstKlingSpeak * self)
+{
+  kling_speech_model_free (self->model);
+  self->model = NULL;
+  self->sample_rate = 0;
+  g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
+  g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
+}
+
+static GstStateChangeReturn
+gst_kling_speak_change_state (GstElement * element, GstStateChange transition)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_kling_speak_start (self))
+        return GST_STATE_CHANGE_FAILURE;
+      set_flushing (self, FALSE);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      g_mutex_lock (&self->lock);
+      self->playing = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      set_flushing (self, TRUE);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start_tasks (self);
+      if (self->live)
+        ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_mutex_lock (&self->lock);
+      self->playing = FALSE;
+      g_mutex_unlock (&self->lock);
+      if (self->live)
+        ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_pad_stop_task (self->srcpad);
+      gst_pad_stop_task (self->wordspad);
+      gst_kling_speak_stop (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ---- properties -------------------------------------------------------- */
+
+static gboolean
+setup_locked (GstKlingSpeak * self, const gchar * what)
+{
+  GstState state;
+
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+  if (state > GST_STATE_READY) {
+    GST_WARNING_OBJECT (self, "%s can only be changed in NULL or READY", what);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+gst_kling_speak_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (object);
+
+  switch (prop_id) {
+    case PROP_LANGUAGE:
+      GST_OBJECT_LOCK (self);
+      self->language = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_VOICE:
+      if (setup_locked (self, "voice"))
+        break;
+      GST_OBJECT_LOCK (self);
+      g_free (self->voice);
+      self->voice = g_value_dup_string (value);
+      if (self->voice && *self->voice == '\0')
+        g_clear_pointer (&self->voice, g_free);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RATE:
+      GST_OBJECT_LOCK (self);
+      self->rate = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_PITCH:
+      GST_OBJECT_LOCK (self);
+      self->pitch = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_VOLUME:
+      GST_OBJECT_LOCK (self);
+      self->volume = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_QUEUE_POLICY:
+      GST_OBJECT_LOCK (self);
+      self->policy = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MODEL:
+      if (setup_locked (self, "model"))
+        break;
+      GST_OBJECT_LOCK (self);
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      if (self->model_path && *self->model_path == '\0')
+        g_clear_pointer (&self->model_path, g_free);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_DEVICE:
+      if (setup_locked (self, "device"))
+        break;
+      GST_OBJECT_LOCK (self);
+      g_free (self->device);
+      self->device = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SPEAKER:
+      GST_OBJECT_LOCK (self);
+      self->speaker = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_IS_LIVE:
+      if (setup_locked (self, "is-live"))
+        break;
+      GST_OBJECT_LOCK (self);
+      self->is_live = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kling_speak_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LANGUAGE:
+      g_value_set_enum (value, self->language);
+      break;
+    case PROP_VOICE:
+      g_value_set_string (value, self->voice);
+      break;
+    case PROP_RATE:
+      g_value_set_int (value, self->rate);
+      break;
+    case PROP_PITCH:
+      g_value_set_int (value, self->pitch);
+      break;
+    case PROP_VOLUME:
+      g_value_set_int (value, self->volume);
+      break;
+    case PROP_QUEUE_POLICY:
+      g_value_set_enum (value, self->policy);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, self->device);
+      break;
+    case PROP_SPEAKER:
+      g_value_set_int (value, self->speaker);
+      break;
+    case PROP_IS_LIVE:
+      g_value_set_boolean (value, self->is_live);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_kling_speak_finalize (GObject * object)
+{
+  GstKlingSpeak *self = GST_KLING_SPEAK (object);
+
+  gst_flow_combiner_free (self->combiner);
+  g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
+  g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
+  g_array_free (self->samples, TRUE);
+  g_array_free (self->words, TRUE);
+  g_object_unref (self->cancellable);
+  g_free (self->voice);
+  g_free (self->model_path);
+  g_free (self->device);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_kling_speak_class_init (GstKlingSpeakClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_kling_speak_set_property;
+  gobject_class->get_property = gst_kling_speak_get_property;
+  gobject_class->finalize = gst_kling_speak_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_LANGUAGE,
+      g_param_spec_enum ("language", "Language",
+          "Language to speak in when no voice is set (auto: from the text's "
+          "script, Chinese characters in Mandarin, Latin letters in English)",
+          GST_TYPE_KLING_SPEAK_LANGUAGE, DEFAULT_LANGUAGE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_VOICE,
+      g_param_spec_string ("voice", "Voice",
+          "espeak-ng voice name (e.g. en-us, cmn, yue, de, en+f3; list: "
+          "espeak-ng --voices); overrides language.  Unset: from language",
+          DEFAULT_VOICE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RATE,
+      g_param_spec_int ("rate", "Rate", "Speaking rate in words per minute",
+          KLING_ESPEAK_RATE_MIN, KLING_ESPEAK_RATE_MAX, DEFAULT_RATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE));
+  g_object_class_install_property (gobject_class, PROP_PITCH,
+      g_param_spec_int ("pitch", "Pitch",
+          "Voice pitch, 0 (low) to 100 (high); 50 is the voice's own", 0, 100,
+          DEFAULT_PITCH, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE));
+  g_object_class_install_property (gobject_class, PROP_VOLUME,
+      g_param_spec_int ("volume", "Volume",
+          "Loudness, 0 (silent) to 200 (loud, may clip); 100 is normal", 0,
+          200, DEFAULT_VOLUME, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE));
+  g_object_class_install_property (gobject_class, PROP_QUEUE_POLICY,
+      g_param_spec_enum ("queue-policy", "Queue policy",
+          "What a new utterance does while one is being spoken",
+          GST_TYPE_KLING_SPEAK_QUEUE_POLICY, DEFAULT_QUEUE_POLICY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "A gst-kling `speech` model package (TorchScript, docs/models.md) "
+          "to speak with instead of espeak-ng; voice, rate and pitch then do "
+          "not apply.  Unset: espeak-ng", DEFAULT_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_string ("device", "Device",
+          "Where the speech model runs: cpu, cuda or cuda:N", DEFAULT_DEVICE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SPEAKER,
+      g_param_spec_int ("speaker", "Speaker",
+          "Speaker id passed to a multi-speaker model's synthesize()", 0,
+          G_MAXINT, DEFAULT_SPEAKER, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live",
+          "Produce audio at the pace of the clock, silence when there is "
+          "nothing to say (for a live pipeline); otherwise as fast as "
+          "downstream takes it", DEFAULT_IS_LIVE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &words_template);
+  gst_element_class_set_static_metadata (element_class, "Speech from text",
+      "Filter/Converter/Text/Audio",
+      "Speaks a text stream (libespeak-ng or a speech model) at its "
+      "timestamps, with the timing of every word on a second pad",
+      "gst-kling contributors");
+  element_class->change_state = gst_kling_speak_change_state;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_SPEAK_LANGUAGE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_SPEAK_QUEUE_POLICY, 0);
+}
+
+static void
+gst_kling_speak_init (GstKlingSpeak * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad, gst_kling_speak_chain);
+  gst_pad_set_event_function (self->sinkpad, gst_kling_speak_sink_event);
+  gst_pad_set_query_function (self->sinkpad, gst_kling_speak_sink_query);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad, gst_kling_speak_src_query);
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->wordspad = gst_pad_new_from_static_template (&words_template, "words");
+  gst_pad_set_query_function (self->wordspad, gst_kling_speak_src_query);
+  gst_pad_use_fixed_caps (self->wordspad);
+  gst_element_add_pad (GST_ELEMENT (self), self->wordspad);
+
+  self->combiner = gst_flow_combiner_new ();
+  gst_flow_combiner_add_pad (self->combiner, self->srcpad);
+  gst_flow_combiner_add_pad (self->combiner, self->wordspad);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->utterances);
+  g_queue_init (&self->word_items);
+  self->samples = g_array_new (FALSE, FALSE, sizeof (gint16));
+  self->words = g_array_new (FALSE, FALSE, sizeof (KlingSpeechWord));
+  self->cancellable = g_cancellable_new ();
+  self->flushing = TRUE;
+  self->language = DEFAULT_LANGUAGE;
+  self->voice = g_strdup (DEFAULT_VOICE);
+  self->rate = DEFAULT_RATE;
+  self->pitch = DEFAULT_PITCH;
+  self->volume = DEFAULT_VOLUME;
+  self->policy = DEFAULT_QUEUE_POLICY;
+  self->model_path = g_strdup (DEFAULT_MODEL);
+  self->device = g_strdup (DEFAULT_DEVICE);
+  self->speaker = DEFAULT_SPEAKER;
+  self->is_live = DEFAULT_IS_LIVE;
+}
