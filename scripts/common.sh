@@ -20,6 +20,9 @@ KLING_PACKAGES=(
   # klingspeak: espeak-ng's library and voices; srtenc (plugins-bad) and
   # ffprobe for the subtitle and muxing tests
   libespeak-ng-dev espeak-ng gstreamer1.0-plugins-bad ffmpeg
+  # torchvision's operator library (torchvision::nms) for scripted
+  # torchvision detectors, and the real-detector tests
+  python3-torchvision
 )
 
 kling_install_deps() {
