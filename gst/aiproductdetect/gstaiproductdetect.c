@@ -349,8 +349,8 @@ gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_boolean ("draw", "Draw",
-          "Burn boxes and labels into the video (packed RGB formats only; "
-          "other formats pass untouched) for a quick look", DEFAULT_DRAW,
+          "Burn boxes and labels into the video (every accepted format; "
+          "for a quick look)", DEFAULT_DRAW,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LIVE_MODE,

@@ -467,6 +467,52 @@ GST_START_TEST (test_draw)
 
 GST_END_TEST;
 
+/* The README's decodebin ! videoconvert ! aiproductdetect draw=true line
+ * negotiates I420: the boxes are drawn there too. */
+GST_START_TEST (test_draw_yuv)
+{
+  GstVideoFormat formats[] = { GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12,
+    GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_Y444
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h = make_harness ("detect-yolov8.pt", NULL, formats[i],
+        "draw", TRUE, NULL);
+    GstBuffer *out = gst_harness_push_and_pull (h, frame_at (formats[i], 0));
+    GstVideoInfo in, rgb;
+    GstVideoFrame fin, fout;
+    GstVideoConverter *conv;
+    GstBuffer *back;
+    GstMapInfo map;
+    guint8 *edge;
+
+    gst_video_info_set_format (&in, formats[i], W, H);
+    gst_video_info_set_format (&rgb, GST_VIDEO_FORMAT_RGB, W, H);
+    back = gst_buffer_new_allocate (NULL, rgb.size, NULL);
+    gst_video_frame_map (&fin, &in, out, GST_MAP_READ);
+    gst_video_frame_map (&fout, &rgb, back, GST_MAP_WRITE);
+    conv = gst_video_converter_new (&in, &rgb, NULL);
+    gst_video_converter_frame (conv, &fin, &fout);
+    gst_video_converter_free (conv);
+    gst_video_frame_unmap (&fin);
+    gst_video_frame_unmap (&fout);
+    gst_buffer_map (back, &map, GST_MAP_READ);
+    /* the green box's left edge, in the green class colour 64, 160, 255
+     * (the box itself is 10, 240, 10) */
+    edge = map.data + ((GY + GH / 2) * W + GX) * 3;
+    fail_unless (ABS (edge[0] - 64) <= 45 && ABS (edge[1] - 160) <= 45
+        && ABS (edge[2] - 255) <= 45, "%s: edge %d %d %d",
+        gst_video_format_to_string (formats[i]), edge[0], edge[1], edge[2]);
+    gst_buffer_unmap (back, &map);
+    gst_buffer_unref (back);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_latency_and_live_mode)
 {
   GstHarness *h = make_harness ("detect-yolov8.pt", NULL, GST_VIDEO_FORMAT_RGB, NULL);
@@ -1033,6 +1079,7 @@ aiproductdetect_suite (void)
   tcase_add_test (tc, test_text_pad_copy_and_gaps);
   tcase_add_test (tc, test_messages_and_interval);
   tcase_add_test (tc, test_draw);
+  tcase_add_test (tc, test_draw_yuv);
   tcase_add_test (tc, test_latency_and_live_mode);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_labels_file_mismatch);
