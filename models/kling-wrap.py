@@ -22,6 +22,13 @@ import sys
 
 import torch
 
+try:
+    # registers torchvision::nms and the other ops scripted torchvision
+    # detectors call, so that torch.jit.load can resolve them
+    import torchvision  # noqa: F401
+except ImportError:
+    torchvision = None
+
 FORMAT_VERSION = 1
 
 
@@ -74,7 +81,13 @@ def main(argv=None):
         ap.error("the manifest needs a task (detect, copywrite, video, poster): "
                  "use --set task=detect or --manifest")
 
-    module = torch.jit.load(args.torchscript, map_location="cpu")
+    try:
+        module = torch.jit.load(args.torchscript, map_location="cpu")
+    except RuntimeError as e:
+        if "torchvision::" in str(e) and torchvision is None:
+            sys.exit(f"{args.torchscript} calls torchvision ops, but torchvision "
+                     "is not installed: apt install python3-torchvision")
+        raise
     methods = [m for m in ("forward", "encode_prompt", "denoise", "decode",
                            "encode_image", "encode", "decode_step")
                if hasattr(module, m)]

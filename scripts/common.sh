@@ -22,6 +22,9 @@ KLING_PACKAGES=(
   libespeak-ng-dev espeak-ng gstreamer1.0-plugins-bad ffmpeg
   # tests/fuzz: clang 14 with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
+  # torchvision's operator library (torchvision::nms) for scripted
+  # torchvision detectors, and the real-detector tests
+  python3-torchvision
 )
 
 kling_install_deps() {

@@ -6,6 +6,7 @@
 // module and reached through kling_backend_get_vtable(): nothing C++ crosses
 // the boundary, and every exception becomes a GError.
 
+#include <dlfcn.h>
 #include <gmodule.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -218,6 +219,70 @@ void flatten(const c10::IValue& v, const std::string& name, _KlingOutputs* out) 
   }
 }
 
+#ifndef KLING_TORCHVISION_OPS
+#define KLING_TORCHVISION_OPS ""
+#endif
+
+// Scripted torchvision models call torchvision::nms, roi_align, … which
+// libtorch resolves only once torchvision's operator library has registered
+// them.  GST_KLING_TORCHVISION_OPS names that library; by default the one
+// found at build time (Debian: python3-torchvision's _C.so).
+bool load_torchvision_ops(std::string* why) {
+  static std::mutex once_lock;
+  static bool loaded = false;
+  std::lock_guard<std::mutex> guard(once_lock);
+  if (loaded) return true;
+  const char* env = g_getenv("GST_KLING_TORCHVISION_OPS");
+  std::string path = env && *env ? env : KLING_TORCHVISION_OPS;
+  if (path.empty()) {
+    *why = "no torchvision operator library is known: install "
+           "python3-torchvision and rebuild, or set GST_KLING_TORCHVISION_OPS "
+           "to torchvision's _C.so";
+    return false;
+  }
+  if (!dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+    const char* e = dlerror();
+    *why = "could not load torchvision's operator library \"" + path +
+           "\" (" + (e ? e : "unknown error") +
+           "); install python3-torchvision or set GST_KLING_TORCHVISION_OPS "
+           "to torchvision's _C.so";
+    return false;
+  }
+  loaded = true;
+  return true;
+}
+
+// torch::jit::load, loading torchvision's operators first when the model
+// needs them and they are not registered yet.
+torch::jit::Module load_module(const char* path, c10::Device device,
+                               torch::jit::ExtraFilesMap& extra) {
+  try {
+    return torch::jit::load(path, device, extra);
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    if (message.find("torchvision::") == std::string::npos) throw;
+    std::string why;
+    if (!load_torchvision_ops(&why))
+      throw std::runtime_error("the model calls torchvision:: operators, but " +
+                               why);
+  }
+  return torch::jit::load(path, device, extra);
+}
+
+// A method whose first argument is a List[Tensor] and whose other
+// arguments all have defaults (torchvision detectors: images, targets=None)
+// is called with the inputs as that list.
+bool takes_tensor_list(const c10::FunctionSchema& schema) {
+  const auto& args = schema.arguments();
+  if (args.size() < 2) return false;
+  auto list = args[1].type()->cast<c10::ListType>();
+  if (!list || list->getElementType()->kind() != c10::TypeKind::TensorType)
+    return false;
+  for (size_t i = 2; i < args.size(); i++)
+    if (!args[i].default_value()) return false;
+  return true;
+}
+
 KlingModel* load_model(const gchar* path, const KlingLoadOptions* options,
                        const gchar* const* extra_files, GError** error) {
   auto* model = new _KlingModel();
@@ -246,7 +311,7 @@ KlingModel* load_model(const gchar* path, const KlingLoadOptions* options,
       torch::jit::ExtraFilesMap extra;
       for (auto p = extra_files; p && *p; p++) extra[*p] = "";
       c10::InferenceMode guard;
-      model->module = torch::jit::load(path, model->device, extra);
+      model->module = load_module(path, model->device, extra);
       model->module.eval();
       if (model->precision != c10::kFloat) model->module.to(model->precision);
       for (auto p = extra_files; p && *p; p++) {
@@ -259,6 +324,7 @@ KlingModel* load_model(const gchar* path, const KlingLoadOptions* options,
       for (size_t i = 0; i < model->method_names.size(); i++) {
         auto m = model->module.get_method(model->method_names[i]);
         int n = (int)m.function().getSchema().arguments().size() - 1;
+        if (takes_tensor_list(m.function().getSchema())) n = 1;
         model->methods.push_back({model->method_names[i].c_str(), n});
       }
     });
@@ -333,11 +399,9 @@ KlingOutputs* call_method(KlingModel* model, const gchar* method,
     c10::InferenceMode guard;
     apply_threads(model->threads);
     auto m = model->module.get_method(method);
-    const auto& schema_args = m.function().getSchema().arguments();
     // A method taking one List[Tensor] (torchvision detectors) gets the
     // inputs as that list.
-    bool as_list = schema_args.size() == 2 &&
-                   schema_args[1].type()->kind() == c10::TypeKind::ListType;
+    bool as_list = takes_tensor_list(m.function().getSchema());
     std::vector<c10::IValue> args;
     c10::List<at::Tensor> list;
     args.reserve(n_inputs);

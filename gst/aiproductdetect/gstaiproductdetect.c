@@ -287,8 +287,10 @@ gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
   g_object_class_install_property (gobject_class, PROP_COPY_MODEL,
       g_param_spec_string ("copy-model", "Copywriter model",
           "Copywriter model package; NULL: the copywriter shipped with "
-          "gst-kling (" DEFAULT_COPY_MODEL_FILE "); empty string: write no "
-          "copy (text_src then carries only GAP events)", DEFAULT_COPY_MODEL,
+          "gst-kling (" DEFAULT_COPY_MODEL_FILE "); \"none\" (what "
+          "gst-launch-1.0 can pass) or the empty string: write no copy "
+          "(text_src then carries only GAP events; ./none for a file of that "
+          "name)", DEFAULT_COPY_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LABELS_FILE,
@@ -347,8 +349,8 @@ gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_boolean ("draw", "Draw",
-          "Burn boxes and labels into the video (packed RGB formats only; "
-          "other formats pass untouched) for a quick look", DEFAULT_DRAW,
+          "Burn boxes and labels into the video (every accepted format; "
+          "for a quick look)", DEFAULT_DRAW,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LIVE_MODE,
@@ -620,7 +622,7 @@ analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
           ("Copywriter model %s wrote no copy (%s); continuing without copy "
               "for this product",
               kling_copywriter_get_manifest (self->copywriter)->model,
-              err->message), ("check the model, or set copy-model=\"\""));
+              err->message), ("check the model, or set copy-model=none"));
     self->copy_warned = TRUE;
     g_clear_error (&err);
   } else if (a->copy == NULL) {
@@ -793,7 +795,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   GST_OBJECT_UNLOCK (self);
   copy_default = copy_path == NULL;
   model_path = resolve_model (model_path, DEFAULT_DETECT_MODEL_FILE);
-  if (copy_path && *copy_path == '\0')
+  if (copy_path && (*copy_path == '\0' || strcmp (copy_path, "none") == 0))
     g_clear_pointer (&copy_path, g_free);
   else
     copy_path = resolve_model (copy_path, DEFAULT_COPY_MODEL_FILE);
@@ -847,7 +849,7 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Could not load copywriter model \"%s\": %s", copy_path,
               error->message), ("set \"copy-model\" to a copywrite model "
-              "package, or to \"\" to write no copy; see docs/models.md"));
+              "package, or to none to write no copy; see docs/models.md"));
       goto fail;
     }
   } else if (copy_default) {

@@ -71,34 +71,77 @@ kling_draw_supported (GstVideoFormat format)
 {
   const GstVideoFormatInfo *finfo = gst_video_format_get_info (format);
 
-  return GST_VIDEO_FORMAT_INFO_IS_RGB (finfo)
-      && GST_VIDEO_FORMAT_INFO_N_PLANES (finfo) == 1
-      && GST_VIDEO_FORMAT_INFO_BITS (finfo) == 8
-      && GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0) >= 3;
+  return finfo != NULL && GST_VIDEO_FORMAT_INFO_BITS (finfo) == 8
+      && (GST_VIDEO_FORMAT_INFO_IS_RGB (finfo)
+      || GST_VIDEO_FORMAT_INFO_IS_YUV (finfo)
+      || GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo))
+      && !GST_VIDEO_FORMAT_INFO_HAS_PALETTE (finfo)
+      && !GST_VIDEO_FORMAT_INFO_IS_TILED (finfo);
 }
 
+/* One colour component of the frame (R, G, B; Y, U, V; or grey), each
+ * with its own plane, pixel stride and subsampling, so that packed RGB,
+ * planar, semi-planar and packed 4:2:2 YUV and GRAY8 all draw alike. */
 typedef struct
 {
   guint8 *data;
-  gint stride, pstride, width, height;
-  gint off[3];
+  gint stride, pstride, w_sub, h_sub;
+} Component;
+
+typedef struct
+{
+  Component comp[3];
+  gint n_comps, width, height;
+  gboolean yuv, gray;
 } Canvas;
 
+/* @rgb in the frame's components: BT.601 limited range for YUV, luma for
+ * GRAY8. */
 static void
-fill_rect (Canvas * c, gint x0, gint y0, gint x1, gint y1,
-    const guint8 * rgb)
+to_components (const Canvas * c, const guint8 * rgb, guint8 * out)
 {
-  gint x, y, k;
+  gdouble r = rgb[0], g = rgb[1], b = rgb[2];
+
+  if (c->gray) {
+    out[0] = (guint8) CLAMP (0.299 * r + 0.587 * g + 0.114 * b + 0.5, 0, 255);
+  } else if (c->yuv) {
+    out[0] = (guint8) CLAMP (16 + (65.481 * r + 128.553 * g + 24.966 * b)
+        / 255 + 0.5, 0, 255);
+    out[1] = (guint8) CLAMP (128 + (-37.797 * r - 74.203 * g + 112.0 * b)
+        / 255 + 0.5, 0, 255);
+    out[2] = (guint8) CLAMP (128 + (112.0 * r - 93.786 * g - 18.214 * b)
+        / 255 + 0.5, 0, 255);
+  } else {
+    out[0] = rgb[0];
+    out[1] = rgb[1];
+    out[2] = rgb[2];
+  }
+}
+
+static void
+fill_rect (Canvas * c, gint x0, gint y0, gint x1, gint y1, const guint8 * rgb)
+{
+  guint8 value[3];
+  gint k;
 
   x0 = MAX (x0, 0);
   y0 = MAX (y0, 0);
   x1 = MIN (x1, c->width);
   y1 = MIN (y1, c->height);
-  for (y = y0; y < y1; y++) {
-    guint8 *p = c->data + (gsize) y * c->stride + (gsize) x0 * c->pstride;
-    for (x = x0; x < x1; x++, p += c->pstride)
-      for (k = 0; k < 3; k++)
-        p[c->off[k]] = rgb[k];
+  if (x0 >= x1 || y0 >= y1)
+    return;
+  to_components (c, rgb, value);
+  for (k = 0; k < c->n_comps; k++) {
+    const Component *p = &c->comp[k];
+    gint cx0 = x0 >> p->w_sub, cx1 = ((x1 - 1) >> p->w_sub) + 1;
+    gint cy0 = y0 >> p->h_sub, cy1 = ((y1 - 1) >> p->h_sub) + 1;
+    gint x, y;
+
+    for (y = cy0; y < cy1; y++) {
+      guint8 *d = p->data + (gsize) y * p->stride + (gsize) cx0 * p->pstride;
+      for (x = cx0; x < cx1; x++, d += p->pstride)
+        *d = value[k];
+    }
   }
 }
 
@@ -142,13 +185,18 @@ kling_draw_detections (GstVideoFrame * frame, const KlingDetection * dets,
 
   if (!kling_draw_supported (GST_VIDEO_FORMAT_INFO_FORMAT (finfo)))
     return;
-  c.data = GST_VIDEO_FRAME_PLANE_DATA (frame, 0);
-  c.stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
-  c.pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
+  c.gray = GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo);
+  c.yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (finfo);
+  c.n_comps = c.gray ? 1 : 3;
   c.width = GST_VIDEO_FRAME_WIDTH (frame);
   c.height = GST_VIDEO_FRAME_HEIGHT (frame);
-  for (i = 0; i < 3; i++)
-    c.off[i] = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, i);
+  for (i = 0; i < (guint) c.n_comps; i++) {
+    c.comp[i].data = GST_VIDEO_FRAME_COMP_DATA (frame, i);
+    c.comp[i].stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, i);
+    c.comp[i].pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, i);
+    c.comp[i].w_sub = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, i);
+    c.comp[i].h_sub = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, i);
+  }
 
   for (i = 0; i < n; i++) {
     const KlingDetection *d = &dets[i];

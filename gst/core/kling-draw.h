@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* TRUE for the packed 8-bit RGB family (RGB, BGR, RGBx, …, ABGR). */
+/* TRUE for the 8-bit RGB, YUV and grey formats (packed, planar or
+ * semi-planar) aiproductdetect accepts. */
 gboolean kling_draw_supported (GstVideoFormat format);
 
 /* Draws a 2-pixel box per detection, in a colour per label, and a tab with

@@ -467,6 +467,52 @@ GST_START_TEST (test_draw)
 
 GST_END_TEST;
 
+/* The README's decodebin ! videoconvert ! aiproductdetect draw=true line
+ * negotiates I420: the boxes are drawn there too. */
+GST_START_TEST (test_draw_yuv)
+{
+  GstVideoFormat formats[] = { GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12,
+    GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_Y444
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h = make_harness ("detect-yolov8.pt", NULL, formats[i],
+        "draw", TRUE, NULL);
+    GstBuffer *out = gst_harness_push_and_pull (h, frame_at (formats[i], 0));
+    GstVideoInfo in, rgb;
+    GstVideoFrame fin, fout;
+    GstVideoConverter *conv;
+    GstBuffer *back;
+    GstMapInfo map;
+    guint8 *edge;
+
+    gst_video_info_set_format (&in, formats[i], W, H);
+    gst_video_info_set_format (&rgb, GST_VIDEO_FORMAT_RGB, W, H);
+    back = gst_buffer_new_allocate (NULL, rgb.size, NULL);
+    gst_video_frame_map (&fin, &in, out, GST_MAP_READ);
+    gst_video_frame_map (&fout, &rgb, back, GST_MAP_WRITE);
+    conv = gst_video_converter_new (&in, &rgb, NULL);
+    gst_video_converter_frame (conv, &fin, &fout);
+    gst_video_converter_free (conv);
+    gst_video_frame_unmap (&fin);
+    gst_video_frame_unmap (&fout);
+    gst_buffer_map (back, &map, GST_MAP_READ);
+    /* the green box's left edge, in the green class colour 64, 160, 255
+     * (the box itself is 10, 240, 10) */
+    edge = map.data + ((GY + GH / 2) * W + GX) * 3;
+    fail_unless (ABS (edge[0] - 64) <= 45 && ABS (edge[1] - 160) <= 45
+        && ABS (edge[2] - 255) <= 45, "%s: edge %d %d %d",
+        gst_video_format_to_string (formats[i]), edge[0], edge[1], edge[2]);
+    gst_buffer_unmap (back, &map);
+    gst_buffer_unref (back);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_latency_and_live_mode)
 {
   GstHarness *h = make_harness ("detect-yolov8.pt", NULL, GST_VIDEO_FORMAT_RGB, NULL);
@@ -919,6 +965,73 @@ GST_START_TEST (test_renegotiation_drops_old_detections)
 GST_END_TEST;
 
 /* 100 NULL -> PLAYING -> NULL cycles through a real pipeline. */
+/* Real torchvision detectors (tests/models/make_torchvision_models.py:
+ * random weights, torch.jit.script, kling-wrap.py): they load with
+ * torchvision's operators, take forward(List[Tensor]) and return
+ * (losses, detections), whose boxes come back inside the frame. */
+GST_START_TEST (test_real_torchvision_detectors)
+{
+  gchar *listing = test_model ("torchvision-models.txt");
+  gchar *text = NULL, **lines;
+  guint i, n_models = 0;
+
+  fail_unless (g_file_get_contents (listing, &text, NULL, NULL),
+      "%s missing", listing);
+  if (g_str_has_prefix (text, "skip:")) {
+    g_print ("test_real_torchvision_detectors: %s", text);
+    g_free (text);
+    g_free (listing);
+    return;
+  }
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 1; lines[i]; i++) {
+    GstHarness *h;
+    guint f, n_rois = 0;
+
+    if (*lines[i] == '\0')
+      continue;
+    h = make_harness (lines[i], NULL, GST_VIDEO_FORMAT_RGB, "threshold",
+        0.0f, NULL);
+    for (f = 0; f < 2; f++) {
+      GstBuffer *out = gst_harness_push_and_pull (h,
+          frame_at (GST_VIDEO_FORMAT_RGB, f));
+      gpointer state = NULL;
+      GstMeta *meta;
+
+      fail_unless (out != NULL, "%s: no frame out", lines[i]);
+      while ((meta = gst_buffer_iterate_meta_filtered (out, &state,
+                  GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+        GstVideoRegionOfInterestMeta *roi =
+            (GstVideoRegionOfInterestMeta *) meta;
+        GstStructure *s =
+            gst_video_region_of_interest_meta_get_param (roi, "detection");
+        gint id;
+
+        fail_unless (roi->w > 0 && roi->h > 0 && roi->x + roi->w <= W
+            && roi->y + roi->h <= H, "%s: box %u,%u %ux%u outside %dx%d",
+            lines[i], roi->x, roi->y, roi->w, roi->h, W, H);
+        fail_unless (s != NULL);
+        /* seven labels, __background__ first (an untrained RetinaNet, with
+         * sigmoid scores, can give class 0 too) */
+        fail_unless (gst_structure_get_int (s, "label-id", &id) && id >= 0
+            && id <= 6, "%s: label-id %d", lines[i], id);
+        n_rois++;
+      }
+      gst_buffer_unref (out);
+    }
+    /* random weights still give boxes at threshold 0 */
+    fail_unless (n_rois > 0, "%s: no detections at threshold 0", lines[i]);
+    gst_harness_teardown (h);
+    n_models++;
+  }
+  fail_unless_equals_int (n_models, 3);
+  g_strfreev (lines);
+  g_free (text);
+  g_free (listing);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_state_cycles)
 {
   gchar *model = test_model ("detect-yolov8.pt");
@@ -966,10 +1079,12 @@ aiproductdetect_suite (void)
   tcase_add_test (tc, test_text_pad_copy_and_gaps);
   tcase_add_test (tc, test_messages_and_interval);
   tcase_add_test (tc, test_draw);
+  tcase_add_test (tc, test_draw_yuv);
   tcase_add_test (tc, test_latency_and_live_mode);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_labels_file_mismatch);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_real_torchvision_detectors);
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_renegotiation_drops_old_detections);
   tcase_add_test (tc, test_nan_copywriter);
