@@ -30,7 +30,7 @@ san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 base=(kling-archive.c kling-backend.c kling-manifest.c)
 gen=(kling-tokenizer.c kling-gen.c kling-convert.c kling-noise.c
-     kling-sampler.c kling-orc-dist.c)
+     kling-sampler.c kling-orc-dist.c kling-compose.c)
 
 build() {
   local name="$1"; shift
