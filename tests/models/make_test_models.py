@@ -313,9 +313,10 @@ def make_absurd_manifests(out):
 
 
 def make_unknown_op(out):
-    """A package whose code calls an operator this libtorch lacks
-    (torchvision::nms), the way a detector exported with torchvision's NMS
-    inside is: loading fails, and the error must carry libtorch's message.
+    """A package whose code calls an operator no library here provides
+    (kling_missing::frobnicate; torchvision::nms would now load, with
+    torchvision's operator library): loading fails, and the error must
+    carry libtorch's message.
     Made by editing a saved archive's code, since scripting it needs the
     op."""
     class Relu(torch.nn.Module):
@@ -332,7 +333,7 @@ def make_unknown_op(out):
             data = zin.read(info.filename)
             if info.filename.endswith("code/__torch__.py"):
                 data = data.replace(b"torch.relu(x)",
-                                    b"ops.torchvision.nms(x, x, 0.5)")
+                                    b"ops.kling_missing.frobnicate(x)")
             zout.writestr(info, data)
     os.unlink(plain)
 
