@@ -1131,7 +1131,9 @@ gst_kling_speak_start (GstKlingSpeak * self)
     if (self->model == NULL) {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
           ("Could not open speech model \"%s\": %s", model_path,
-              err->message), (NULL));
+              err->message), ("set model to a `speech` package made with "
+              "models/kling-wrap.py (docs/models.md), or unset it to use "
+              "espeak-ng"));
       goto fail;
     }
     self->sample_rate = kling_speech_model_rate (self->model);

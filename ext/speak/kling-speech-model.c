@@ -201,9 +201,9 @@ vector_output (KlingSpeechModel * m, KlingOutputs * out, guint index,
       || (durations && t->dtype != KLING_DTYPE_INT64
           && t->dtype != KLING_DTYPE_FLOAT32)) {
     g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_OUTPUT,
-        "model \"%s\": `synthesize` output %u is %s %s; it must be %s [N] or "
-        "[1, N] (" SEE_DOCS ")", m->path, index, kling_dtype_name (t->dtype),
-        shape, durations ? "int64 or float32 durations" : "a float32 waveform");
+        "model \"%s\": `synthesize` output %u is %s; it must be %s [N] or "
+        "[1, N] (" SEE_DOCS ")", m->path, index, shape,
+        durations ? "int64 or float32 durations" : "a float32 waveform");
     g_free (shape);
     return NULL;
   }
@@ -290,11 +290,11 @@ kling_speech_model_synth (KlingSpeechModel * m, const gchar * text,
           ((gint64 *) dur->data)[i * stride] :
           ((gfloat *) dur->data)[i * stride];
 
-      if (!(d >= 0 && d <= (gdouble) max_samples)) {
+      if (!(d >= 0 && d <= (gdouble) n_wave)) {
         g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_OUTPUT,
             "model \"%s\": `synthesize` duration %" G_GINT64_FORMAT " is %g "
-            "samples; durations must be from 0 to the length of the audio",
-            m->path, i, d);
+            "samples; durations must be from 0 to the length of the audio, %"
+            G_GINT64_FORMAT " samples (" SEE_DOCS ")", m->path, i, d, n_wave);
         goto done;
       }
       durations[i] = (gint64) d;
