@@ -18,6 +18,7 @@ typedef struct
   GPtrArray *words;             /* GstBuffer */
   GPtrArray *word_gaps;         /* GstEvent (GAP) */
   gboolean audio_eos, words_eos;
+  gint rate;                    /* of the audio caps */
 } Result;
 
 static void
@@ -53,6 +54,7 @@ collect (GstHarness * h, GstHarness * w, Result * r)
   r->word_gaps =
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_event_unref);
   r->audio_eos = r->words_eos = FALSE;
+  r->rate = 0;
 
   while (!(r->audio_eos && r->words_eos)) {
     GstBuffer *b;
@@ -62,14 +64,22 @@ collect (GstHarness * h, GstHarness * w, Result * r)
     while ((b = gst_harness_try_pull (h))) {
       GstMapInfo map;
 
+      if (r->rate == 0) {
+        GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
+
+        fail_unless (caps != NULL);
+        fail_unless (gst_structure_get_int (gst_caps_get_structure (caps, 0),
+                "rate", &r->rate));
+        gst_caps_unref (caps);
+      }
       fail_unless_equals_uint64 (GST_BUFFER_PTS (b),
-          gst_util_uint64_scale (n, GST_SECOND, RATE));
+          gst_util_uint64_scale (n, GST_SECOND, r->rate));
       fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), n);
       gst_buffer_map (b, &map, GST_MAP_READ);
       g_array_append_vals (r->samples, map.data, map.size / 2);
       n += map.size / 2;
       fail_unless_equals_uint64 (GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b),
-          gst_util_uint64_scale (n, GST_SECOND, RATE));
+          gst_util_uint64_scale (n, GST_SECOND, r->rate));
       gst_buffer_unmap (b, &map);
       gst_buffer_unref (b);
       got = TRUE;
@@ -273,6 +283,7 @@ GST_START_TEST (test_english)
 
   speak_lines (NULL, lines, 2, &r);
   fail_unless (r.audio_eos && r.words_eos);
+  fail_unless_equals_int (r.rate, RATE);
   /* two short sentences: more than 2 s of sound */
   fail_unless (r.samples->len > 2 * RATE, "%u samples", r.samples->len);
   fail_unless_equals_int (r.words->len, G_N_ELEMENTS (expect));
@@ -781,11 +792,183 @@ GST_START_TEST (test_huge_buffer)
 
 GST_END_TEST;
 
+/* ---- model=: tests/models speech-sine.pt ---- */
+
+/* What speech-sine.pt (tests/models/make_test_models.py, SineSpeech) says
+ * a byte lasts, in samples at SINE_RATE. */
+#define SINE_RATE 16000
+
+static guint64
+sine_duration (guint8 byte)
+{
+  return byte == ' ' ? 400 : 200 + 40 * (byte % 8);
+}
+
+static guint64
+sine_samples (const gchar * text, gsize n)
+{
+  guint64 sum = 0;
+  gsize i;
+
+  for (i = 0; i < n; i++)
+    sum += sine_duration ((guint8) text[i]);
+  return sum;
+}
+
+static gchar *
+model_prop (const gchar * file)
+{
+  const gchar *dir = g_getenv ("KLING_TEST_MODELS");
+
+  fail_unless (dir != NULL, "KLING_TEST_MODELS is not set");
+  return g_strdup_printf ("model=%s/%s", dir, file);
+}
+
+/* Each of @expect (words, in order) of the utterances @lines, spoken back
+ * to back from 0: its PTS is the sum of the durations of the bytes before
+ * it, it lasts until the next word (the last until the end of its sound),
+ * and the audio is exactly the sum of all durations. */
+static void
+check_sine_words (const Line * lines, guint n_lines, const gchar ** expect,
+    guint n_expect)
+{
+  gchar *prop = model_prop ("speech-sine.pt");
+  GstClockTime prev_end = 0;
+  guint64 total = 0, utt_start[8];
+  guint l, k = 0;
+  Result r;
+
+  fail_unless (n_lines <= G_N_ELEMENTS (utt_start));
+  for (l = 0; l < n_lines; l++) {
+    utt_start[l] = total;
+    total += sine_samples (lines[l].text, strlen (lines[l].text));
+  }
+  speak_lines (prop, lines, n_lines, &r);
+  g_free (prop);
+  fail_unless (r.audio_eos && r.words_eos);
+  fail_unless_equals_int (r.rate, SINE_RATE);
+  fail_unless_equals_uint64 (r.samples->len, total);
+  fail_unless_equals_int (r.words->len, n_expect);
+  for (l = 0; l < n_lines; l++) {
+    const gchar *text = lines[l].text, *from = text;
+    guint64 utt_end = l + 1 < n_lines ? utt_start[l + 1] : total;
+
+    for (; k < n_expect; k++) {
+      GstBuffer *b = g_ptr_array_index (r.words, k);
+      const gchar *at = strstr (from, expect[k]);
+      gchar *t;
+      guint64 onset;
+
+      if (at == NULL)
+        break;                  /* the next line's word */
+      t = word_text (b);
+      fail_unless_equals_string (t, expect[k]);
+      g_free (t);
+      onset = utt_start[l] + sine_samples (text, at - text);
+      fail_unless_equals_uint64 (GST_BUFFER_PTS (b),
+          gst_util_uint64_scale (onset, GST_SECOND, SINE_RATE));
+      fail_unless (GST_BUFFER_DURATION (b) > 0);
+      fail_unless (GST_BUFFER_PTS (b) >= prev_end, "word %u not monotonic",
+          k);
+      prev_end = GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b);
+      /* inside its utterance */
+      fail_unless (prev_end <= gst_util_uint64_scale (utt_end, GST_SECOND,
+              SINE_RATE), "word %u ends past its utterance", k);
+      /* the word's first byte is a sine burst: sound at the onset */
+      fail_unless (rms (&r, onset, 100) > 1000, "word %u is silent", k);
+      from = at + strlen (expect[k]);
+    }
+  }
+  fail_unless_equals_int (k, n_expect);
+  result_clear (&r);
+}
+
+GST_START_TEST (test_model_english)
+{
+  const Line lines[] = {
+    {"Hi there, friend.", 0},
+    {"Buy two today", 0},
+  };
+  const gchar *expect[] = { "Hi", "there,", "friend.", "Buy", "two",
+    "today"
+  };
+
+  check_sine_words (lines, 2, expect, G_N_ELEMENTS (expect));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_model_chinese)
+{
+  const Line lines[] = { {"新款手机", 0} };
+  const gchar *expect[] = { "新", "款", "手", "机" };
+
+  check_sine_words (lines, 1, expect, G_N_ELEMENTS (expect));
+}
+
+GST_END_TEST;
+
+/* an output of the wrong dtype and shape: an error naming both, no crash */
+GST_START_TEST (test_model_bad_output)
+{
+  gchar *prop = model_prop ("speech-bad-shape.pt");
+  GstHarness *w, *h = new_speak (prop, &w);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *m;
+  GError *err = NULL;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (w);
+  push_text (h, "Hello", 0);
+  m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL, "no error posted");
+  gst_message_parse_error (m, &err, NULL);
+  fail_unless (strstr (err->message, "output 0") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "is int64[2, 500];") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "float32 waveform [N] or [1, N]") !=
+      NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  g_free (prop);
+  gst_harness_teardown (w);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* a model file that is not there: the element does not start, and says
+ * which file */
+GST_START_TEST (test_model_missing)
+{
+  GstElement *e = gst_element_factory_make ("klingspeak", NULL);
+  GstBus *bus = gst_bus_new ();
+  gchar *msg;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "model", "/nonexistent/voice.pt", NULL);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = error_text (bus);
+  fail_unless (strstr (msg, "/nonexistent/voice.pt") != NULL, "%s", msg);
+  g_printerr ("missing model: %s\n", msg);
+  g_free (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 static Suite *
 klingspeak_suite (void)
 {
   Suite *s = suite_create ("klingspeak");
   TCase *tc = tcase_create ("general");
+  gchar *model;
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_english);
@@ -799,6 +982,16 @@ klingspeak_suite (void)
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_live_testclock);
   tcase_add_test (tc, test_huge_buffer);
+  tcase_add_test (tc, test_model_missing);
+  /* the model engine needs the libtorch backend and tests/models */
+  model = g_build_filename (g_getenv ("KLING_TEST_MODELS") ?
+      g_getenv ("KLING_TEST_MODELS") : ".", "speech-sine.pt", NULL);
+  if (g_file_test (model, G_FILE_TEST_EXISTS)) {
+    tcase_add_test (tc, test_model_english);
+    tcase_add_test (tc, test_model_chinese);
+    tcase_add_test (tc, test_model_bad_output);
+  }
+  g_free (model);
   return s;
 }
 

@@ -346,6 +346,47 @@ def make_huge_manifest(out):
     kling_wrap.wrap(probe, m, os.path.join(out, "probe-huge-manifest.pt"))
 
 
+class SineSpeech(torch.nn.Module):
+    """A deterministic `speech` model (docs/models.md): each byte token
+    becomes a sine burst of 200 + 40 * (id % 8) samples at 200 + 10 * (id %
+    64) Hz, a space 400 samples of silence; returns the waveform [N] and the
+    samples of each token [T], which sum to N."""
+
+    @torch.jit.export
+    def synthesize(self, ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        t = ids[0]
+        space = t == 32
+        dur = torch.where(space, torch.full_like(t, 400), 200 + 40 * (t % 8))
+        freq = torch.where(space, torch.zeros_like(t), 200 + 10 * (t % 64))
+        amp = torch.where(space, torch.zeros_like(t), torch.ones_like(t))
+        tok = torch.repeat_interleave(torch.arange(t.shape[0]), dur)
+        start = torch.cumsum(dur, 0) - dur
+        n = torch.arange(tok.shape[0]) - start[tok]
+        wave = 0.5 * amp[tok].float() * torch.sin(
+            2.0 * 3.141592653589793 * freq[tok].float() * n.float() / 16000.0)
+        return wave, dur
+
+
+class BadShapeSpeech(torch.nn.Module):
+    """A `speech` model whose waveform is int64 [2, 100 * T]: wrong dtype
+    and shape."""
+
+    @torch.jit.export
+    def synthesize(self, ids: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(2, 100 * ids.shape[1], dtype=torch.int64)
+
+
+def make_speech(out):
+    m = {"format": 1, "name": "sine-speech", "task": "speech",
+         "methods": ["synthesize"], "audio": {"rate": 16000},
+         "tokenizer": {"type": "utf8-bytes", "max_length": 64, "offset": 0}}
+    kling_wrap.wrap(torch.jit.script(SineSpeech()), m,
+                    os.path.join(out, "speech-sine.pt"))
+    bad = dict(m, name="bad-shape-speech")
+    kling_wrap.wrap(torch.jit.script(BadShapeSpeech()), bad,
+                    os.path.join(out, "speech-bad-shape.pt"))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -441,6 +482,7 @@ def main():
     make_absurd_manifests(out)
     make_unknown_op(out)
     make_huge_manifest(out)
+    make_speech(out)
     with open(p("stamp"), "w") as f:
         json.dump({"torch": torch.__version__}, f)
 
