@@ -765,20 +765,10 @@ worker_stop (GstAiProductDetect * self)
 /* ---------------------------------------------------------------------- */
 /* Lifecycle */
 
-/* Takes @property; looks up @default_file (stat() on the search path, so
- * never under the object lock) when it is NULL. */
-static gchar *
-resolve_model (gchar * property, const gchar * default_file)
-{
-  if (property)
-    return property;
-  return kling_package_find_default (default_file);
-}
-
 static gboolean
 gst_ai_product_detect_start (GstAiProductDetect * self)
 {
-  gchar *model_path, *copy_path, *labels_file, *device;
+  gchar *model_prop, *model_path, *copy_path, *labels_file, *device;
   KlingLoadOptions opts;
   GError *error = NULL;
   gchar **labels = NULL;
@@ -786,30 +776,29 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   gboolean copy_default;
 
   GST_OBJECT_LOCK (self);
-  model_path = g_strdup (self->model_path);
+  model_prop = g_strdup (self->model_path);
   copy_path = g_strdup (self->copy_model_path);
   labels_file = g_strdup (self->labels_file);
   device = g_strdup (self->device);
   opts.threads = self->threads;
   self->running_live = self->live_mode;
   GST_OBJECT_UNLOCK (self);
+  /* the look-ups stat files: after unlocking */
   copy_default = copy_path == NULL;
-  model_path = resolve_model (model_path, DEFAULT_DETECT_MODEL_FILE);
   if (copy_path && (*copy_path == '\0' || strcmp (copy_path, "none") == 0))
     g_clear_pointer (&copy_path, g_free);
-  else
-    copy_path = resolve_model (copy_path, DEFAULT_COPY_MODEL_FILE);
+  else if (copy_default)
+    /* a missing default copywriter is no error: no copy is written (a
+     * warning below), so not kling_element_find_model, which posts one */
+    copy_path = kling_package_find_default (DEFAULT_COPY_MODEL_FILE);
   opts.device = device;
   opts.precision = KLING_PRECISION_FLOAT32;
 
-  if (model_path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No detector model: the default " DEFAULT_DETECT_MODEL_FILE " is "
-            "not installed. Set the \"model\" property or reinstall "
-            "gst-kling."), ("searched GST_KLING_MODEL_PATH and %s",
-            KLING_MODEL_DIR));
+  model_path = kling_element_find_model (GST_ELEMENT (self), model_prop,
+      DEFAULT_DETECT_MODEL_FILE, "detector", "model");
+  g_free (model_prop);
+  if (model_path == NULL)
     goto fail;
-  }
   if (labels_file && !(labels = kling_labels_read_file (labels_file,
               KLING_LABELS_FILE_MAX_BYTES, &error))) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -822,17 +811,8 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   self->detector = kling_detector_load (model_path, &opts, labels != NULL,
       &error);
   if (self->detector == NULL) {
-    if (g_error_matches (error, KLING_BACKEND_ERROR,
-            KLING_BACKEND_ERROR_NOT_FOUND))
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Could not load detector model \"%s\": %s", model_path,
-              error->message), ("set the \"model\" property to a gst-kling "
-              "model package; see docs/models.md"));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Could not load detector model \"%s\": %s", model_path,
-              error->message), ("set the \"model\" property to a gst-kling "
-              "model package; see docs/models.md"));
+    kling_element_post_load_error (GST_ELEMENT (self), "detector", "model",
+        NULL, model_path, error);
     goto fail;
   }
   manifest = kling_detector_get_manifest (self->detector);

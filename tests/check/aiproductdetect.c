@@ -12,6 +12,9 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#define KLING_CHECK_STAT_PROBE
+#include "kling-check.h"
+
 #define W 320
 #define H 240
 /* red box and green box, in frame pixels */
@@ -23,12 +26,6 @@
 #define GY 150
 #define GW 50
 #define GH 70
-
-static gchar *
-test_model (const gchar * name)
-{
-  return g_build_filename (g_getenv ("KLING_TEST_MODELS"), name, NULL);
-}
 
 /* An RGB frame with a red and a green box on a grey-blue background. */
 static GstBuffer *
@@ -95,10 +92,10 @@ make_harness (const gchar * model, const gchar * copy_model,
     GstVideoFormat format, const gchar * first_property, ...)
 {
   va_list args;
-  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
-  gchar *mpath = test_model (model);
-  gchar *cpath = copy_model && *copy_model ? test_model (copy_model) :
-      g_strdup ("");
+  GstElement *e = kling_check_make_element ("aiproductdetect");
+  gchar *mpath = kling_check_test_model (model);
+  gchar *cpath = copy_model && *copy_model ?
+      kling_check_test_model (copy_model) : g_strdup ("");
   gchar *caps = caps_string (format);
   GstHarness *h;
 
@@ -561,19 +558,17 @@ GST_END_TEST;
 static gchar *
 expect_start_failure (const gchar * model_file, const gchar * property)
 {
-  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
+  GstElement *e = kling_check_make_element ("aiproductdetect");
   GstBus *bus = gst_bus_new ();
-  gchar *path = model_file ? test_model (model_file) :
+  gchar *path = model_file ? kling_check_test_model (model_file) :
       g_strdup ("/nonexistent/model.pt");
-  GstMessage *msg;
-  GError *err = NULL;
   gchar *text;
   gint i;
 
   gst_element_set_bus (e, bus);
   g_object_set (e, property, path, NULL);
   if (strcmp (property, "copy-model") == 0) {
-    gchar *det = test_model ("detect-yolov8.pt");
+    gchar *det = kling_check_test_model ("detect-yolov8.pt");
     g_object_set (e, "model", det, NULL);
     g_free (det);
   }
@@ -586,12 +581,8 @@ expect_start_failure (const gchar * model_file, const gchar * property)
   }
   fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no error on the bus");
-  gst_message_parse_error (msg, &err, NULL);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
+  text = kling_check_pop_error (bus, 0);
+  fail_unless (text != NULL, "no error on the bus");
   gst_element_set_state (e, GST_STATE_NULL);
   gst_element_set_bus (e, NULL);
   gst_object_unref (bus);
@@ -813,24 +804,21 @@ GST_END_TEST;
  * until memory runs out. */
 GST_START_TEST (test_labels_file_endless)
 {
-  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
-  gchar *model = test_model ("detect-yolov8.pt");
+  GstElement *e = kling_check_make_element ("aiproductdetect");
+  gchar *model = kling_check_test_model ("detect-yolov8.pt");
   GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
+  gchar *text;
 
   gst_element_set_bus (e, bus);
   g_object_set (e, "model", model, "copy-model", "", "labels-file",
       "/dev/zero", NULL);
   fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  assert_says (err->message, "/dev/zero");
-  assert_says (err->message, "1048576 bytes");
-  g_error_free (err);
-  gst_message_unref (msg);
+  text = kling_check_pop_error (bus, 0);
+  fail_unless (text != NULL, "no error on the bus");
+  assert_says (text, "/dev/zero");
+  assert_says (text, "1048576 bytes");
+  g_free (text);
   gst_element_set_state (e, GST_STATE_NULL);
   gst_element_set_bus (e, NULL);
   gst_object_unref (bus);
@@ -845,7 +833,7 @@ GST_END_TEST;
  * are not leaked. */
 GST_START_TEST (test_text_pad_events_and_fields)
 {
-  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
+  GstElement *e = kling_check_make_element ("aiproductdetect");
   /* the class (and its template caps, static caps the leaks tracer does
    * not see) outlives the element */
   GstCaps *templ_caps =
@@ -923,8 +911,8 @@ refuse_activation (GstPad * pad, GstObject * parent, GstPadMode mode,
 
 GST_START_TEST (test_failed_start_frees_models)
 {
-  GstElement *e = gst_element_factory_make ("aiproductdetect", NULL);
-  gchar *model = test_model ("detect-yolov8.pt");
+  GstElement *e = kling_check_make_element ("aiproductdetect");
+  gchar *model = kling_check_test_model ("detect-yolov8.pt");
   GstPad *text = gst_element_get_static_pad (e, "text_src");
   gfloat t;
 
@@ -971,7 +959,7 @@ GST_END_TEST;
  * (losses, detections), whose boxes come back inside the frame. */
 GST_START_TEST (test_real_torchvision_detectors)
 {
-  gchar *listing = test_model ("torchvision-models.txt");
+  gchar *listing = kling_check_test_model ("torchvision-models.txt");
   gchar *text = NULL, **lines;
   guint i, n_models = 0;
 
@@ -1034,32 +1022,29 @@ GST_END_TEST;
 
 GST_START_TEST (test_state_cycles)
 {
-  gchar *model = test_model ("detect-yolov8.pt");
-  gchar *copy = test_model ("copy-echo.pt");
+  gchar *model = kling_check_test_model ("detect-yolov8.pt");
+  gchar *copy = kling_check_test_model ("copy-echo.pt");
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,width=64,height=48 ! aiproductdetect name=d model=%s "
       "copy-model=%s threads=1 ! fakesink d.text_src ! queue ! fakesink", model,
       copy);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
-  gint i;
 
-  fail_unless (pipe != NULL);
-  for (i = 0; i < 100; i++) {
-    fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
-        GST_STATE_CHANGE_FAILURE);
-    if (i % 10 == 0) {
-      GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe),
-          10 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-      fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-      gst_message_unref (msg);
-    }
-    fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
-        GST_STATE_CHANGE_SUCCESS);
-  }
-  gst_object_unref (pipe);
+  kling_check_state_cycles (desc, 100, 10 * GST_SECOND);
   g_free (desc);
   g_free (model);
   g_free (copy);
+}
+
+GST_END_TEST;
+
+/* The default detector and copywriter are looked up (stat) without the
+ * object lock, which set_property and posting a message take. */
+GST_START_TEST (test_default_model_lookup_unlocked)
+{
+  GstElement *e = kling_check_make_element ("aiproductdetect");
+
+  g_object_set (e, "threads", 1, NULL);
+  kling_check_lookup_unlocked (e);
 }
 
 GST_END_TEST;
@@ -1084,6 +1069,7 @@ aiproductdetect_suite (void)
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_labels_file_mismatch);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_default_model_lookup_unlocked);
   tcase_add_test (tc, test_real_torchvision_detectors);
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_renegotiation_drops_old_detections);

@@ -116,6 +116,22 @@ __attribute__ ((visibility ("default")))
   kling_check_probe ();
   return real (path, buf);
 }
+
+/* Takes @e to PAUSED and back (loading its default models from
+ * GST_KLING_MODEL_PATH, found or not) and fails if a file was stat'ed
+ * while its object lock was held; @e is taken. */
+static inline void
+kling_check_lookup_unlocked (GstElement * e)
+{
+  kling_check_probe_element = e;
+  g_atomic_int_set (&kling_check_stat_under_lock, 0);
+  gst_element_set_state (e, GST_STATE_PAUSED);
+  gst_element_set_state (e, GST_STATE_NULL);
+  kling_check_probe_element = NULL;
+  fail_if (g_atomic_int_get (&kling_check_stat_under_lock),
+      "a file was stat'ed under the object lock");
+  gst_object_unref (e);
+}
 #endif
 
 #endif
