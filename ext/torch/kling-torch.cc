@@ -84,9 +84,44 @@ std::string tidy_message(const std::string& raw) {
   return out;
 }
 
+// A TorchScript interpreter error ("The following operation failed in the
+// TorchScript interpreter.") is two tracebacks followed by the exception
+// itself ("RuntimeError: The size of tensor a (2100) must match …"): the
+// line that says what went wrong comes last, after 24 lines would have cut
+// it off.  That exception (from its line to the end) is put first.
+std::string reason_first(const std::string& raw) {
+  static const char kInterpreter[] =
+      "The following operation failed in the TorchScript interpreter.";
+  if (raw.find(kInterpreter) == std::string::npos) return raw;
+  size_t end = raw.size();
+  while (end > 0) {
+    size_t nl = raw.rfind('\n', end - 1);
+    size_t start = nl == std::string::npos ? 0 : nl + 1;
+    // "RuntimeError: …", "torch.jit.Error: …": a dotted name ending in
+    // Error or Exception, then ": "
+    size_t i = start;
+    while (i < end && (g_ascii_isalnum(raw[i]) || raw[i] == '_' ||
+                       raw[i] == '.'))
+      i++;
+    std::string name = raw.substr(start, i - start);
+    if (!name.empty() && g_ascii_isalpha(name[0]) && i + 1 < end &&
+        raw[i] == ':' && raw[i + 1] == ' ' &&
+        (g_str_has_suffix(name.c_str(), "Error") ||
+         g_str_has_suffix(name.c_str(), "Exception")))
+    {
+      std::string reason = raw.substr(start);
+      while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+      return reason + "\n" + raw.substr(0, start);
+    }
+    if (nl == std::string::npos) break;
+    end = nl;
+  }
+  return raw;
+}
+
 void set_error(GError** error, int code, const char* what,
                const std::string& message, const char* kind) {
-  std::string text = tidy_message(message);
+  std::string text = tidy_message(reason_first(message));
   if (text.empty())
     text = std::string("libtorch raised ") + kind + " without a message";
   // the usual reason, in words a user can act on
