@@ -25,6 +25,8 @@ KLING_PACKAGES=(
   # torchvision's operator library (torchvision::nms) for scripted
   # torchvision detectors, and the real-detector tests
   python3-torchvision
+  # models/detect/eval: the second product renderer (PIL drawing, JPEG)
+  python3-pil
 )
 
 kling_install_deps() {
