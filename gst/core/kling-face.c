@@ -160,6 +160,9 @@ kling_face_new (const GstVideoInfo * portrait, const KlingFaceBox * box,
       MAX (1, MIN (f->box.width, f->box.height) / 8);
 
   gst_video_info_set_format (&f->rgb_info, GST_VIDEO_FORMAT_RGB, f->fw, f->fh);
+  /* GstVideoConverter wants the same frame rate on both sides */
+  GST_VIDEO_INFO_FPS_N (&f->rgb_info) = GST_VIDEO_INFO_FPS_N (portrait);
+  GST_VIDEO_INFO_FPS_D (&f->rgb_info) = GST_VIDEO_INFO_FPS_D (portrait);
   f->rgb = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&f->rgb_info),
       NULL);
   f->crop_conv = gst_video_converter_new ((GstVideoInfo *) portrait,
@@ -171,6 +174,8 @@ kling_face_new (const GstVideoInfo * portrait, const KlingFaceBox * box,
   gst_video_info_set_format (&f->patch_info, GST_VIDEO_INFO_FORMAT (portrait),
       f->box.width, f->box.height);
   f->patch_info.colorimetry = portrait->colorimetry;
+  GST_VIDEO_INFO_FPS_N (&f->patch_info) = GST_VIDEO_INFO_FPS_N (portrait);
+  GST_VIDEO_INFO_FPS_D (&f->patch_info) = GST_VIDEO_INFO_FPS_D (portrait);
   f->patch_info.chroma_site = portrait->chroma_site;
   f->patch = gst_buffer_new_allocate (NULL,
       GST_VIDEO_INFO_SIZE (&f->patch_info), NULL);

@@ -139,13 +139,14 @@ def make_references(out):
 class MouthEnergy(torch.nn.Module):
     """A `talking-head` test model: the reference crop, with the lower half
     (the masked part) painted grey at the loudness of the window's four
-    centre mel frames, (mean + 4) / 8: the tests read lip sync as
+    centre mel frames, (loudest band + 4) / 8: the tests read lip sync as
     brightness."""
 
     def forward(self, mel: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
         t = mel.shape[3]
         c = t // 2
-        e = ((mel[:, 0, :, c - 2:c + 2].mean(dim=[1, 2]) + 4.0) / 8.0)
+        e = mel[:, 0, :, c - 2:c + 2].mean(dim=2).amax(dim=1)
+        e = (e + 4.0) / 8.0
         e = e.clamp(0.0, 1.0)
         out = face[:, 3:6].clone()
         h = out.shape[2]
