@@ -36,21 +36,23 @@
  * after t its window needs) plus the time one call took at start-up
  * (plus the batch's span, outside live mode).
  *
- * ## Example launch line
+ * ## Example launch lines
  * |[
- * gst-launch-1.0 -e filesrc location=host.png ! pngdec ! videoconvert ! \
+ * gst-launch-1.0 filesrc location=host.png ! pngdec ! videoconvert ! \
  *     h.image  audiotestsrc num-buffers=100 ! h.audio \
  *     klinghost name=h model=host.pt face-box=80,60,96,96 ! videoconvert ! \
- *     x264enc ! mp4mux ! filesink location=host.mp4
- * ]| makes 2.32 s of video of the host, mouth following the tone.
+ *     pngenc ! multifilesink location=frame-%03d.png
+ * ]| writes 59 frames (2.32 s at 25 fps) of the host, mouth following the
+ * tone.
  * |[
- * echo "Welcome to our shop" | gst-launch-1.0 fdsrc ! \
- *     text/x-raw,format=utf8 ! klingspeak language=en ! tee name=t \
- *     t. ! queue ! h.audio  filesrc location=host.png ! pngdec ! \
- *     videoconvert ! h.image  klinghost name=h model=host.pt ! \
- *     videoconvert ! x264enc ! queue ! mux.  t. ! queue ! audioconvert ! \
- *     avenc_aac ! mux.  mp4mux name=mux ! filesink location=host.mp4
- * ]| the host speaks the line, voice and mouth in one file.
+ * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
+ *     klingspeak ! tee name=t  t. ! queue ! h.audio \
+ *     filesrc location=host.png ! pngdec ! videoconvert ! h.image \
+ *     klinghost name=h model=host.pt ! videoconvert ! \
+ *     video/x-raw,format=I420 ! queue ! mux. \
+ *     t. ! queue ! audioconvert ! queue ! mux. \
+ *     matroskamux name=mux ! filesink location=host.mkv
+ * ]| the host speaks the text, voice and mouth in one file.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -1522,10 +1524,12 @@ flushing:
   g_mutex_unlock (&self->lock);
   goto pause;
 flow_error:
-  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+  /* GST_FLOW_ERROR comes with its own message already posted */
+  if (ret == GST_FLOW_NOT_LINKED || (ret < GST_FLOW_EOS
+          && ret != GST_FLOW_ERROR))
     GST_ELEMENT_FLOW_ERROR (self, ret);
+  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-  }
 pause:
   if (mel != mel_stack)
     g_free (mel);
