@@ -732,6 +732,24 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
+/* live-mode on the system clock behind a live source: to EOS and back,
+ * and stopped mid-stream while its task waits on the clock */
+GST_START_TEST (test_live_state_cycles)
+{
+  gchar *path = kling_check_test_model ("host-energy.pt");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "video/x-raw,format=RGB,width=64,height=48 ! h.image  "
+      "audiotestsrc is-live=true num-buffers=4 samplesperbuffer=1600 ! "
+      "audio/x-raw,rate=16000 ! h.audio  klinghost name=h live-mode=true "
+      "model=%s ! fakesink sync=true", path);
+
+  kling_check_state_cycles (desc, 20, 30 * GST_SECOND);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static Suite *
 klinghost_suite (void)
 {
@@ -751,6 +769,7 @@ klinghost_suite (void)
   tcase_add_test (tc, test_framerate);
   tcase_add_test (tc, test_live_clock);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_live_state_cycles);
   return s;
 }
 
