@@ -20,6 +20,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (aiproductdetect, plugin);
   ret |= GST_ELEMENT_REGISTER (klinggen, plugin);
   ret |= GST_ELEMENT_REGISTER (ketuposter, plugin);
+  ret |= GST_ELEMENT_REGISTER (klinghost, plugin);
 
   return ret;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "kling-manifest.h"
 #include "kling-archive.h"
+#include "kling-mel.h"
 
 #define SEE_DOCS "see docs/models.md"
 
@@ -27,6 +28,8 @@ static const KlingTaskNeeds task_needs[] = {
       {"latent", "tokenizer.type"}},
   {"poster", {"encode_prompt", "denoise", "decode", "encode_image"},
       {"latent", "tokenizer.type"}},
+  /* talking-head: every field has a default (Wav2Lip's layout) */
+  {"talking-head", {"forward"}, {NULL}},
 };
 
 static const gchar *
@@ -572,6 +575,65 @@ check_elements (const KlingManifest * m, const gchar * what,
   g_string_free (shape, TRUE);
 }
 
+/* Task `talking-head` (klinghost): the mel parameters, the face size,
+ * mask and default box, the batch, and the two inputs' sizes. */
+static void
+check_talking_head (const KlingManifest * m, GPtrArray * problems)
+{
+  KlingMelParams mel;
+  GError *error = NULL;
+  gint64 fw, fh, batch;
+  gboolean ok = TRUE;
+  JsonNode *node;
+
+  if (!kling_mel_params_from_manifest (&mel, m, &error)) {
+    g_ptr_array_add (problems, g_strdup (error->message));
+    g_clear_error (&error);
+    ok = FALSE;
+  }
+  ok &= int_field (m, "face.width", FALSE, 96, 8, 1024, &fw, problems);
+  ok &= int_field (m, "face.height", FALSE, 96, 8, 1024, &fh, problems);
+  ok &= int_field (m, "batch", FALSE, 4, 1, 64, &batch, problems);
+  node = kling_manifest_lookup (m, "face.mask");
+  if (node && (!is_number (node) || json_node_get_double (node) < 0
+          || json_node_get_double (node) > 1))
+    g_ptr_array_add (problems,
+        g_strdup_printf ("model \"%s\": manifest field `face.mask` must be a "
+            "number from 0 to 1 (where the masked lower part of the face "
+            "starts, as a fraction of its height)", m->model));
+  node = kling_manifest_lookup (m, "face.box");
+  if (node) {
+    gboolean good = JSON_NODE_HOLDS_ARRAY (node)
+        && json_array_get_length (json_node_get_array (node)) == 4;
+    gdouble b[4] = { 0 };
+    guint i;
+
+    for (i = 0; good && i < 4; i++) {
+      JsonNode *e = json_array_get_element (json_node_get_array (node), i);
+
+      good = is_number (e);
+      if (good)
+        b[i] = json_node_get_double (e);
+      good = good && b[i] >= 0 && b[i] <= 1;
+    }
+    if (!good || b[2] <= 0 || b[3] <= 0 || b[0] + b[2] > 1 + 1e-9
+        || b[1] + b[3] > 1 + 1e-9)
+      g_ptr_array_add (problems,
+          g_strdup_printf ("model \"%s\": manifest field `face.box` must be "
+              "[x, y, width, height] as fractions of the portrait, inside "
+              "it, width and height above 0", m->model));
+  }
+  if (ok) {
+    gint64 face[4] = { batch, 6, fh, fw };
+    gint64 bands[4] = { batch, 1, mel.n_mels, mel.frames };
+
+    check_elements (m, "the face input", "`batch` x 6 x `face.height` x "
+        "`face.width`", face, 4, problems);
+    check_elements (m, "the mel input", "`batch` x 1 x `mel.bands` x "
+        "`mel.frames`", bands, 4, problems);
+  }
+}
+
 /* The sizes each task's core allocates from the manifest (kling-gen.c,
  * kling-textgen.c, the detector input), bounded. */
 static void
@@ -642,6 +704,9 @@ check_limits (const KlingManifest * m, const gchar * task, GPtrArray * problems)
     int_field (m, "tokenizer.pad", FALSE, 0, 0, KLING_MANIFEST_MAX_VOCAB, &v,
         problems);
   }
+
+  if (strcmp (task, "talking-head") == 0)
+    check_talking_head (m, problems);
 }
 
 gboolean

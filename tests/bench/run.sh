@@ -94,3 +94,7 @@ echo "## klingspeak (vs espeak-ng CLI)"
 if [ -f "$build/ext/speak/libgstklingspeak.so" ]; then
   GST_PLUGIN_PATH="$build/ext/speak${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" "$(dirname "$0")/bench-speak.sh" 7
 fi
+
+echo
+echo "## klinghost"
+run "$build/tests/bench/bench-host" "$(default_or_test kling-host.pt host-bench.pt)" "$threads"

@@ -22,6 +22,8 @@ cat > "$out/include/config.h" <<CONFIG
 CONFIG
 
 pkgs="gstreamer-1.0 gstreamer-video-1.0 gio-2.0 gmodule-2.0 json-glib-1.0 orc-0.4"
+# the manifest reader checks a talking-head model's mel parameters (kling-mel)
+pkgs="$pkgs gstreamer-fft-1.0"
 # shellcheck disable=SC2086
 cflags="-g -O1 -fno-omit-frame-pointer -DHAVE_CONFIG_H -I$out/include -I$core $(pkg-config --cflags $pkgs)"
 # shellcheck disable=SC2086
@@ -29,6 +31,7 @@ libs="$(pkg-config --libs $pkgs) -lm"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 base=(kling-archive.c kling-backend.c kling-manifest.c)
+base+=(kling-mel.c)
 gen=(kling-tokenizer.c kling-gen.c kling-convert.c kling-noise.c
      kling-sampler.c kling-orc-dist.c kling-compose.c)
 

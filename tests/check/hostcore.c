@@ -1,0 +1,401 @@
+/* gst-kling: klinghost's cores: the `talking-head` manifest and kling-face
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <math.h>
+#include <string.h>
+#include <gst/check/gstcheck.h>
+
+#include "kling-face.h"
+#include "kling-manifest.h"
+
+static const KlingMethodInfo forward_only[] = { {"forward", 2} };
+
+static gchar *
+check_head (const gchar * extra)
+{
+  gchar *json = g_strdup_printf ("{\"format\": 1, \"task\": \"talking-head\","
+      " \"methods\": [\"forward\"]%s%s}", extra ? ", " : "",
+      extra ? extra : "");
+  GError *error = NULL;
+  KlingManifest *m = kling_manifest_parse (json, -1, "head.pt", &error);
+  gchar *msg = NULL;
+
+  fail_unless (m != NULL, "%s", error ? error->message : "");
+  if (!kling_manifest_check_task (m, "talking-head", forward_only, 1, FALSE,
+          &error)) {
+    msg = g_strdup (error->message);
+    g_error_free (error);
+  }
+  kling_manifest_free (m);
+  g_free (json);
+  return msg;
+}
+
+GST_START_TEST (test_manifest_talking_head)
+{
+  struct
+  {
+    const gchar *extra, *names;
+  } bad[] = {
+    {"\"face\": {\"width\": 4}", "`face.width`"},
+    {"\"face\": {\"height\": 5000}", "`face.height`"},
+    {"\"batch\": 0", "`batch`"},
+    {"\"batch\": 65", "`batch`"},
+    {"\"face\": {\"mask\": 1.5}", "`face.mask`"},
+    {"\"face\": {\"box\": [0.9, 0, 0.5, 0.5]}", "`face.box`"},
+    {"\"face\": {\"box\": [0, 0, 0.5]}", "`face.box`"},
+    {"\"face\": {\"box\": [0, 0, 0, 0.5]}", "`face.box`"},
+    {"\"mel\": {\"n_fft\": 801}", "`mel.n_fft`"},
+    /* 64 x 6 x 1024 x 1024 values: over the tensor limit */
+    {"\"batch\": 64, \"face\": {\"width\": 1024, \"height\": 1024}",
+        "KLING_MANIFEST_MAX_ELEMENTS"},
+  };
+  const KlingMethodInfo other[] = { {"synthesize", 1} };
+  const gchar *json = "{\"format\": 1, \"task\": \"talking-head\", "
+      "\"methods\": [\"forward\"]}";
+  KlingManifest *m;
+  KlingHeadSpec spec;
+  GError *error = NULL;
+  gchar *msg;
+  guint i;
+
+  msg = check_head (NULL);
+  fail_unless (msg == NULL, "%s", msg);
+  msg = check_head ("\"mel\": {\"bands\": 80, \"frames\": 16}, \"face\": "
+      "{\"width\": 96, \"height\": 96, \"box\": [0.25, 0.3, 0.5, 0.5], "
+      "\"mask\": 0.5}, \"batch\": 8");
+  fail_unless (msg == NULL, "%s", msg);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    msg = check_head (bad[i].extra);
+    fail_unless (msg != NULL, "accepted %s", bad[i].extra);
+    fail_unless (strstr (msg, bad[i].names) != NULL, "%s: %s", bad[i].extra,
+        msg);
+    g_free (msg);
+  }
+
+  /* no forward: named */
+  m = kling_manifest_parse (json, -1, "head.pt", NULL);
+  fail_if (kling_manifest_check_task (m, "talking-head", other, 1, FALSE,
+          &error));
+  fail_unless (strstr (error->message, "no method `forward`") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+
+  /* the defaults: Wav2Lip's layout */
+  kling_head_spec_from_manifest (&spec, m);
+  fail_unless_equals_int (spec.face_width, 96);
+  fail_unless_equals_int (spec.face_height, 96);
+  fail_unless_equals_int (spec.batch, 4);
+  fail_unless_equals_int (spec.mel.n_mels, 80);
+  fail_unless_equals_int (spec.mel.frames, 16);
+  fail_unless_equals_int (spec.mel.rate, 16000);
+  fail_unless_equals_int (spec.mel.hop, 200);
+  fail_unless_equals_float (spec.mask, 0.5);
+  fail_if (spec.has_box);
+  kling_manifest_free (m);
+
+  m = kling_manifest_parse ("{\"format\": 1, \"task\": \"talking-head\", "
+      "\"methods\": [\"forward\"], \"face\": {\"width\": 32, \"height\": 48,"
+      " \"box\": [0.25, 0.5, 0.5, 0.25]}, \"batch\": 2}", -1, "h.pt", NULL);
+  kling_head_spec_from_manifest (&spec, m);
+  fail_unless_equals_int (spec.face_width, 32);
+  fail_unless_equals_int (spec.face_height, 48);
+  fail_unless_equals_int (spec.batch, 2);
+  fail_unless (spec.has_box);
+  fail_unless_equals_float (spec.box[1], 0.5);
+  kling_manifest_free (m);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_box_parse)
+{
+  KlingFaceBox b;
+  const gdouble half[4] = { 0.25, 0.25, 0.5, 0.5 };
+
+  fail_unless (kling_face_box_parse ("10,20,30,40", &b));
+  fail_unless (b.x == 10 && b.y == 20 && b.width == 30 && b.height == 40);
+  fail_unless (kling_face_box_parse (" 1 , 2 ,3, 4 ", &b));
+  fail_unless (b.x == 1 && b.height == 4);
+  fail_if (kling_face_box_parse ("", &b));
+  fail_if (kling_face_box_parse (NULL, &b));
+  fail_if (kling_face_box_parse ("1,2,3", &b));
+  fail_if (kling_face_box_parse ("1,2,3,4,5", &b));
+  fail_if (kling_face_box_parse ("a,b,c,d", &b));
+  fail_if (kling_face_box_parse ("1,2,0,4", &b));
+  fail_if (kling_face_box_parse ("-1,2,3,4", &b));
+  fail_if (kling_face_box_parse ("1.5,2,3,4", &b));
+  kling_face_box_from_fractions (half, 256, 100, &b);
+  fail_unless (b.x == 64 && b.y == 25 && b.width == 128 && b.height == 50);
+}
+
+GST_END_TEST;
+
+/* A portrait with a different value at every byte. */
+static GstBuffer *
+pattern (const GstVideoInfo * info)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (info),
+      NULL);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = (i * 37 + (i >> 7) * 11) & 0xff;
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+/* Every byte of @a and @b differs only inside the box @box, for every
+ * component of the format (chroma planes subsampled). */
+static void
+check_outside_unchanged (const GstVideoInfo * info, GstBuffer * a,
+    GstBuffer * b, const KlingFaceBox * box, guint * changed_inside)
+{
+  GstVideoFrame fa, fb;
+  const GstVideoFormatInfo *finfo = info->finfo;
+  guint c;
+  gint x, y;
+
+  *changed_inside = 0;
+  fail_unless (gst_video_frame_map (&fa, info, a, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&fb, info, b, GST_MAP_READ));
+  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+    gint ws = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
+    gint hs = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
+    gint w = GST_VIDEO_FRAME_COMP_WIDTH (&fa, c);
+    gint h = GST_VIDEO_FRAME_COMP_HEIGHT (&fa, c);
+
+    for (y = 0; y < h; y++)
+      for (x = 0; x < w; x++) {
+        guint8 va = GST_VIDEO_FRAME_COMP_DATA (&fa, c)[y *
+            GST_VIDEO_FRAME_COMP_STRIDE (&fa, c) +
+            x * GST_VIDEO_FRAME_COMP_PSTRIDE (&fa, c)];
+        guint8 vb = GST_VIDEO_FRAME_COMP_DATA (&fb, c)[y *
+            GST_VIDEO_FRAME_COMP_STRIDE (&fb, c) +
+            x * GST_VIDEO_FRAME_COMP_PSTRIDE (&fb, c)];
+        gboolean inside = (x << ws) >= box->x
+            && (x << ws) < box->x + box->width && (y << hs) >= box->y
+            && (y << hs) < box->y + box->height;
+
+        if (!inside)
+          fail_unless (va == vb, "%s: component %u at %d,%d changed outside "
+              "the box", GST_VIDEO_INFO_NAME (info), c, x, y);
+        else if (va != vb)
+          (*changed_inside)++;
+      }
+  }
+  /* padding bytes between rows are never written either */
+  gst_video_frame_unmap (&fa);
+  gst_video_frame_unmap (&fb);
+}
+
+GST_START_TEST (test_paste_outside_bit_exact)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGB,
+    GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx,
+    GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_ARGB,
+    GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12
+  };
+  const KlingFaceBox box = { 13, 9, 30, 22 };   /* odd: aligned for 4:2:0 */
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstVideoInfo info;
+    GstBuffer *portrait, *out;
+    KlingFace *face;
+    GError *error = NULL;
+    const KlingFaceBox *used;
+    gfloat *gen = g_new (gfloat, 3 * 16 * 16);
+    guint changed, j;
+
+    /* odd width: rows are padded */
+    gst_video_info_set_format (&info, formats[i], 61, 47);
+    portrait = pattern (&info);
+    face = kling_face_new (&info, &box, 16, 16, 0.5, 3, &error);
+    fail_unless (face != NULL, "%s", error ? error->message : "");
+    used = kling_face_get_box (face);
+    if (GST_VIDEO_FORMAT_INFO_W_SUB (info.finfo, 1)) {
+      fail_unless (used->x == 14 && used->y == 10 && used->width == 28
+          && used->height == 20, "%s: box %d,%d,%d,%d", GST_VIDEO_INFO_NAME
+          (&info), used->x, used->y, used->width, used->height);
+    } else {
+      fail_unless (used->x == 13 && used->y == 9 && used->width == 30
+          && used->height == 22);
+    }
+    for (j = 0; j < 3 * 16 * 16; j++)
+      gen[j] = j < 256 ? 1.0f : 0.0f;   /* red */
+    out = gst_buffer_copy_deep (portrait);
+    fail_unless (kling_face_paste (face, gen, out));
+    check_outside_unchanged (&info, portrait, out, used, &changed);
+    fail_unless (changed > 0, "%s: nothing pasted",
+        GST_VIDEO_INFO_NAME (&info));
+    if (GST_VIDEO_INFO_IS_RGB (&info)) {
+      GstVideoFrame f;
+      guint8 *px;
+      gint cx = used->x + used->width / 2, cy = used->y + used->height / 2;
+
+      /* the middle is the face, red; the alpha is the portrait's */
+      gst_video_frame_map (&f, &info, out, GST_MAP_READ);
+      px = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) + cy *
+          GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + cx *
+          GST_VIDEO_FRAME_COMP_PSTRIDE (&f, 0);
+      fail_unless_equals_int (px[GST_VIDEO_FRAME_COMP_OFFSET (&f, 0)], 255);
+      fail_unless_equals_int (px[GST_VIDEO_FRAME_COMP_OFFSET (&f, 1)], 0);
+      fail_unless_equals_int (px[GST_VIDEO_FRAME_COMP_OFFSET (&f, 2)], 0);
+      gst_video_frame_unmap (&f);
+    }
+    if (GST_VIDEO_INFO_HAS_ALPHA (&info)) {
+      GstVideoFrame fa, fb;
+      gint x, y;
+
+      gst_video_frame_map (&fa, &info, portrait, GST_MAP_READ);
+      gst_video_frame_map (&fb, &info, out, GST_MAP_READ);
+      for (y = 0; y < 47; y++)
+        for (x = 0; x < 61; x++) {
+          gsize o = y * GST_VIDEO_FRAME_COMP_STRIDE (&fa, 3) +
+              x * GST_VIDEO_FRAME_COMP_PSTRIDE (&fa, 3);
+          fail_unless (GST_VIDEO_FRAME_COMP_DATA (&fa, 3)[o] ==
+              GST_VIDEO_FRAME_COMP_DATA (&fb, 3)[o]);
+        }
+      gst_video_frame_unmap (&fa);
+      gst_video_frame_unmap (&fb);
+    }
+    g_free (gen);
+    gst_buffer_unref (out);
+    gst_buffer_unref (portrait);
+    kling_face_free (face);
+  }
+}
+
+GST_END_TEST;
+
+/* The seam: the edge of the box blends, the middle is the face; a face
+ * equal to the crop changes the box only by resampling. */
+GST_START_TEST (test_crop_and_feather)
+{
+  GstVideoInfo info;
+  GstBuffer *portrait, *out;
+  GstVideoFrame f;
+  KlingFaceBox box = { 8, 8, 32, 32 };
+  KlingFace *face;
+  gfloat crop[3 * 32 * 32], in[6 * 32 * 32], gen[3 * 32 * 32];
+  guint8 *d;
+  gint x, y, i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 48, 48);
+  portrait = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_video_frame_map (&f, &info, portrait, GST_MAP_WRITE);
+  d = GST_VIDEO_FRAME_PLANE_DATA (&f, 0);
+  for (y = 0; y < 48; y++)
+    for (x = 0; x < 48; x++) {
+      guint8 *p = d + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + 3 * x;
+      /* uniform blue inside the box, grey around */
+      gboolean in_box = x >= 8 && x < 40 && y >= 8 && y < 40;
+
+      p[0] = in_box ? 0 : 100;
+      p[1] = in_box ? 0 : 100;
+      p[2] = in_box ? 200 : 100;
+    }
+  gst_video_frame_unmap (&f);
+
+  face = kling_face_new (&info, &box, 32, 32, 0.5, 4, NULL);
+  fail_unless (kling_face_crop (face, portrait, crop));
+  /* a 1:1 crop of a uniform box is that colour */
+  for (i = 0; i < 32 * 32; i++) {
+    fail_unless_equals_float (crop[i], 0.0f);
+    fail_unless (fabsf (crop[2 * 1024 + i] - 200 / 255.0f) < 1e-6);
+  }
+  kling_face_make_input (face, crop, crop, in);
+  for (y = 0; y < 32; y++)
+    for (x = 0; x < 32; x++) {
+      gfloat b = in[2 * 1024 + y * 32 + x];
+
+      if (y < 16) {
+        fail_unless_equals_float (b, crop[2 * 1024 + y * 32 + x]);
+      } else {
+        fail_unless_equals_float (b, 0.0f);     /* masked */
+      }
+      fail_unless_equals_float (in[5 * 1024 + y * 32 + x],
+          crop[2 * 1024 + y * 32 + x]);
+    }
+
+  /* a white face: middle white, edge rows blend, outside untouched */
+  for (i = 0; i < 3 * 1024; i++)
+    gen[i] = 1.0f;
+  out = gst_buffer_copy_deep (portrait);
+  fail_unless (kling_face_paste (face, gen, out));
+  gst_video_frame_map (&f, &info, out, GST_MAP_READ);
+  d = GST_VIDEO_FRAME_PLANE_DATA (&f, 0);
+#define PX(x, y) (d + (y) * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + 3 * (x))
+  fail_unless_equals_int (PX (24, 24)[0], 255);
+  fail_unless_equals_int (PX (24, 24)[2], 255);
+  fail_unless_equals_int (PX (7, 24)[0], 100);  /* outside */
+  /* first column inside: alpha 0.5 / 4 */
+  fail_unless_equals_int (PX (8, 24)[0], (gint) (255 * 0.125 + 0.5));
+  fail_unless_equals_int (PX (8, 24)[2], (gint) (200 * 0.875 + 255 *
+          0.125 + 0.5));
+  /* feather 4: from 4 pixels in, all face */
+  fail_unless_equals_int (PX (12, 24)[0], 255);
+  fail_unless (PX (10, 24)[0] > PX (9, 24)[0]);
+#undef PX
+  gst_video_frame_unmap (&f);
+  gst_buffer_unref (out);
+
+  /* the crop pasted back unchanged gives the portrait back exactly */
+  out = gst_buffer_copy_deep (portrait);
+  fail_unless (kling_face_paste (face, crop, out));
+  gst_video_frame_map (&f, &info, out, GST_MAP_READ);
+  {
+    GstMapInfo a;
+
+    gst_buffer_map (portrait, &a, GST_MAP_READ);
+    fail_unless (memcmp (a.data, GST_VIDEO_FRAME_PLANE_DATA (&f, 0),
+            a.size) == 0);
+    gst_buffer_unmap (portrait, &a);
+  }
+  gst_video_frame_unmap (&f);
+  gst_buffer_unref (out);
+  gst_buffer_unref (portrait);
+  kling_face_free (face);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_face_errors)
+{
+  GstVideoInfo info;
+  GError *error = NULL;
+  KlingFaceBox outside = { 100, 100, 20, 20 }, ok = { 0, 0, 8, 8 };
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 64, 64);
+  fail_if (kling_face_new (&info, &outside, 16, 16, 0.5, -1, &error));
+  fail_unless (strstr (error->message, "face-box") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY16_LE, 64, 64);
+  fail_if (kling_face_new (&info, &ok, 16, 16, 0.5, -1, &error));
+  fail_unless (strstr (error->message, "GRAY16_LE") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
+static Suite *
+hostcore_suite (void)
+{
+  Suite *s = suite_create ("hostcore");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_manifest_talking_head);
+  tcase_add_test (tc, test_box_parse);
+  tcase_add_test (tc, test_paste_outside_bit_exact);
+  tcase_add_test (tc, test_crop_and_feather);
+  tcase_add_test (tc, test_face_errors);
+  return s;
+}
+
+GST_CHECK_MAIN (hostcore);
