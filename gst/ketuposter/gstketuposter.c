@@ -18,8 +18,11 @@
  * product), which wins over both.  The model generates the scene at its
  * native size around a canvas holding the product; the element scales the
  * scene to the poster size, adds a soft ground shadow and puts the
- * product's own pixels back on top: bit-exact where the product is opaque
- * when product-scale is 0 (the photo's pixels 1:1).
+ * product's pixels back on top.  By default the product stands at 60% of
+ * the poster's height (#GstKetuPoster:product-scale 0.6, less when its
+ * layout box is narrower), leaving the scene and a text area around it as
+ * posters do; product-scale=0 keeps the photo's pixels 1:1 instead,
+ * bit-exact where the product is opaque (shrunk only if it does not fit).
  *
  * Each poster carries two #GstVideoRegionOfInterestMeta: `product` and
  * `text-area`, the free space the layout leaves for a headline and a price.
@@ -59,7 +62,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_ketu_poster_debug);
 #define DEFAULT_HEIGHT 1024
 #define DEFAULT_VARIANTS 4
 #define DEFAULT_LAYOUT KLING_LAYOUT_CENTER
-#define DEFAULT_PRODUCT_SCALE 0.0
+#define DEFAULT_PRODUCT_SCALE 0.6
 #define DEFAULT_TOLERANCE 40
 #define MAX_INPUT_SIDE 16384
 
@@ -207,8 +210,10 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
           DEFAULT_LAYOUT, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PRODUCT_SCALE,
       g_param_spec_double ("product-scale", "Product scale",
-          "Product height as a fraction of the poster height; 0: the photo's "
-          "own pixels, unscaled (shrunk only if they do not fit)", 0.0, 1.0,
+          "Product height as a fraction of the poster height (capped so it "
+          "fits its layout box); the default leaves room for the scene and "
+          "the text; 0: the photo's own pixels 1:1, bit-exact (shrunk only if "
+          "they do not fit)", 0.0, 1.0,
           DEFAULT_PRODUCT_SCALE, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_BACKGROUND_TOLERANCE,
       g_param_spec_int ("background-tolerance", "Background tolerance",
