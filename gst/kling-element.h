@@ -163,6 +163,97 @@ gboolean kling_gen_props_set (KlingGenProps * props, GstElement * element,
 gboolean kling_gen_props_get (const KlingGenProps * props, guint prop_id,
     GValue * value);
 
+/* --- properties -------------------------------------------------------- */
+
+/* A set-up string property (GST_PARAM_MUTABLE_READY in @pspec): replaces
+ * *@field with @value when kling_element_setup_mutable allows it; other
+ * string properties are replaced at once.  With the object lock held. */
+void kling_element_set_string (GstElement * element, GParamSpec * pspec,
+    gchar ** field, const GValue * value);
+
+/* The `device` and `threads` properties every model-backed element has,
+ * as @prop_device and @prop_threads; @device_blurb says what runs there. */
+void kling_element_install_device_threads (GObjectClass * klass,
+    guint prop_device, guint prop_threads, const gchar * device_blurb);
+
+/* An optional model's file: NULL for "none" or "" (switched off), the
+ * path for any other @path, and for NULL the installed @default_file or
+ * NULL when it is missing (*@is_default TRUE: no error, the element goes
+ * on without).  Stats files: call it WITHOUT the object lock. */
+gchar *kling_element_find_optional_model (const gchar * path,
+    const gchar * default_file, gboolean * is_default);
+
+/* --- pads ---------------------------------------------------------------- */
+
+/* A request pad from @templ named @name, kept in *@slot (read under the
+ * object lock by other threads); NULL when *@slot already holds one. */
+GstPad *kling_element_request_single_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain, GstPadEventFunction event);
+/* Releases @pad when *@slot holds it: FALSE otherwise. */
+gboolean kling_element_release_single_pad (GstElement * element,
+    GstPad * pad, GstPad ** slot);
+/* Whether *@slot holds a linked pad, read under the object lock. */
+gboolean kling_element_pad_is_linked (GstElement * element, GstPad ** slot);
+
+/* The internal links of a pass-through element: @pad's partner among
+ * @sinkpad and @srcpad, NULL for its other pads. */
+GstIterator *kling_element_iterate_partner (GstPad * pad, GstPad * sinkpad,
+    GstPad * srcpad);
+
+/* A LATENCY query on a source pad: upstream's (asked through @sinkpad)
+ * with @ours added. */
+gboolean kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
+    GstClockTime ours);
+
+/* @caps (taken) fixed to @width x @height at @fps_n/@fps_d with square
+ * pixels, intersected with @filter (may be NULL). */
+GstCaps *kling_element_sized_caps (GstCaps * caps, gint width, gint height,
+    gint fps_n, gint fps_d, GstCaps * filter);
+
+/* The text of a text/x-raw, format=utf8 buffer (taken), stripped; NULL
+ * after posting an error naming @pad_name when it cannot be mapped or is
+ * not UTF-8 (*@ret then GST_FLOW_ERROR, else GST_FLOW_OK). */
+gchar *kling_element_buffer_text (GstElement * element, GstBuffer * buf,
+    const gchar * pad_name, GstFlowReturn * ret);
+
+/* Timestamps of an output buffer: @pts, no DTS, @duration, offsets
+ * @offset to @offset + 1. */
+void kling_element_stamp (GstBuffer * buf, GstClockTime pts,
+    GstClockTime duration, guint64 offset);
+
+/* --- the clock --------------------------------------------------------- */
+
+/* The running time now, or GST_CLOCK_TIME_NONE without a clock. */
+GstClockTime kling_element_running_time_now (GstElement * element);
+
+/* A live source's wait on the clock, which unlock() cuts short. */
+typedef struct
+{
+  GMutex lock;
+  gboolean flushing;
+  GstClockID id;
+} KlingClockWait;
+
+void kling_clock_wait_init (KlingClockWait * wait);
+void kling_clock_wait_clear (KlingClockWait * wait);
+/* Waits until running time @running_time of @element (at once without a
+ * clock); FALSE when flushing or unscheduled. */
+gboolean kling_clock_wait_until (KlingClockWait * wait, GstElement * element,
+    GstClockTime running_time);
+/* Flushing on (the wait under way returns FALSE) or off. */
+void kling_clock_wait_set_flushing (KlingClockWait * wait,
+    gboolean flushing);
+
+/* --- product photos ---------------------------------------------------- */
+
+/* The product of a packed RGB(A) @frame: by @mask (GRAY8 of the same size,
+ * 255 = product) when given, else by the frame's alpha, else by its plain
+ * background within @tolerance.  NULL with @error set when none is found
+ * or the mask does not fit. */
+KlingCutout *kling_element_cutout (const GstVideoFrame * frame,
+    const GstVideoFrame * mask, gint tolerance, GError ** error);
+
 G_END_DECLS
 
 G_BEGIN_DECLS

@@ -384,3 +384,17 @@ kling_composite_over (guint8 * scene, gsize stride, gint width, gint height,
     }
   }
 }
+
+void
+kling_poster_put_product (guint8 * scene, gsize stride, gint width,
+    gint height, const KlingCutout * cut, const KlingRect * product,
+    gboolean scaled)
+{
+  guint8 *resampled = scaled ? kling_resample_rgba (cut->rgba, cut->width,
+      cut->height, product->w, product->h) : NULL;
+
+  kling_draw_ground_shadow (scene, stride, width, height, product);
+  kling_composite_over (scene, stride, width, height,
+      resampled ? resampled : cut->rgba, product);
+  g_free (resampled);
+}
