@@ -265,94 +265,159 @@ kling_gen_props_clear (KlingGenProps * props)
   g_clear_pointer (&props->device, g_free);
 }
 
+static const KlingField gen_fields[] = {
+  {KLING_GEN_PROP_PROMPT, G_STRUCT_OFFSET (KlingGenProps, prompt)},
+  {KLING_GEN_PROP_NEGATIVE_PROMPT, G_STRUCT_OFFSET (KlingGenProps,
+          negative_prompt)},
+  {KLING_GEN_PROP_SEED, G_STRUCT_OFFSET (KlingGenProps, seed)},
+  {KLING_GEN_PROP_STEPS, G_STRUCT_OFFSET (KlingGenProps, steps)},
+  {KLING_GEN_PROP_GUIDANCE_SCALE, G_STRUCT_OFFSET (KlingGenProps, guidance)},
+  {KLING_GEN_PROP_SAMPLER, G_STRUCT_OFFSET (KlingGenProps, sampler)},
+  {KLING_GEN_PROP_MODEL, G_STRUCT_OFFSET (KlingGenProps, model_path)},
+  {KLING_GEN_PROP_DEVICE, G_STRUCT_OFFSET (KlingGenProps, device)},
+  {KLING_GEN_PROP_THREADS, G_STRUCT_OFFSET (KlingGenProps, threads)},
+};
+
 gboolean
 kling_gen_props_set (KlingGenProps * props, GstElement * element,
     guint prop_id, const GValue * value, GParamSpec * pspec)
 {
-  gboolean setup = (pspec->flags & GST_PARAM_MUTABLE_READY) != 0;
+  return kling_fields_set (element, props, gen_fields,
+      G_N_ELEMENTS (gen_fields), prop_id, value, pspec);
+}
 
-  if (prop_id == 0 || prop_id >= KLING_GEN_PROP_LAST)
+gboolean
+kling_gen_props_get (const KlingGenProps * props, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  return kling_fields_get (props, gen_fields, G_N_ELEMENTS (gen_fields),
+      prop_id, value, pspec);
+}
+
+void
+kling_gen_props_set_property (GstElement * element, KlingGenProps * props,
+    gpointer base, const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (element);
+  if (!kling_gen_props_set (props, element, prop_id, value, pspec)
+      && !kling_fields_set (element, base, fields, n_fields, prop_id, value,
+          pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (element, prop_id, pspec);
+  GST_OBJECT_UNLOCK (element);
+}
+
+void
+kling_gen_props_get_property (GstElement * element,
+    const KlingGenProps * props, gconstpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (element);
+  if (!kling_gen_props_get (props, prop_id, value, pspec)
+      && !kling_fields_get (base, fields, n_fields, prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (element, prop_id, pspec);
+  GST_OBJECT_UNLOCK (element);
+}
+
+static const KlingField *
+find_field (const KlingField * fields, guint n_fields, guint prop_id)
+{
+  guint i;
+
+  for (i = 0; i < n_fields; i++)
+    if (fields[i].prop_id == prop_id)
+      return &fields[i];
+  return NULL;
+}
+
+gboolean
+kling_fields_set (GstElement * element, gpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  const KlingField *f = find_field (fields, n_fields, prop_id);
+  gpointer p;
+
+  if (f == NULL)
     return FALSE;
-  if (setup && !kling_element_setup_mutable (element, pspec))
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY)
+      && !kling_element_setup_mutable (element, pspec))
     return TRUE;
-  switch (prop_id) {
-    case KLING_GEN_PROP_PROMPT:
-      kling_element_set_string (element, pspec, &props->prompt, value);
+  p = G_STRUCT_MEMBER_P (base, f->offset);
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_STRING:
+      g_free (*(gchar **) p);
+      *(gchar **) p = g_value_dup_string (value);
       break;
-    case KLING_GEN_PROP_NEGATIVE_PROMPT:
-      kling_element_set_string (element, pspec, &props->negative_prompt, value);
+    case G_TYPE_BOOLEAN:
+      *(gboolean *) p = g_value_get_boolean (value);
       break;
-    case KLING_GEN_PROP_SEED:
-      props->seed = g_value_get_uint64 (value);
+    case G_TYPE_INT:
+      *(gint *) p = g_value_get_int (value);
       break;
-    case KLING_GEN_PROP_STEPS:
-      props->steps = g_value_get_uint (value);
+    case G_TYPE_UINT:
+      *(guint *) p = g_value_get_uint (value);
       break;
-    case KLING_GEN_PROP_GUIDANCE_SCALE:
-      props->guidance = g_value_get_double (value);
+    case G_TYPE_UINT64:
+      *(guint64 *) p = g_value_get_uint64 (value);
       break;
-    case KLING_GEN_PROP_SAMPLER:
-      props->sampler = g_value_get_enum (value);
+    case G_TYPE_FLOAT:
+      *(gfloat *) p = g_value_get_float (value);
       break;
-    case KLING_GEN_PROP_MODEL:
-      kling_element_set_string (element, pspec, &props->model_path, value);
+    case G_TYPE_DOUBLE:
+      *(gdouble *) p = g_value_get_double (value);
       break;
-    case KLING_GEN_PROP_DEVICE:
-      kling_element_set_string (element, pspec, &props->device, value);
+    case G_TYPE_ENUM:
+      *(gint *) p = g_value_get_enum (value);
       break;
-    case KLING_GEN_PROP_THREADS:
-      props->threads = g_value_get_int (value);
-      break;
+    default:
+      g_return_val_if_reached (FALSE);
   }
   return TRUE;
 }
 
 gboolean
-kling_gen_props_get (const KlingGenProps * props, guint prop_id, GValue * value)
+kling_fields_get (gconstpointer base, const KlingField * fields,
+    guint n_fields, guint prop_id, GValue * value, GParamSpec * pspec)
 {
-  switch (prop_id) {
-    case KLING_GEN_PROP_PROMPT:
-      g_value_set_string (value, props->prompt);
-      return TRUE;
-    case KLING_GEN_PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, props->negative_prompt);
-      return TRUE;
-    case KLING_GEN_PROP_SEED:
-      g_value_set_uint64 (value, props->seed);
-      return TRUE;
-    case KLING_GEN_PROP_STEPS:
-      g_value_set_uint (value, props->steps);
-      return TRUE;
-    case KLING_GEN_PROP_GUIDANCE_SCALE:
-      g_value_set_double (value, props->guidance);
-      return TRUE;
-    case KLING_GEN_PROP_SAMPLER:
-      g_value_set_enum (value, props->sampler);
-      return TRUE;
-    case KLING_GEN_PROP_MODEL:
-      g_value_set_string (value, props->model_path);
-      return TRUE;
-    case KLING_GEN_PROP_DEVICE:
-      g_value_set_string (value, props->device);
-      return TRUE;
-    case KLING_GEN_PROP_THREADS:
-      g_value_set_int (value, props->threads);
-      return TRUE;
+  const KlingField *f = find_field (fields, n_fields, prop_id);
+  gconstpointer p;
+
+  if (f == NULL)
+    return FALSE;
+  p = G_STRUCT_MEMBER_P (base, f->offset);
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_STRING:
+      g_value_set_string (value, *(gchar * const *) p);
+      break;
+    case G_TYPE_BOOLEAN:
+      g_value_set_boolean (value, *(const gboolean *) p);
+      break;
+    case G_TYPE_INT:
+      g_value_set_int (value, *(const gint *) p);
+      break;
+    case G_TYPE_UINT:
+      g_value_set_uint (value, *(const guint *) p);
+      break;
+    case G_TYPE_UINT64:
+      g_value_set_uint64 (value, *(const guint64 *) p);
+      break;
+    case G_TYPE_FLOAT:
+      g_value_set_float (value, *(const gfloat *) p);
+      break;
+    case G_TYPE_DOUBLE:
+      g_value_set_double (value, *(const gdouble *) p);
+      break;
+    case G_TYPE_ENUM:
+      g_value_set_enum (value, *(const gint *) p);
+      break;
     default:
-      return FALSE;
+      g_return_val_if_reached (FALSE);
   }
+  return TRUE;
 }
 
-void
-kling_element_set_string (GstElement * element, GParamSpec * pspec,
-    gchar ** field, const GValue * value)
-{
-  if ((pspec->flags & GST_PARAM_MUTABLE_READY)
-      && !kling_element_setup_mutable (element, pspec))
-    return;
-  g_free (*field);
-  *field = g_value_dup_string (value);
-}
 
 void
 kling_element_install_device_threads (GObjectClass * klass,
@@ -384,9 +449,11 @@ kling_element_find_optional_model (const gchar * path,
 GstPad *
 kling_element_request_single_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, GstPad ** slot,
-    GstPadChainFunction chain, GstPadEventFunction event)
+    GstPadChainFunction chain, GstPadEventFunction event, gpointer data)
 {
   GstPad *pad = gst_pad_new_from_template (templ, name);
+
+  gst_pad_set_element_private (pad, data);
 
   gst_pad_set_chain_function (pad, chain);
   gst_pad_set_event_function (pad, event);
@@ -472,14 +539,19 @@ kling_element_sized_caps (GstCaps * caps, gint width, gint height,
   gst_caps_set_simple (caps, "width", G_TYPE_INT, width, "height",
       G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, fps_n, fps_d,
       "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-        GST_CAPS_INTERSECT_FIRST);
+  return kling_element_filter_caps (caps, filter);
+}
 
-    gst_caps_unref (caps);
-    caps = tmp;
-  }
-  return caps;
+GstCaps *
+kling_element_filter_caps (GstCaps * caps, GstCaps * filter)
+{
+  GstCaps *tmp;
+
+  if (filter == NULL)
+    return caps;
+  tmp = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref (caps);
+  return tmp;
 }
 
 gchar *
@@ -723,4 +795,19 @@ kling_still_pad_wake (KlingStillPad * still)
   g_mutex_lock (&still->lock);
   g_cond_broadcast (&still->cond);
   g_mutex_unlock (&still->lock);
+}
+
+static gboolean
+still_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  return kling_still_pad_event (gst_pad_get_element_private (pad), event);
+}
+
+GstPad *
+kling_still_pad_request (KlingStillPad * still, GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain)
+{
+  return kling_element_request_single_pad (element, templ, name, slot, chain,
+      GST_DEBUG_FUNCPTR (still_pad_event), still);
 }

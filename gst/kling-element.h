@@ -161,15 +161,43 @@ void kling_gen_props_clear (KlingGenProps * props);
 gboolean kling_gen_props_set (KlingGenProps * props, GstElement * element,
     guint prop_id, const GValue * value, GParamSpec * pspec);
 gboolean kling_gen_props_get (const KlingGenProps * props, guint prop_id,
-    GValue * value);
+    GValue * value, GParamSpec * pspec);
+
 
 /* --- properties -------------------------------------------------------- */
 
-/* A set-up string property (GST_PARAM_MUTABLE_READY in @pspec): replaces
- * *@field with @value when kling_element_setup_mutable allows it; other
- * string properties are replaced at once.  With the object lock held. */
-void kling_element_set_string (GstElement * element, GParamSpec * pspec,
-    gchar ** field, const GValue * value);
+/* A property kept in a member of an element's struct: its id and the
+ * member's offset (G_STRUCT_OFFSET); its type is the GParamSpec's:
+ * string (gchar *), boolean, int, uint, uint64, float, double or enum
+ * (an enum member). */
+typedef struct
+{
+  guint prop_id;
+  gsize offset;
+} KlingField;
+
+/* Sets the member of @base that @fields gives @prop_id: a string is
+ * replaced; a set-up property (GST_PARAM_MUTABLE_READY) changes only when
+ * kling_element_setup_mutable allows.  With the object lock held; FALSE
+ * when @prop_id is not among the @n_fields. */
+gboolean kling_fields_set (GstElement * element, gpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+/* The member's value into @value.  With the object lock held; FALSE when
+ * @prop_id is not among the @n_fields. */
+gboolean kling_fields_get (gconstpointer base, const KlingField * fields,
+    guint n_fields, guint prop_id, GValue * value, GParamSpec * pspec);
+
+/* An element's whole set_property / get_property: the generation
+ * properties in @props, then the element's own @fields (kling_fields_set),
+ * under the object lock taken here; an unknown @prop_id is warned about. */
+void kling_gen_props_set_property (GstElement * element,
+    KlingGenProps * props, gpointer base, const KlingField * fields,
+    guint n_fields, guint prop_id, const GValue * value, GParamSpec * pspec);
+void kling_gen_props_get_property (GstElement * element,
+    const KlingGenProps * props, gconstpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec);
 
 /* The `device` and `threads` properties every model-backed element has,
  * as @prop_device and @prop_threads; @device_blurb says what runs there. */
@@ -186,10 +214,11 @@ gchar *kling_element_find_optional_model (const gchar * path,
 /* --- pads ---------------------------------------------------------------- */
 
 /* A request pad from @templ named @name, kept in *@slot (read under the
- * object lock by other threads); NULL when *@slot already holds one. */
+ * object lock by other threads), with @data as its element_private; NULL
+ * when *@slot already holds one. */
 GstPad *kling_element_request_single_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, GstPad ** slot,
-    GstPadChainFunction chain, GstPadEventFunction event);
+    GstPadChainFunction chain, GstPadEventFunction event, gpointer data);
 /* Releases @pad when *@slot holds it: FALSE otherwise. */
 gboolean kling_element_release_single_pad (GstElement * element,
     GstPad * pad, GstPad ** slot);
@@ -205,6 +234,10 @@ GstIterator *kling_element_iterate_partner (GstPad * pad, GstPad * sinkpad,
  * with @ours added. */
 gboolean kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
     GstClockTime ours);
+
+/* @caps (taken) intersected with @filter (may be NULL), @filter's order
+ * first. */
+GstCaps *kling_element_filter_caps (GstCaps * caps, GstCaps * filter);
 
 /* @caps (taken) fixed to @width x @height at @fps_n/@fps_d with square
  * pixels, intersected with @filter (may be NULL). */
@@ -290,6 +323,11 @@ GstBuffer *kling_still_pad_wait (KlingStillPad * still,
     GCancellable * cancellable, GstVideoInfo * info);
 /* Wakes a waiter to look at its cancellable. */
 void kling_still_pad_wake (KlingStillPad * still);
+/* A request pad (kling_element_request_single_pad) whose events go to
+ * @still (kling_still_pad_event) and whose buffers to @chain. */
+GstPad *kling_still_pad_request (KlingStillPad * still, GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain);
 
 G_END_DECLS
 

@@ -367,6 +367,25 @@ gst_ai_product_detect_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+/* the properties kept as they are set (threshold is not: it remembers
+ * being set, and reads as the model's value until then) */
+#define FIELD(id, member) {id, G_STRUCT_OFFSET (GstAiProductDetect, member)}
+static const KlingField fields[] = {
+  FIELD (PROP_MODEL, model_path),
+  FIELD (PROP_COPY_MODEL, copy_model_path),
+  FIELD (PROP_LABELS_FILE, labels_file),
+  FIELD (PROP_IOU_THRESHOLD, iou_threshold),
+  FIELD (PROP_MAX_DETECTIONS, max_detections),
+  FIELD (PROP_INFERENCE_INTERVAL, inference_interval),
+  FIELD (PROP_COPY_INTERVAL, copy_interval),
+  FIELD (PROP_LANGUAGE, language),
+  FIELD (PROP_DEVICE, device),
+  FIELD (PROP_THREADS, threads),
+  FIELD (PROP_DRAW, draw),
+  FIELD (PROP_LIVE_MODE, live_mode),
+};
+#undef FIELD
+
 static void
 gst_ai_product_detect_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -374,56 +393,12 @@ gst_ai_product_detect_set_property (GObject * object, guint prop_id,
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      kling_element_set_string (GST_ELEMENT (self), pspec, &self->model_path,
-          value);
-      break;
-    case PROP_COPY_MODEL:
-      kling_element_set_string (GST_ELEMENT (self), pspec,
-          &self->copy_model_path, value);
-      break;
-    case PROP_LABELS_FILE:
-      kling_element_set_string (GST_ELEMENT (self), pspec, &self->labels_file,
-          value);
-      break;
-    case PROP_THRESHOLD:
-      self->threshold = g_value_get_float (value);
-      self->threshold_set = TRUE;
-      break;
-    case PROP_IOU_THRESHOLD:
-      self->iou_threshold = g_value_get_float (value);
-      break;
-    case PROP_MAX_DETECTIONS:
-      self->max_detections = g_value_get_uint (value);
-      break;
-    case PROP_INFERENCE_INTERVAL:
-      self->inference_interval = g_value_get_uint (value);
-      break;
-    case PROP_COPY_INTERVAL:
-      self->copy_interval = g_value_get_uint64 (value);
-      break;
-    case PROP_LANGUAGE:
-      self->language = g_value_get_enum (value);
-      break;
-    case PROP_DEVICE:
-      kling_element_set_string (GST_ELEMENT (self), pspec, &self->device,
-          value);
-      break;
-    case PROP_THREADS:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->threads = g_value_get_int (value);
-      break;
-    case PROP_DRAW:
-      self->draw = g_value_get_boolean (value);
-      break;
-    case PROP_LIVE_MODE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->live_mode = g_value_get_boolean (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_THRESHOLD) {
+    self->threshold = g_value_get_float (value);
+    self->threshold_set = TRUE;
+  } else if (!kling_fields_set (GST_ELEMENT (self), self, fields,
+          G_N_ELEMENTS (fields), prop_id, value, pspec)) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -435,51 +410,12 @@ gst_ai_product_detect_get_property (GObject * object, guint prop_id,
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_COPY_MODEL:
-      g_value_set_string (value, self->copy_model_path);
-      break;
-    case PROP_LABELS_FILE:
-      g_value_set_string (value, self->labels_file);
-      break;
-    case PROP_THRESHOLD:
-      g_value_set_float (value, self->threshold_set || !self->analyser ?
-          self->threshold : self->default_threshold);
-      break;
-    case PROP_IOU_THRESHOLD:
-      g_value_set_float (value, self->iou_threshold);
-      break;
-    case PROP_MAX_DETECTIONS:
-      g_value_set_uint (value, self->max_detections);
-      break;
-    case PROP_INFERENCE_INTERVAL:
-      g_value_set_uint (value, self->inference_interval);
-      break;
-    case PROP_COPY_INTERVAL:
-      g_value_set_uint64 (value, self->copy_interval);
-      break;
-    case PROP_LANGUAGE:
-      g_value_set_enum (value, self->language);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string (value, self->device);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_DRAW:
-      g_value_set_boolean (value, self->draw);
-      break;
-    case PROP_LIVE_MODE:
-      g_value_set_boolean (value, self->live_mode);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  if (prop_id == PROP_THRESHOLD)
+    g_value_set_float (value, self->threshold_set || !self->analyser ?
+        self->threshold : self->default_threshold);
+  else if (!kling_fields_get (self, fields, G_N_ELEMENTS (fields), prop_id,
+          value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   GST_OBJECT_UNLOCK (self);
 }
 

@@ -261,44 +261,25 @@ gst_ketu_poster_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+#define FIELD(id, member) {id, G_STRUCT_OFFSET (GstKetuPoster, member)}
+static const KlingField fields[] = {
+  FIELD (PROP_WIDTH, width),
+  FIELD (PROP_HEIGHT, height),
+  FIELD (PROP_VARIANTS, variants),
+  FIELD (PROP_LAYOUT, layout),
+  FIELD (PROP_PRODUCT_SCALE, product_scale),
+  FIELD (PROP_BACKGROUND_TOLERANCE, tolerance),
+};
+#undef FIELD
+
 static void
 gst_ketu_poster_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
-  GST_OBJECT_LOCK (self);
-  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
-          pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_WIDTH:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->width = g_value_get_int (value);
-      break;
-    case PROP_HEIGHT:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->height = g_value_get_int (value);
-      break;
-    case PROP_VARIANTS:
-      self->variants = g_value_get_uint (value);
-      break;
-    case PROP_LAYOUT:
-      self->layout = g_value_get_enum (value);
-      break;
-    case PROP_PRODUCT_SCALE:
-      self->product_scale = g_value_get_double (value);
-      break;
-    case PROP_BACKGROUND_TOLERANCE:
-      self->tolerance = g_value_get_int (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_set_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 static void
@@ -307,43 +288,13 @@ gst_ketu_poster_get_property (GObject * object, guint prop_id,
 {
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
-  GST_OBJECT_LOCK (self);
-  if (!kling_gen_props_get (&self->props, prop_id, value)) {
-    switch (prop_id) {
-      case PROP_WIDTH:
-        g_value_set_int (value, self->width);
-        break;
-      case PROP_HEIGHT:
-        g_value_set_int (value, self->height);
-        break;
-      case PROP_VARIANTS:
-        g_value_set_uint (value, self->variants);
-        break;
-      case PROP_LAYOUT:
-        g_value_set_enum (value, self->layout);
-        break;
-      case PROP_PRODUCT_SCALE:
-        g_value_set_double (value, self->product_scale);
-        break;
-      case PROP_BACKGROUND_TOLERANCE:
-        g_value_set_int (value, self->tolerance);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-        break;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_get_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Mask pad */
 
-static gboolean
-mask_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  return kling_still_pad_event (&GST_KETU_POSTER (parent)->mask, event);
-}
 
 static GstFlowReturn
 mask_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
@@ -358,10 +309,11 @@ static GstPad *
 gst_ketu_poster_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
+  GstKetuPoster *self = GST_KETU_POSTER (element);
+
   /* the streaming thread reads maskpad under the object lock */
-  return kling_element_request_single_pad (element, templ, "mask",
-      &GST_KETU_POSTER (element)->maskpad, GST_DEBUG_FUNCPTR (mask_chain),
-      GST_DEBUG_FUNCPTR (mask_event));
+  return kling_still_pad_request (&self->mask, element, templ, "mask",
+      &self->maskpad, GST_DEBUG_FUNCPTR (mask_chain));
 }
 
 static void

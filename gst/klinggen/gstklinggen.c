@@ -235,44 +235,30 @@ gst_kling_gen_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+static const KlingField fields[] = {
+  {PROP_DURATION, G_STRUCT_OFFSET (GstKlingGen, duration)},
+  {PROP_NUM_FRAMES, G_STRUCT_OFFSET (GstKlingGen, num_frames)},
+  {PROP_IS_LIVE, G_STRUCT_OFFSET (GstKlingGen, is_live)},
+};
+
 static void
 gst_kling_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKlingGen *self = GST_KLING_GEN (object);
-  gboolean set_live = FALSE;
+  gboolean live;
 
-  GST_OBJECT_LOCK (self);
-  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
-          pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  if (!kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_DURATION:
-      self->duration = g_value_get_double (value);
-      break;
-    case PROP_NUM_FRAMES:
-      self->num_frames = g_value_get_uint64 (value);
-      break;
-    case PROP_IS_LIVE:
-      self->is_live = g_value_get_boolean (value);
-      set_live = TRUE;
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_set_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
   /* here, not in start(): basesrc answers READY->PAUSED with NO_PREROLL
    * only if it is live before it starts, and a live source that prerolls
    * never produces (it waits for PLAYING); set_live takes the object lock */
-  if (set_live)
-    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
+  if (prop_id == PROP_IS_LIVE) {
+    GST_OBJECT_LOCK (self);
+    live = self->is_live;
+    GST_OBJECT_UNLOCK (self);
+    gst_base_src_set_live (GST_BASE_SRC (self), live);
+  }
 }
 
 static void
@@ -281,34 +267,13 @@ gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstKlingGen *self = GST_KLING_GEN (object);
 
-  GST_OBJECT_LOCK (self);
-  if (!kling_gen_props_get (&self->props, prop_id, value)) {
-    switch (prop_id) {
-      case PROP_DURATION:
-        g_value_set_double (value, self->duration);
-        break;
-      case PROP_NUM_FRAMES:
-        g_value_set_uint64 (value, self->num_frames);
-        break;
-      case PROP_IS_LIVE:
-        g_value_set_boolean (value, self->is_live);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-        break;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_get_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Request pads */
 
-static gboolean
-image_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  return kling_still_pad_event (&GST_KLING_GEN (parent)->image, event);
-}
 
 static GstFlowReturn
 image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
@@ -392,12 +357,11 @@ gst_kling_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
   /* the generator thread reads the pads under the object lock */
   if (templ == gst_element_class_get_pad_template
       (GST_ELEMENT_GET_CLASS (element), "image"))
-    return kling_element_request_single_pad (element, templ, "image",
-        &self->image_pad, GST_DEBUG_FUNCPTR (image_pad_chain),
-        GST_DEBUG_FUNCPTR (image_pad_event));
+    return kling_still_pad_request (&self->image, element, templ, "image",
+        &self->image_pad, GST_DEBUG_FUNCPTR (image_pad_chain));
   return kling_element_request_single_pad (element, templ, "prompt",
       &self->prompt_pad, GST_DEBUG_FUNCPTR (prompt_pad_chain),
-      GST_DEBUG_FUNCPTR (prompt_pad_event));
+      GST_DEBUG_FUNCPTR (prompt_pad_event), NULL);
 }
 
 static void
@@ -640,13 +604,7 @@ gst_kling_gen_get_caps (GstBaseSrc * src, GstCaps * filter)
   if (self->gm)
     return kling_element_sized_caps (caps, self->gm->width, self->gm->height,
         self->gm->fps_n, self->gm->fps_d, filter);
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (caps);
-    caps = tmp;
-  }
-  return caps;
+  return kling_element_filter_caps (caps, filter);
 }
 
 static GstCaps *
@@ -677,25 +635,27 @@ gst_kling_gen_set_caps (GstBaseSrc * src, GstCaps * caps)
   return TRUE;
 }
 
+/* The clock wait and the frame queue stop waiting (unlock) or wait
+ * again (unlock_stop). */
+static void
+set_flushing (GstKlingGen * self, gboolean flushing)
+{
+  kling_clock_wait_set_flushing (&self->wait, flushing);
+  if (self->queue)
+    kling_frame_queue_set_flushing (self->queue, flushing);
+}
+
 static gboolean
 gst_kling_gen_unlock (GstBaseSrc * src)
 {
-  GstKlingGen *self = GST_KLING_GEN (src);
-
-  kling_clock_wait_set_flushing (&self->wait, TRUE);
-  if (self->queue)
-    kling_frame_queue_set_flushing (self->queue, TRUE);
+  set_flushing (GST_KLING_GEN (src), TRUE);
   return TRUE;
 }
 
 static gboolean
 gst_kling_gen_unlock_stop (GstBaseSrc * src)
 {
-  GstKlingGen *self = GST_KLING_GEN (src);
-
-  kling_clock_wait_set_flushing (&self->wait, FALSE);
-  if (self->queue)
-    kling_frame_queue_set_flushing (self->queue, FALSE);
+  set_flushing (GST_KLING_GEN (src), FALSE);
   return TRUE;
 }
 
