@@ -40,26 +40,27 @@ make_poster (const gchar * first_property, ...)
   return e;
 }
 
-/* The product: a PWxPH "bottle" of varied colours (so a resample would
- * show), opaque inside, with a transparent margin of 10 pixels. */
 static guint8
 product_value (gint x, gint y, gint c)
 {
   return (guint8) (37 * x + 11 * y + 101 * c);
 }
 
+/* A @w x @h RGBA photo holding a "bottle" of varied colours (so a
+ * resample would show), opaque inside, with a transparent margin of
+ * @margin pixels. */
 static GstBuffer *
-product_rgba (void)
+product_photo (gint w, gint h, gint margin)
 {
-  gint w = PW + 20, h = PH + 20, x, y;
   GstBuffer *buf = gst_buffer_new_allocate (NULL, w * h * 4, NULL);
   GstMapInfo map;
+  gint x, y;
 
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
   memset (map.data, 0, map.size);
-  for (y = 0; y < PH; y++)
-    for (x = 0; x < PW; x++) {
-      guint8 *p = map.data + ((y + 10) * w + x + 10) * 4;
+  for (y = 0; y < h - 2 * margin; y++)
+    for (x = 0; x < w - 2 * margin; x++) {
+      guint8 *p = map.data + ((y + margin) * w + x + margin) * 4;
       p[0] = product_value (x, y, 0);
       p[1] = product_value (x, y, 1);
       p[2] = product_value (x, y, 2);
@@ -67,6 +68,13 @@ product_rgba (void)
     }
   gst_buffer_unmap (buf, &map);
   return buf;
+}
+
+/* The product: PWxPH with a margin of 10 pixels. */
+static GstBuffer *
+product_rgba (void)
+{
+  return product_photo (PW + 20, PH + 20, 10);
 }
 
 /* The same product as RGB on a plain white background */
@@ -206,29 +214,6 @@ GST_START_TEST (test_product_pixels_exact)
 
 GST_END_TEST;
 
-/* A product photo as large as the poster, filled by its product (opaque
- * rows of varied colour with a transparent margin of 4 pixels). */
-static GstBuffer *
-big_product (gint w, gint h)
-{
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, w * h * 4, NULL);
-  GstMapInfo map;
-  gint x, y;
-
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  memset (map.data, 0, map.size);
-  for (y = 4; y < h - 4; y++)
-    for (x = 4; x < w - 4; x++) {
-      guint8 *p = map.data + (y * w + x) * 4;
-      p[0] = product_value (x, y, 0);
-      p[1] = product_value (x, y, 1);
-      p[2] = product_value (x, y, 2);
-      p[3] = 255;
-    }
-  gst_buffer_unmap (buf, &map);
-  return buf;
-}
-
 GST_START_TEST (test_default_scale)
 {
   GstElement *e = gst_element_factory_make ("ketuposter", NULL);
@@ -251,7 +236,7 @@ GST_START_TEST (test_default_scale)
   gst_harness_set_src_caps_str (h, "video/x-raw,format=RGBA,width=200,"
       "height=300,framerate=0/1");
   gst_harness_play (h);
-  fail_unless_equals_int (gst_harness_push (h, big_product (200, 300)),
+  fail_unless_equals_int (gst_harness_push (h, product_photo (200, 300, 4)),
       GST_FLOW_OK);
   p = gst_harness_pull (h);
   prod = roi (p, "product");
