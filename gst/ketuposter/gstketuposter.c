@@ -46,7 +46,6 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/video/video.h>
 
 #include "gstketuposter.h"

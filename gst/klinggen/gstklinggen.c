@@ -39,7 +39,6 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/video/video.h>
 
 #include "gstklinggen.h"
