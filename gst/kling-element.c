@@ -689,6 +689,21 @@ kling_element_cutout (const GstVideoFrame * frame, const GstVideoFrame * mask,
       offsets, w, h, tolerance, error);
 }
 
+static gboolean
+still_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  return kling_still_pad_event (gst_pad_get_element_private (pad), event);
+}
+
+GstPad *
+kling_still_pad_request (KlingStillPad * still, GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain)
+{
+  return kling_element_request_single_pad (element, templ, name, slot, chain,
+      GST_DEBUG_FUNCPTR (still_pad_event), still);
+}
+
 void
 kling_still_pad_init (KlingStillPad * still)
 {
@@ -795,19 +810,4 @@ kling_still_pad_wake (KlingStillPad * still)
   g_mutex_lock (&still->lock);
   g_cond_broadcast (&still->cond);
   g_mutex_unlock (&still->lock);
-}
-
-static gboolean
-still_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  return kling_still_pad_event (gst_pad_get_element_private (pad), event);
-}
-
-GstPad *
-kling_still_pad_request (KlingStillPad * still, GstElement * element,
-    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
-    GstPadChainFunction chain)
-{
-  return kling_element_request_single_pad (element, templ, name, slot, chain,
-      GST_DEBUG_FUNCPTR (still_pad_event), still);
 }

@@ -305,6 +305,11 @@ typedef struct
   gboolean eos;
 } KlingStillPad;
 
+/* A request pad (kling_element_request_single_pad) whose events go to
+ * @still (kling_still_pad_event) and whose buffers to @chain. */
+GstPad *kling_still_pad_request (KlingStillPad * still, GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain);
 void kling_still_pad_init (KlingStillPad * still);
 void kling_still_pad_clear (KlingStillPad * still);
 /* Forgets buffer, caps and EOS (a new run). */
@@ -323,11 +328,6 @@ GstBuffer *kling_still_pad_wait (KlingStillPad * still,
     GCancellable * cancellable, GstVideoInfo * info);
 /* Wakes a waiter to look at its cancellable. */
 void kling_still_pad_wake (KlingStillPad * still);
-/* A request pad (kling_element_request_single_pad) whose events go to
- * @still (kling_still_pad_event) and whose buffers to @chain. */
-GstPad *kling_still_pad_request (KlingStillPad * still, GstElement * element,
-    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
-    GstPadChainFunction chain);
 
 G_END_DECLS
 
