@@ -241,13 +241,8 @@ kling_gen_props_install (GObjectClass * klass, const KlingGenPropsInfo * info)
   g_object_class_install_property (klass, KLING_GEN_PROP_MODEL,
       g_param_spec_string ("model", "Model", info->model_blurb, NULL,
           rw | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (klass, KLING_GEN_PROP_DEVICE,
-      g_param_spec_string ("device", "Device", "Where the model runs: cpu, "
-          "cuda or cuda:N", "cpu", rw | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (klass, KLING_GEN_PROP_THREADS,
-      g_param_spec_int ("threads", "Threads", "Intra-op threads for "
-          "inference; 0: one per CPU core", 0, 256, 0,
-          rw | GST_PARAM_MUTABLE_READY));
+  kling_element_install_device_threads (klass, KLING_GEN_PROP_DEVICE,
+      KLING_GEN_PROP_THREADS, "Where the model runs: cpu, cuda or cuda:N");
 }
 
 void
@@ -270,89 +265,443 @@ kling_gen_props_clear (KlingGenProps * props)
   g_clear_pointer (&props->device, g_free);
 }
 
-static void
-replace_string (gchar ** field, const GValue * value)
-{
-  g_free (*field);
-  *field = g_value_dup_string (value);
-}
+static const KlingField gen_fields[] = {
+  {KLING_GEN_PROP_PROMPT, G_STRUCT_OFFSET (KlingGenProps, prompt)},
+  {KLING_GEN_PROP_NEGATIVE_PROMPT, G_STRUCT_OFFSET (KlingGenProps,
+          negative_prompt)},
+  {KLING_GEN_PROP_SEED, G_STRUCT_OFFSET (KlingGenProps, seed)},
+  {KLING_GEN_PROP_STEPS, G_STRUCT_OFFSET (KlingGenProps, steps)},
+  {KLING_GEN_PROP_GUIDANCE_SCALE, G_STRUCT_OFFSET (KlingGenProps, guidance)},
+  {KLING_GEN_PROP_SAMPLER, G_STRUCT_OFFSET (KlingGenProps, sampler)},
+  {KLING_GEN_PROP_MODEL, G_STRUCT_OFFSET (KlingGenProps, model_path)},
+  {KLING_GEN_PROP_DEVICE, G_STRUCT_OFFSET (KlingGenProps, device)},
+  {KLING_GEN_PROP_THREADS, G_STRUCT_OFFSET (KlingGenProps, threads)},
+};
 
 gboolean
 kling_gen_props_set (KlingGenProps * props, GstElement * element,
     guint prop_id, const GValue * value, GParamSpec * pspec)
 {
-  gboolean setup = (pspec->flags & GST_PARAM_MUTABLE_READY) != 0;
+  return kling_fields_set (element, props, gen_fields,
+      G_N_ELEMENTS (gen_fields), prop_id, value, pspec);
+}
 
-  if (prop_id == 0 || prop_id >= KLING_GEN_PROP_LAST)
+gboolean
+kling_gen_props_get (const KlingGenProps * props, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  return kling_fields_get (props, gen_fields, G_N_ELEMENTS (gen_fields),
+      prop_id, value, pspec);
+}
+
+void
+kling_gen_props_set_property (GstElement * element, KlingGenProps * props,
+    gpointer base, const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (element);
+  if (!kling_gen_props_set (props, element, prop_id, value, pspec)
+      && !kling_fields_set (element, base, fields, n_fields, prop_id, value,
+          pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (element, prop_id, pspec);
+  GST_OBJECT_UNLOCK (element);
+}
+
+void
+kling_gen_props_get_property (GstElement * element,
+    const KlingGenProps * props, gconstpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (element);
+  if (!kling_gen_props_get (props, prop_id, value, pspec)
+      && !kling_fields_get (base, fields, n_fields, prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (element, prop_id, pspec);
+  GST_OBJECT_UNLOCK (element);
+}
+
+static const KlingField *
+find_field (const KlingField * fields, guint n_fields, guint prop_id)
+{
+  guint i;
+
+  for (i = 0; i < n_fields; i++)
+    if (fields[i].prop_id == prop_id)
+      return &fields[i];
+  return NULL;
+}
+
+gboolean
+kling_fields_set (GstElement * element, gpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  const KlingField *f = find_field (fields, n_fields, prop_id);
+  gpointer p;
+
+  if (f == NULL)
     return FALSE;
-  if (setup && !kling_element_setup_mutable (element, pspec))
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY)
+      && !kling_element_setup_mutable (element, pspec))
     return TRUE;
-  switch (prop_id) {
-    case KLING_GEN_PROP_PROMPT:
-      replace_string (&props->prompt, value);
+  p = G_STRUCT_MEMBER_P (base, f->offset);
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_STRING:
+      g_free (*(gchar **) p);
+      *(gchar **) p = g_value_dup_string (value);
       break;
-    case KLING_GEN_PROP_NEGATIVE_PROMPT:
-      replace_string (&props->negative_prompt, value);
+    case G_TYPE_BOOLEAN:
+      *(gboolean *) p = g_value_get_boolean (value);
       break;
-    case KLING_GEN_PROP_SEED:
-      props->seed = g_value_get_uint64 (value);
+    case G_TYPE_INT:
+      *(gint *) p = g_value_get_int (value);
       break;
-    case KLING_GEN_PROP_STEPS:
-      props->steps = g_value_get_uint (value);
+    case G_TYPE_UINT:
+      *(guint *) p = g_value_get_uint (value);
       break;
-    case KLING_GEN_PROP_GUIDANCE_SCALE:
-      props->guidance = g_value_get_double (value);
+    case G_TYPE_UINT64:
+      *(guint64 *) p = g_value_get_uint64 (value);
       break;
-    case KLING_GEN_PROP_SAMPLER:
-      props->sampler = g_value_get_enum (value);
+    case G_TYPE_FLOAT:
+      *(gfloat *) p = g_value_get_float (value);
       break;
-    case KLING_GEN_PROP_MODEL:
-      replace_string (&props->model_path, value);
+    case G_TYPE_DOUBLE:
+      *(gdouble *) p = g_value_get_double (value);
       break;
-    case KLING_GEN_PROP_DEVICE:
-      replace_string (&props->device, value);
+    case G_TYPE_ENUM:
+      *(gint *) p = g_value_get_enum (value);
       break;
-    case KLING_GEN_PROP_THREADS:
-      props->threads = g_value_get_int (value);
-      break;
+    default:
+      g_return_val_if_reached (FALSE);
   }
   return TRUE;
 }
 
 gboolean
-kling_gen_props_get (const KlingGenProps * props, guint prop_id, GValue * value)
+kling_fields_get (gconstpointer base, const KlingField * fields,
+    guint n_fields, guint prop_id, GValue * value, GParamSpec * pspec)
 {
-  switch (prop_id) {
-    case KLING_GEN_PROP_PROMPT:
-      g_value_set_string (value, props->prompt);
-      return TRUE;
-    case KLING_GEN_PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, props->negative_prompt);
-      return TRUE;
-    case KLING_GEN_PROP_SEED:
-      g_value_set_uint64 (value, props->seed);
-      return TRUE;
-    case KLING_GEN_PROP_STEPS:
-      g_value_set_uint (value, props->steps);
-      return TRUE;
-    case KLING_GEN_PROP_GUIDANCE_SCALE:
-      g_value_set_double (value, props->guidance);
-      return TRUE;
-    case KLING_GEN_PROP_SAMPLER:
-      g_value_set_enum (value, props->sampler);
-      return TRUE;
-    case KLING_GEN_PROP_MODEL:
-      g_value_set_string (value, props->model_path);
-      return TRUE;
-    case KLING_GEN_PROP_DEVICE:
-      g_value_set_string (value, props->device);
-      return TRUE;
-    case KLING_GEN_PROP_THREADS:
-      g_value_set_int (value, props->threads);
-      return TRUE;
+  const KlingField *f = find_field (fields, n_fields, prop_id);
+  gconstpointer p;
+
+  if (f == NULL)
+    return FALSE;
+  p = G_STRUCT_MEMBER_P (base, f->offset);
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_STRING:
+      g_value_set_string (value, *(gchar * const *) p);
+      break;
+    case G_TYPE_BOOLEAN:
+      g_value_set_boolean (value, *(const gboolean *) p);
+      break;
+    case G_TYPE_INT:
+      g_value_set_int (value, *(const gint *) p);
+      break;
+    case G_TYPE_UINT:
+      g_value_set_uint (value, *(const guint *) p);
+      break;
+    case G_TYPE_UINT64:
+      g_value_set_uint64 (value, *(const guint64 *) p);
+      break;
+    case G_TYPE_FLOAT:
+      g_value_set_float (value, *(const gfloat *) p);
+      break;
+    case G_TYPE_DOUBLE:
+      g_value_set_double (value, *(const gdouble *) p);
+      break;
+    case G_TYPE_ENUM:
+      g_value_set_enum (value, *(const gint *) p);
+      break;
     default:
-      return FALSE;
+      g_return_val_if_reached (FALSE);
   }
+  return TRUE;
+}
+
+
+void
+kling_element_install_device_threads (GObjectClass * klass,
+    guint prop_device, guint prop_threads, const gchar * device_blurb)
+{
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  g_object_class_install_property (klass, prop_device,
+      g_param_spec_string ("device", "Device", device_blurb, "cpu",
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, prop_threads,
+      g_param_spec_int ("threads", "Threads", "Intra-op threads for "
+          "inference; 0: one per CPU core", 0, 256, 0,
+          rw | GST_PARAM_MUTABLE_READY));
+}
+
+gchar *
+kling_element_find_optional_model (const gchar * path,
+    const gchar * default_file, gboolean * is_default)
+{
+  *is_default = path == NULL;
+  if (path == NULL)
+    return kling_package_find_default (default_file);
+  if (*path == '\0' || strcmp (path, "none") == 0)
+    return NULL;
+  return g_strdup (path);
+}
+
+GstPad *
+kling_element_request_single_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain, GstPadEventFunction event, gpointer data)
+{
+  GstPad *pad = gst_pad_new_from_template (templ, name);
+
+  gst_pad_set_element_private (pad, data);
+
+  gst_pad_set_chain_function (pad, chain);
+  gst_pad_set_event_function (pad, event);
+  GST_OBJECT_LOCK (element);
+  if (*slot) {
+    GST_OBJECT_UNLOCK (element);
+    gst_object_unref (gst_object_ref_sink (pad));
+    return NULL;
+  }
+  *slot = pad;
+  GST_OBJECT_UNLOCK (element);
+  gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+gboolean
+kling_element_release_single_pad (GstElement * element, GstPad * pad,
+    GstPad ** slot)
+{
+  GST_OBJECT_LOCK (element);
+  if (pad != *slot) {
+    GST_OBJECT_UNLOCK (element);
+    return FALSE;
+  }
+  *slot = NULL;
+  GST_OBJECT_UNLOCK (element);
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+  return TRUE;
+}
+
+gboolean
+kling_element_pad_is_linked (GstElement * element, GstPad ** slot)
+{
+  gboolean linked;
+
+  GST_OBJECT_LOCK (element);
+  linked = *slot && gst_pad_is_linked (*slot);
+  GST_OBJECT_UNLOCK (element);
+  return linked;
+}
+
+GstIterator *
+kling_element_iterate_partner (GstPad * pad, GstPad * sinkpad, GstPad * srcpad)
+{
+  GValue value = G_VALUE_INIT;
+  GstIterator *it;
+
+  if (pad != sinkpad && pad != srcpad)
+    return NULL;
+  g_value_init (&value, GST_TYPE_PAD);
+  g_value_set_object (&value, pad == sinkpad ? srcpad : sinkpad);
+  it = gst_iterator_new_single (GST_TYPE_PAD, &value);
+  g_value_unset (&value);
+  return it;
+}
+
+gboolean
+kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
+    GstClockTime ours)
+{
+  gboolean live;
+  GstClockTime min, max;
+
+  if (!gst_pad_peer_query (sinkpad, query))
+    return FALSE;
+  gst_query_parse_latency (query, &live, &min, &max);
+  GST_DEBUG_OBJECT (sinkpad, "adding latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (ours));
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
+}
+
+GstCaps *
+kling_element_sized_caps (GstCaps * caps, gint width, gint height,
+    gint fps_n, gint fps_d, GstCaps * filter)
+{
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_simple (caps, "width", G_TYPE_INT, width, "height",
+      G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, fps_n, fps_d,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  return kling_element_filter_caps (caps, filter);
+}
+
+GstCaps *
+kling_element_filter_caps (GstCaps * caps, GstCaps * filter)
+{
+  GstCaps *tmp;
+
+  if (filter == NULL)
+    return caps;
+  tmp = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref (caps);
+  return tmp;
+}
+
+gchar *
+kling_element_buffer_text (GstElement * element, GstBuffer * buf,
+    const gchar * pad_name, GstFlowReturn * ret)
+{
+  GstMapInfo map;
+  gchar *text = NULL;
+
+  *ret = GST_FLOW_ERROR;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (element, STREAM, FAILED, ("Cannot read a buffer on "
+            "the %s pad", pad_name), ("its memory cannot be mapped for "
+            "reading"));
+  } else if (!g_utf8_validate ((const gchar *) map.data, map.size, NULL)) {
+    GST_ELEMENT_ERROR (element, STREAM, DECODE, ("A buffer on the %s pad is "
+            "not valid UTF-8 text", pad_name), ("the %s pad takes "
+            "text/x-raw, format=utf8", pad_name));
+    gst_buffer_unmap (buf, &map);
+  } else {
+    text = g_strstrip (g_strndup ((const gchar *) map.data, map.size));
+    gst_buffer_unmap (buf, &map);
+    *ret = GST_FLOW_OK;
+  }
+  gst_buffer_unref (buf);
+  return text;
+}
+
+void
+kling_element_stamp (GstBuffer * buf, GstClockTime pts,
+    GstClockTime duration, guint64 offset)
+{
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buf) = duration;
+  GST_BUFFER_OFFSET (buf) = offset;
+  GST_BUFFER_OFFSET_END (buf) = offset + 1;
+}
+
+GstClockTime
+kling_element_running_time_now (GstElement * element)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  GstClockTime now, base;
+
+  if (clock == NULL)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  base = gst_element_get_base_time (element);
+  gst_object_unref (clock);
+  return now > base ? now - base : 0;
+}
+
+void
+kling_clock_wait_init (KlingClockWait * wait)
+{
+  g_mutex_init (&wait->lock);
+  wait->flushing = FALSE;
+  wait->id = NULL;
+}
+
+void
+kling_clock_wait_clear (KlingClockWait * wait)
+{
+  g_mutex_clear (&wait->lock);
+}
+
+gboolean
+kling_clock_wait_until (KlingClockWait * wait, GstElement * element,
+    GstClockTime running_time)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  GstClockReturn ret;
+  GstClockID id;
+
+  if (clock == NULL)
+    return TRUE;
+  id = gst_clock_new_single_shot_id (clock,
+      gst_element_get_base_time (element) + running_time);
+  gst_object_unref (clock);
+  g_mutex_lock (&wait->lock);
+  if (wait->flushing) {
+    g_mutex_unlock (&wait->lock);
+    gst_clock_id_unref (id);
+    return FALSE;
+  }
+  wait->id = id;
+  g_mutex_unlock (&wait->lock);
+  ret = gst_clock_id_wait (id, NULL);
+  g_mutex_lock (&wait->lock);
+  wait->id = NULL;
+  g_mutex_unlock (&wait->lock);
+  gst_clock_id_unref (id);
+  return ret != GST_CLOCK_UNSCHEDULED;
+}
+
+void
+kling_clock_wait_set_flushing (KlingClockWait * wait, gboolean flushing)
+{
+  g_mutex_lock (&wait->lock);
+  wait->flushing = flushing;
+  if (flushing && wait->id)
+    gst_clock_id_unschedule (wait->id);
+  g_mutex_unlock (&wait->lock);
+}
+
+KlingCutout *
+kling_element_cutout (const GstVideoFrame * frame, const GstVideoFrame * mask,
+    gint tolerance, GError ** error)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  gint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
+  gint offsets[3], k, pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
+  gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+  const guint8 *pixels = GST_VIDEO_FRAME_PLANE_DATA (frame, 0);
+
+  for (k = 0; k < 3; k++)
+    offsets[k] = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, k);
+  if (mask) {
+    if (GST_VIDEO_FRAME_WIDTH (mask) != w || GST_VIDEO_FRAME_HEIGHT (mask) != h) {
+      g_set_error (error, KLING_BACKEND_ERROR,
+          KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the mask is %dx%d but the "
+          "product image is %dx%d; give a mask of the same size",
+          GST_VIDEO_FRAME_WIDTH (mask), GST_VIDEO_FRAME_HEIGHT (mask), w, h);
+      return NULL;
+    }
+    return kling_cutout_from_mask (pixels, stride, pstride, offsets,
+        GST_VIDEO_FRAME_PLANE_DATA (mask, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (mask, 0), w, h, error);
+  }
+  if (GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo))
+    return kling_cutout_from_alpha_pixels (pixels, stride, pstride, offsets,
+        GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 3), w, h, error);
+  return kling_cutout_from_plain_background (pixels, stride, pstride,
+      offsets, w, h, tolerance, error);
+}
+
+static gboolean
+still_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  return kling_still_pad_event (gst_pad_get_element_private (pad), event);
+}
+
+GstPad *
+kling_still_pad_request (KlingStillPad * still, GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain)
+{
+  return kling_element_request_single_pad (element, templ, name, slot, chain,
+      GST_DEBUG_FUNCPTR (still_pad_event), still);
 }
 
 void

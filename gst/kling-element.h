@@ -161,7 +161,131 @@ void kling_gen_props_clear (KlingGenProps * props);
 gboolean kling_gen_props_set (KlingGenProps * props, GstElement * element,
     guint prop_id, const GValue * value, GParamSpec * pspec);
 gboolean kling_gen_props_get (const KlingGenProps * props, guint prop_id,
-    GValue * value);
+    GValue * value, GParamSpec * pspec);
+
+
+/* --- properties -------------------------------------------------------- */
+
+/* A property kept in a member of an element's struct: its id and the
+ * member's offset (G_STRUCT_OFFSET); its type is the GParamSpec's:
+ * string (gchar *), boolean, int, uint, uint64, float, double or enum
+ * (an enum member). */
+typedef struct
+{
+  guint prop_id;
+  gsize offset;
+} KlingField;
+
+/* Sets the member of @base that @fields gives @prop_id: a string is
+ * replaced; a set-up property (GST_PARAM_MUTABLE_READY) changes only when
+ * kling_element_setup_mutable allows.  With the object lock held; FALSE
+ * when @prop_id is not among the @n_fields. */
+gboolean kling_fields_set (GstElement * element, gpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+/* The member's value into @value.  With the object lock held; FALSE when
+ * @prop_id is not among the @n_fields. */
+gboolean kling_fields_get (gconstpointer base, const KlingField * fields,
+    guint n_fields, guint prop_id, GValue * value, GParamSpec * pspec);
+
+/* An element's whole set_property / get_property: the generation
+ * properties in @props, then the element's own @fields (kling_fields_set),
+ * under the object lock taken here; an unknown @prop_id is warned about. */
+void kling_gen_props_set_property (GstElement * element,
+    KlingGenProps * props, gpointer base, const KlingField * fields,
+    guint n_fields, guint prop_id, const GValue * value, GParamSpec * pspec);
+void kling_gen_props_get_property (GstElement * element,
+    const KlingGenProps * props, gconstpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+
+/* The `device` and `threads` properties every model-backed element has,
+ * as @prop_device and @prop_threads; @device_blurb says what runs there. */
+void kling_element_install_device_threads (GObjectClass * klass,
+    guint prop_device, guint prop_threads, const gchar * device_blurb);
+
+/* An optional model's file: NULL for "none" or "" (switched off), the
+ * path for any other @path, and for NULL the installed @default_file or
+ * NULL when it is missing (*@is_default TRUE: no error, the element goes
+ * on without).  Stats files: call it WITHOUT the object lock. */
+gchar *kling_element_find_optional_model (const gchar * path,
+    const gchar * default_file, gboolean * is_default);
+
+/* --- pads ---------------------------------------------------------------- */
+
+/* A request pad from @templ named @name, kept in *@slot (read under the
+ * object lock by other threads), with @data as its element_private; NULL
+ * when *@slot already holds one. */
+GstPad *kling_element_request_single_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain, GstPadEventFunction event, gpointer data);
+/* Releases @pad when *@slot holds it: FALSE otherwise. */
+gboolean kling_element_release_single_pad (GstElement * element,
+    GstPad * pad, GstPad ** slot);
+/* Whether *@slot holds a linked pad, read under the object lock. */
+gboolean kling_element_pad_is_linked (GstElement * element, GstPad ** slot);
+
+/* The internal links of a pass-through element: @pad's partner among
+ * @sinkpad and @srcpad, NULL for its other pads. */
+GstIterator *kling_element_iterate_partner (GstPad * pad, GstPad * sinkpad,
+    GstPad * srcpad);
+
+/* A LATENCY query on a source pad: upstream's (asked through @sinkpad)
+ * with @ours added. */
+gboolean kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
+    GstClockTime ours);
+
+/* @caps (taken) intersected with @filter (may be NULL), @filter's order
+ * first. */
+GstCaps *kling_element_filter_caps (GstCaps * caps, GstCaps * filter);
+
+/* @caps (taken) fixed to @width x @height at @fps_n/@fps_d with square
+ * pixels, intersected with @filter (may be NULL). */
+GstCaps *kling_element_sized_caps (GstCaps * caps, gint width, gint height,
+    gint fps_n, gint fps_d, GstCaps * filter);
+
+/* The text of a text/x-raw, format=utf8 buffer (taken), stripped; NULL
+ * after posting an error naming @pad_name when it cannot be mapped or is
+ * not UTF-8 (*@ret then GST_FLOW_ERROR, else GST_FLOW_OK). */
+gchar *kling_element_buffer_text (GstElement * element, GstBuffer * buf,
+    const gchar * pad_name, GstFlowReturn * ret);
+
+/* Timestamps of an output buffer: @pts, no DTS, @duration, offsets
+ * @offset to @offset + 1. */
+void kling_element_stamp (GstBuffer * buf, GstClockTime pts,
+    GstClockTime duration, guint64 offset);
+
+/* --- the clock --------------------------------------------------------- */
+
+/* The running time now, or GST_CLOCK_TIME_NONE without a clock. */
+GstClockTime kling_element_running_time_now (GstElement * element);
+
+/* A live source's wait on the clock, which unlock() cuts short. */
+typedef struct
+{
+  GMutex lock;
+  gboolean flushing;
+  GstClockID id;
+} KlingClockWait;
+
+void kling_clock_wait_init (KlingClockWait * wait);
+void kling_clock_wait_clear (KlingClockWait * wait);
+/* Waits until running time @running_time of @element (at once without a
+ * clock); FALSE when flushing or unscheduled. */
+gboolean kling_clock_wait_until (KlingClockWait * wait, GstElement * element,
+    GstClockTime running_time);
+/* Flushing on (the wait under way returns FALSE) or off. */
+void kling_clock_wait_set_flushing (KlingClockWait * wait,
+    gboolean flushing);
+
+/* --- product photos ---------------------------------------------------- */
+
+/* The product of a packed RGB(A) @frame: by @mask (GRAY8 of the same size,
+ * 255 = product) when given, else by the frame's alpha, else by its plain
+ * background within @tolerance.  NULL with @error set when none is found
+ * or the mask does not fit. */
+KlingCutout *kling_element_cutout (const GstVideoFrame * frame,
+    const GstVideoFrame * mask, gint tolerance, GError ** error);
 
 G_END_DECLS
 
@@ -181,6 +305,11 @@ typedef struct
   gboolean eos;
 } KlingStillPad;
 
+/* A request pad (kling_element_request_single_pad) whose events go to
+ * @still (kling_still_pad_event) and whose buffers to @chain. */
+GstPad *kling_still_pad_request (KlingStillPad * still, GstElement * element,
+    GstPadTemplate * templ, const gchar * name, GstPad ** slot,
+    GstPadChainFunction chain);
 void kling_still_pad_init (KlingStillPad * still);
 void kling_still_pad_clear (KlingStillPad * still);
 /* Forgets buffer, caps and EOS (a new run). */

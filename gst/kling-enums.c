@@ -7,9 +7,23 @@
 
 #include "kling-enums.h"
 
-static GType
-gst_kling_sampler_get_type_once (void)
+GType
+kling_enum_register_once (gsize * type, const gchar * name,
+    const GEnumValue * values)
 {
+  if (g_once_init_enter (type)) {
+    GType t = g_enum_register_static (name, values);
+
+    gst_type_mark_as_plugin_api (t, 0);
+    g_once_init_leave (type, t);
+  }
+  return (GType) * type;
+}
+
+GType
+gst_kling_sampler_get_type (void)
+{
+  static gsize type = 0;
   static const GEnumValue values[] = {
     {GST_KLING_SAMPLER_AUTO, "The model's recommended sampler", "auto"},
     {GST_KLING_SAMPLER_EULER, "Euler (first order)", "euler"},
@@ -18,20 +32,8 @@ gst_kling_sampler_get_type_once (void)
         "dpmpp-2m"},
     {0, NULL, NULL}
   };
-  GType type = g_enum_register_static ("GstKlingGenSampler", values);
 
-  gst_type_mark_as_plugin_api (type, 0);
-  return type;
-}
-
-GType
-gst_kling_sampler_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_kling_sampler_get_type_once ());
-  return type;
+  return kling_enum_register_once (&type, "GstKlingGenSampler", values);
 }
 
 KlingSamplerType

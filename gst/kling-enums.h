@@ -22,6 +22,12 @@ typedef enum
 /* Registered once (as "GstKlingGenSampler") and marked as plugin API. */
 GType gst_kling_sampler_get_type (void);
 
+/* Registers the enum @name with @values (a static table ending in
+ * {0, NULL, NULL}) the first time, in @type (a static gsize, 0 before),
+ * and marks it as plugin API so gst-inspect-1.0 documents it. */
+GType kling_enum_register_once (gsize * type, const gchar * name,
+    const GEnumValue * values);
+
 /* The sampler to run: @sampler, or the model's own choice for AUTO. */
 KlingSamplerType gst_kling_sampler_resolve (GstKlingSampler sampler,
     KlingSamplerType model_default);

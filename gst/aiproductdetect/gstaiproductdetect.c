@@ -46,14 +46,12 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/video/video.h>
 #include <gst/base/gstflowcombiner.h>
 
 #include "gstaiproductdetect.h"
 #include "kling-element.h"
-#include "kling-copywriter.h"
-#include "kling-detector.h"
+#include "kling-analysis.h"
 #include "kling-draw.h"
 #include "kling-textsrc.h"
 
@@ -111,16 +109,6 @@ static GstStaticPadTemplate text_src_template =
 GST_STATIC_PAD_TEMPLATE ("text_src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
 
-/* One analysis result: detections in frame coordinates, and the copy
- * written for one of them (index @copy_index), if any. */
-typedef struct
-{
-  GArray *detections;           /* KlingDetection */
-  gint copy_index;
-  gchar *copy;
-  const gchar *language;
-} Analysis;
-
 struct _GstAiProductDetect
 {
   GstElement parent;
@@ -145,11 +133,10 @@ struct _GstAiProductDetect
   gboolean live_mode;
 
   /* set in start(), constant while running */
-  KlingDetector *detector;
-  gchar **labels;
-  guint n_labels;
+  KlingAnalyser *analyser;      /* detector, labels, copywriter */
+  const gchar *const *labels;   /* the analyser's */
   gfloat default_threshold;
-  KlingCopywriter *copywriter;
+  KlingLiveAnalyser *live;      /* live mode: analyses the newest frame */
   gboolean running_live;
   GstClockTime inference_time;  /* measured at start, for LATENCY */
   GCancellable *cancellable;
@@ -159,52 +146,25 @@ struct _GstAiProductDetect
   gboolean have_info;
   GstSegment segment;
   guint64 frame_count;
-  Analysis current;             /* detections attached to frames */
-  KlingCopyPlan *copy_plan;     /* which label is due for copy */
+  KlingAnalysis current;        /* detections attached to frames */
   gboolean copy_warned;         /* a copy that could not be written */
 
   /* text_src is pushed from its own task, so that a text sink blocking in
    * preroll holds only that task, not the video streaming thread */
   KlingTextSrc *text;
-
-  /* held while a frame is analysed and while caps change what analysis
-   * uses (info, the detector's input), so the live worker never sees a half-done
-   * reconfiguration */
-  GMutex analyse_lock;
-
-  /* live mode: a worker analyses the latest frame while video flows */
-  GThread *worker;
-  GMutex worker_lock;
-  GCond worker_cond;
-  GstBuffer *pending;           /* frame waiting for the worker */
-  GstClockTime pending_running_time;
-  guint caps_serial;            /* bumped by each caps change */
-  gboolean worker_busy;
-  gboolean worker_quit;
-  Analysis worker_result;
-  gboolean worker_has_result;
-  GError *worker_error;
 };
-
-static GType
-gst_ai_product_detect_language_get_type_once (void)
-{
-  static const GEnumValue values[] = {
-    {GST_AI_PRODUCT_DETECT_LANGUAGE_ZH, "Chinese (simplified)", "zh"},
-    {GST_AI_PRODUCT_DETECT_LANGUAGE_EN, "English", "en"},
-    {0, NULL, NULL}
-  };
-  return g_enum_register_static ("GstAiProductDetectLanguage", values);
-}
 
 GType
 gst_ai_product_detect_language_get_type (void)
 {
   static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_AI_PRODUCT_DETECT_LANGUAGE_ZH, "Chinese (simplified)", "zh"},
+    {GST_AI_PRODUCT_DETECT_LANGUAGE_EN, "English", "en"},
+    {0, NULL, NULL}
+  };
 
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_ai_product_detect_language_get_type_once ());
-  return type;
+  return kling_enum_register_once (&type, "GstAiProductDetectLanguage", values);
 }
 
 #define gst_ai_product_detect_parent_class parent_class
@@ -229,43 +189,6 @@ static gboolean gst_ai_product_detect_src_query (GstPad * pad,
     GstObject * parent, GstQuery * query);
 static GstIterator *gst_ai_product_detect_iterate_internal_links (GstPad *
     pad, GstObject * parent);
-
-static void
-analysis_clear (Analysis * a)
-{
-  if (a->detections)
-    g_array_set_size (a->detections, 0);
-  g_clear_pointer (&a->copy, g_free);
-  a->copy_index = -1;
-}
-
-static void
-analysis_init (Analysis * a)
-{
-  a->detections = g_array_new (FALSE, FALSE, sizeof (KlingDetection));
-  a->copy = NULL;
-  a->copy_index = -1;
-  a->language = NULL;
-}
-
-static void
-analysis_free (Analysis * a)
-{
-  analysis_clear (a);
-  g_clear_pointer (&a->detections, g_array_unref);
-}
-
-static void
-analysis_move (Analysis * dst, Analysis * src)
-{
-  analysis_clear (dst);
-  g_array_append_vals (dst->detections, src->detections->data,
-      src->detections->len);
-  dst->copy = g_steal_pointer (&src->copy);
-  dst->copy_index = src->copy_index;
-  dst->language = src->language;
-  analysis_clear (src);
-}
 
 static void
 gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
@@ -336,17 +259,9 @@ gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
           GST_TYPE_AI_PRODUCT_DETECT_LANGUAGE, DEFAULT_LANGUAGE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_string ("device", "Device",
-          "Where the models run: cpu, cuda or cuda:N (CUDA needs gst-kling "
-          "built against a CUDA LibTorch)", DEFAULT_DEVICE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads",
-          "Intra-op threads for inference; 0: one per CPU core", 0, 256,
-          DEFAULT_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+  kling_element_install_device_threads (gobject_class, PROP_DEVICE,
+      PROP_THREADS, "Where the models run: cpu, cuda or cuda:N (CUDA needs "
+      "gst-kling built against a CUDA LibTorch)");
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_boolean ("draw", "Draw",
           "Burn boxes and labels into the video (every accepted format; "
@@ -366,15 +281,12 @@ gst_ai_product_detect_class_init (GstAiProductDetectClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_add_static_pad_template (element_class,
-      &text_src_template);
+  gst_element_class_add_static_pad_template (element_class, &text_src_template);
   gst_element_class_set_static_metadata (element_class,
       "AI product detector and copywriter", "Filter/Analyzer/Video",
       "Finds products in video, attaches region-of-interest metadata and "
       "writes marketing copy about them on a text pad",
       "gst-kling contributors");
-
-  gst_type_mark_as_plugin_api (GST_TYPE_AI_PRODUCT_DETECT_LANGUAGE, 0);
 }
 
 static void
@@ -434,12 +346,7 @@ gst_ai_product_detect_init (GstAiProductDetect * self)
   self->draw = DEFAULT_DRAW;
   self->live_mode = DEFAULT_LIVE_MODE;
 
-  analysis_init (&self->current);
-  analysis_init (&self->worker_result);
-  self->copy_plan = kling_copy_plan_new ();
-  g_mutex_init (&self->analyse_lock);
-  g_mutex_init (&self->worker_lock);
-  g_cond_init (&self->worker_cond);
+  kling_analysis_init (&self->current);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
@@ -454,15 +361,29 @@ gst_ai_product_detect_finalize (GObject * object)
   g_free (self->device);
   gst_flow_combiner_free (self->flow_combiner);
   kling_text_src_free (self->text);
-  analysis_free (&self->current);
-  analysis_free (&self->worker_result);
-  kling_copy_plan_free (self->copy_plan);
-  g_mutex_clear (&self->analyse_lock);
-  g_mutex_clear (&self->worker_lock);
-  g_cond_clear (&self->worker_cond);
+  kling_analysis_unset (&self->current);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
+
+/* the properties kept as they are set (threshold is not: it remembers
+ * being set, and reads as the model's value until then) */
+#define FIELD(id, member) {id, G_STRUCT_OFFSET (GstAiProductDetect, member)}
+static const KlingField fields[] = {
+  FIELD (PROP_MODEL, model_path),
+  FIELD (PROP_COPY_MODEL, copy_model_path),
+  FIELD (PROP_LABELS_FILE, labels_file),
+  FIELD (PROP_IOU_THRESHOLD, iou_threshold),
+  FIELD (PROP_MAX_DETECTIONS, max_detections),
+  FIELD (PROP_INFERENCE_INTERVAL, inference_interval),
+  FIELD (PROP_COPY_INTERVAL, copy_interval),
+  FIELD (PROP_LANGUAGE, language),
+  FIELD (PROP_DEVICE, device),
+  FIELD (PROP_THREADS, threads),
+  FIELD (PROP_DRAW, draw),
+  FIELD (PROP_LIVE_MODE, live_mode),
+};
+#undef FIELD
 
 static void
 gst_ai_product_detect_set_property (GObject * object, guint prop_id,
@@ -471,64 +392,12 @@ gst_ai_product_detect_set_property (GObject * object, guint prop_id,
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->model_path);
-        self->model_path = g_value_dup_string (value);
-      }
-      break;
-    case PROP_COPY_MODEL:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->copy_model_path);
-        self->copy_model_path = g_value_dup_string (value);
-      }
-      break;
-    case PROP_LABELS_FILE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->labels_file);
-        self->labels_file = g_value_dup_string (value);
-      }
-      break;
-    case PROP_THRESHOLD:
-      self->threshold = g_value_get_float (value);
-      self->threshold_set = TRUE;
-      break;
-    case PROP_IOU_THRESHOLD:
-      self->iou_threshold = g_value_get_float (value);
-      break;
-    case PROP_MAX_DETECTIONS:
-      self->max_detections = g_value_get_uint (value);
-      break;
-    case PROP_INFERENCE_INTERVAL:
-      self->inference_interval = g_value_get_uint (value);
-      break;
-    case PROP_COPY_INTERVAL:
-      self->copy_interval = g_value_get_uint64 (value);
-      break;
-    case PROP_LANGUAGE:
-      self->language = g_value_get_enum (value);
-      break;
-    case PROP_DEVICE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-        g_free (self->device);
-        self->device = g_value_dup_string (value);
-      }
-      break;
-    case PROP_THREADS:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->threads = g_value_get_int (value);
-      break;
-    case PROP_DRAW:
-      self->draw = g_value_get_boolean (value);
-      break;
-    case PROP_LIVE_MODE:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->live_mode = g_value_get_boolean (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_THRESHOLD) {
+    self->threshold = g_value_get_float (value);
+    self->threshold_set = TRUE;
+  } else if (!kling_fields_set (GST_ELEMENT (self), self, fields,
+          G_N_ELEMENTS (fields), prop_id, value, pspec)) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -540,111 +409,19 @@ gst_ai_product_detect_get_property (GObject * object, guint prop_id,
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (object);
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_COPY_MODEL:
-      g_value_set_string (value, self->copy_model_path);
-      break;
-    case PROP_LABELS_FILE:
-      g_value_set_string (value, self->labels_file);
-      break;
-    case PROP_THRESHOLD:
-      g_value_set_float (value, self->threshold_set || !self->detector ?
-          self->threshold : self->default_threshold);
-      break;
-    case PROP_IOU_THRESHOLD:
-      g_value_set_float (value, self->iou_threshold);
-      break;
-    case PROP_MAX_DETECTIONS:
-      g_value_set_uint (value, self->max_detections);
-      break;
-    case PROP_INFERENCE_INTERVAL:
-      g_value_set_uint (value, self->inference_interval);
-      break;
-    case PROP_COPY_INTERVAL:
-      g_value_set_uint64 (value, self->copy_interval);
-      break;
-    case PROP_LANGUAGE:
-      g_value_set_enum (value, self->language);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string (value, self->device);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_DRAW:
-      g_value_set_boolean (value, self->draw);
-      break;
-    case PROP_LIVE_MODE:
-      g_value_set_boolean (value, self->live_mode);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  if (prop_id == PROP_THRESHOLD)
+    g_value_set_float (value, self->threshold_set || !self->analyser ?
+        self->threshold : self->default_threshold);
+  else if (!kling_fields_get (self, fields, G_N_ELEMENTS (fields), prop_id,
+          value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   GST_OBJECT_UNLOCK (self);
-}
-
-/* Writes copy for the best detection whose label has had none for
- * copy-interval. */
-static gboolean
-analyse_copy (GstAiProductDetect * self, GstVideoFrame * frame,
-    GstClockTime running_time, GstClockTime copy_interval,
-    GstAiProductDetectLanguage language, Analysis * a, GError ** error)
-{
-  GError *err = NULL;
-  GstVideoRectangle box;
-  KlingDetection *d;
-  gint i;
-
-  a->copy_index = -1;
-  if (self->copywriter == NULL)
-    return TRUE;
-  i = kling_copy_plan_pick (self->copy_plan, (KlingDetection *)
-      a->detections->data, a->detections->len, running_time, copy_interval);
-  if (i < 0)
-    return TRUE;
-  d = &g_array_index (a->detections, KlingDetection, i);
-  box.x = (gint) d->x0;
-  box.y = (gint) d->y0;
-  box.w = (gint) (d->x1 - box.x);
-  box.h = (gint) (d->y1 - box.y);
-  a->copy = kling_copywriter_write (self->copywriter, frame, &box, d->label,
-      language, (guint32) self->frame_count, self->cancellable, &err);
-  if (g_error_matches (err, KLING_TEXTGEN_ERROR, KLING_TEXTGEN_ERROR_NO_TOKEN)) {
-    /* a model that could not write this line (NaN logits): the video and
-     * its detections go on without copy; said once per run */
-    if (!self->copy_warned)
-      GST_ELEMENT_WARNING (self, STREAM, DECODE,
-          ("Copywriter model %s wrote no copy (%s); continuing without copy "
-              "for this product",
-              kling_copywriter_get_manifest (self->copywriter)->model,
-              err->message), ("check the model, or set copy-model=none"));
-    self->copy_warned = TRUE;
-    g_clear_error (&err);
-  } else if (a->copy == NULL) {
-    g_propagate_error (error, err);
-    return FALSE;
-  } else {
-    a->copy_index = i;
-    a->language = language == GST_AI_PRODUCT_DETECT_LANGUAGE_EN ? "en" : "zh";
-    GST_DEBUG_OBJECT (self, "copy for %s: %s", self->labels[d->label],
-        a->copy);
-  }
-  /* tried: the label waits copy-interval either way */
-  kling_copy_plan_mark (self->copy_plan, d->label, running_time);
-  return TRUE;
 }
 
 typedef struct
 {
-  gfloat threshold, iou_threshold;
-  guint max_detections, inference_interval;
-  GstClockTime copy_interval;
-  GstAiProductDetectLanguage language;
+  KlingAnalysisSettings an;
+  guint inference_interval;
   gboolean draw;
 } Settings;
 
@@ -652,114 +429,15 @@ static void
 settings_snapshot (GstAiProductDetect * self, Settings * s)
 {
   GST_OBJECT_LOCK (self);
-  s->threshold = self->threshold_set ? self->threshold :
+  s->an.threshold = self->threshold_set ? self->threshold :
       self->default_threshold;
-  s->iou_threshold = self->iou_threshold;
-  s->max_detections = self->max_detections;
+  s->an.iou_threshold = self->iou_threshold;
+  s->an.max_detections = self->max_detections;
+  s->an.copy_interval = self->copy_interval;
+  s->an.language = self->language == GST_AI_PRODUCT_DETECT_LANGUAGE_EN;
   s->inference_interval = self->inference_interval;
-  s->copy_interval = self->copy_interval;
-  s->language = self->language;
   s->draw = self->draw;
   GST_OBJECT_UNLOCK (self);
-}
-
-/* Detection plus copy on one frame, as the streaming thread or the live
- * worker runs it. */
-static gboolean
-analyse (GstAiProductDetect * self, GstBuffer * buf,
-    GstClockTime running_time, const Settings * s, Analysis * a,
-    GError ** error)
-{
-  GstVideoFrame frame;
-  gboolean ok;
-
-  g_mutex_lock (&self->analyse_lock);
-  if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READ)) {
-    g_mutex_unlock (&self->analyse_lock);
-    g_set_error (error, KLING_BACKEND_ERROR,
-        KLING_BACKEND_ERROR_INVALID_ARGUMENT, "cannot map the video frame");
-    return FALSE;
-  }
-  analysis_clear (a);
-  ok = kling_detector_run (self->detector, &frame, self->n_labels,
-      s->threshold, s->iou_threshold, s->max_detections, a->detections,
-      self->cancellable, error)
-      && analyse_copy (self, &frame, running_time, s->copy_interval,
-      s->language, a, error);
-  gst_video_frame_unmap (&frame);
-  g_mutex_unlock (&self->analyse_lock);
-  return ok;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Live mode worker */
-
-static gpointer
-worker_thread (gpointer user_data)
-{
-  GstAiProductDetect *self = user_data;
-  Analysis result;
-
-  analysis_init (&result);
-  g_mutex_lock (&self->worker_lock);
-  while (TRUE) {
-    GstBuffer *buf;
-    GstClockTime running_time;
-    Settings s;
-    GError *error = NULL;
-    gboolean ok;
-    guint serial;
-
-    while (!self->worker_quit && self->pending == NULL)
-      g_cond_wait (&self->worker_cond, &self->worker_lock);
-    if (self->worker_quit)
-      break;
-    buf = self->pending;
-    serial = self->caps_serial;
-    running_time = self->pending_running_time;
-    self->pending = NULL;
-    self->worker_busy = TRUE;
-    g_mutex_unlock (&self->worker_lock);
-
-    settings_snapshot (self, &s);
-    ok = analyse (self, buf, running_time, &s, &result, &error);
-    gst_buffer_unref (buf);
-
-    g_mutex_lock (&self->worker_lock);
-    self->worker_busy = FALSE;
-    if (ok && serial != self->caps_serial) {
-      /* analysed with the caps before the last change: stale */
-      analysis_clear (&result);
-    } else if (ok) {
-      analysis_move (&self->worker_result, &result);
-      self->worker_has_result = TRUE;
-    } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_clear_error (&self->worker_error);
-      self->worker_error = error;
-      error = NULL;
-    }
-    g_clear_error (&error);
-  }
-  g_mutex_unlock (&self->worker_lock);
-  analysis_free (&result);
-  return NULL;
-}
-
-static void
-worker_stop (GstAiProductDetect * self)
-{
-  if (self->worker == NULL)
-    return;
-  g_mutex_lock (&self->worker_lock);
-  self->worker_quit = TRUE;
-  g_cond_signal (&self->worker_cond);
-  g_mutex_unlock (&self->worker_lock);
-  g_thread_join (self->worker);
-  self->worker = NULL;
-  gst_clear_buffer (&self->pending);
-  g_clear_error (&self->worker_error);
-  analysis_clear (&self->worker_result);
-  self->worker_has_result = FALSE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -768,29 +446,30 @@ worker_stop (GstAiProductDetect * self)
 static gboolean
 gst_ai_product_detect_start (GstAiProductDetect * self)
 {
-  gchar *model_prop, *model_path, *copy_path, *labels_file, *device;
+  gchar *model_prop, *model_path, *copy_prop, *copy_path, *labels_file;
+  gchar *device;
   KlingLoadOptions opts;
   GError *error = NULL;
-  gchar **labels = NULL;
+  KlingAnalyser *analyser;
+  KlingAnalyserFailure failure;
+  GstClockTime inference_time;
   const KlingManifest *manifest;
-  gboolean copy_default;
+  gboolean copy_default, ok = FALSE;
 
   GST_OBJECT_LOCK (self);
   model_prop = g_strdup (self->model_path);
-  copy_path = g_strdup (self->copy_model_path);
+  copy_prop = g_strdup (self->copy_model_path);
   labels_file = g_strdup (self->labels_file);
   device = g_strdup (self->device);
   opts.threads = self->threads;
   self->running_live = self->live_mode;
   GST_OBJECT_UNLOCK (self);
   /* the look-ups stat files: after unlocking */
-  copy_default = copy_path == NULL;
-  if (copy_path && (*copy_path == '\0' || strcmp (copy_path, "none") == 0))
-    g_clear_pointer (&copy_path, g_free);
-  else if (copy_default)
-    /* a missing default copywriter is no error: no copy is written (a
-     * warning below), so not kling_element_find_model, which posts one */
-    copy_path = kling_package_find_default (DEFAULT_COPY_MODEL_FILE);
+  /* a missing default copywriter is no error: no copy is written (a
+   * warning below), so not kling_element_find_model, which posts one */
+  copy_path = kling_element_find_optional_model (copy_prop,
+      DEFAULT_COPY_MODEL_FILE, &copy_default);
+  g_free (copy_prop);
   opts.device = device;
   opts.precision = KLING_PRECISION_FLOAT32;
 
@@ -799,89 +478,77 @@ gst_ai_product_detect_start (GstAiProductDetect * self)
   g_free (model_prop);
   if (model_path == NULL)
     goto fail;
-  if (labels_file && !(labels = kling_labels_read_file (labels_file,
-              KLING_LABELS_FILE_MAX_BYTES, &error))) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not read labels-file \"%s\": %s", labels_file,
-            error->message), (NULL));
-    goto fail;
-  }
-
-  GST_INFO_OBJECT (self, "loading detector %s", model_path);
-  self->detector = kling_detector_load (model_path, &opts, labels != NULL,
-      &error);
-  if (self->detector == NULL) {
-    kling_element_post_load_error (GST_ELEMENT (self), "detector", "model",
-        NULL, model_path, error);
-    goto fail;
-  }
-  manifest = kling_detector_get_manifest (self->detector);
-  self->labels = labels ? labels : g_strdupv (manifest->labels);
-  labels = NULL;
-  self->n_labels = g_strv_length (self->labels);
-  self->default_threshold = kling_manifest_get_double (manifest,
-      "defaults.threshold", DEFAULT_THRESHOLD);
-
-  if (copy_path) {
-    GST_INFO_OBJECT (self, "loading copywriter %s", copy_path);
-    self->copywriter = kling_copywriter_load (copy_path, &opts, &error);
-    if (self->copywriter == NULL) {
+  GST_INFO_OBJECT (self, "loading detector %s, copywriter %s", model_path,
+      GST_STR_NULL (copy_path));
+  analyser = kling_analyser_load (model_path, labels_file, copy_path, &opts,
+      &failure, &error);
+  if (analyser == NULL) {
+    if (failure == KLING_ANALYSER_FAILED_LABELS)
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not read labels-file \"%s\": %s", labels_file,
+              error->message), (NULL));
+    else if (failure == KLING_ANALYSER_FAILED_DETECTOR)
+      kling_element_post_load_error (GST_ELEMENT (self), "detector",
+          "model", NULL, model_path, error);
+    else
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Could not load copywriter model \"%s\": %s", copy_path,
               error->message), ("set \"copy-model\" to a copywrite model "
               "package, or to none to write no copy; see docs/models.md"));
-      goto fail;
-    }
-  } else if (copy_default) {
+    goto fail;
+  }
+  if (copy_path == NULL && copy_default)
     GST_WARNING_OBJECT (self, "default copywriter " DEFAULT_COPY_MODEL_FILE
         " not installed: writing no copy");
-  }
-
-  self->inference_time = kling_detector_measure (self->detector);
+  manifest = kling_analyser_get_detector_manifest (analyser);
+  inference_time = kling_analyser_measure (analyser);
   GST_INFO_OBJECT (self, "%s: %u labels, one inference %" GST_TIME_FORMAT
-      " on %s", manifest->name, self->n_labels,
-      GST_TIME_ARGS (self->inference_time), device);
+      " on %s", manifest->name, kling_analyser_get_n_labels (analyser),
+      GST_TIME_ARGS (inference_time), device);
 
+  GST_OBJECT_LOCK (self);
+  self->analyser = analyser;
+  self->labels = kling_analyser_get_labels (analyser);
+  self->default_threshold = kling_manifest_get_double (manifest,
+      "defaults.threshold", DEFAULT_THRESHOLD);
+  self->inference_time = inference_time;
+  GST_OBJECT_UNLOCK (self);
   self->cancellable = g_cancellable_new ();
   self->frame_count = 0;
   self->have_info = FALSE;
   kling_text_src_reset (self->text);
   self->copy_warned = FALSE;
-  kling_copy_plan_reset (self->copy_plan);
-  analysis_clear (&self->current);
+  kling_analysis_clear (&self->current);
   gst_flow_combiner_reset (self->flow_combiner);
-  if (self->running_live) {
-    self->worker_quit = FALSE;
-    self->worker = g_thread_new ("aiproductdetect", worker_thread, self);
-  }
-
-  g_free (model_path);
-  g_free (copy_path);
-  g_free (labels_file);
-  g_free (device);
-  return TRUE;
+  if (self->running_live)
+    self->live = kling_live_analyser_new (self->analyser, self->cancellable);
+  ok = TRUE;
 
 fail:
   g_clear_error (&error);
-  g_strfreev (labels);
   g_free (model_path);
   g_free (copy_path);
   g_free (labels_file);
   g_free (device);
-  return FALSE;
+  return ok;
 }
 
 static void
 gst_ai_product_detect_stop (GstAiProductDetect * self)
 {
+  KlingAnalyser *analyser;
+
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
-  worker_stop (self);
+  /* the live thread first: it runs the analyser */
+  g_clear_pointer (&self->live, kling_live_analyser_free);
+  GST_OBJECT_LOCK (self);
+  analyser = g_steal_pointer (&self->analyser);
+  self->labels = NULL;
+  GST_OBJECT_UNLOCK (self);
+  kling_analyser_free (analyser);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->detector, kling_detector_free);
-  g_clear_pointer (&self->copywriter, kling_copywriter_free);
-  g_clear_pointer (&self->labels, g_strfreev);
-  analysis_clear (&self->current);
+  kling_analysis_clear (&self->current);
   self->have_info = FALSE;
 }
 
@@ -901,7 +568,7 @@ gst_ai_product_detect_change_state (GstElement * element,
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      /* a worker in a long call returns at its next step */
+      /* a live analysis in a long call returns at its next step */
       if (self->cancellable)
         g_cancellable_cancel (self->cancellable);
       break;
@@ -924,23 +591,11 @@ gst_ai_product_detect_change_state (GstElement * element,
 /* Pads */
 
 static GstIterator *
-gst_ai_product_detect_iterate_internal_links (GstPad * pad,
-    GstObject * parent)
+gst_ai_product_detect_iterate_internal_links (GstPad * pad, GstObject * parent)
 {
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
-  GValue value = G_VALUE_INIT;
-  GstIterator *it;
 
-  g_value_init (&value, GST_TYPE_PAD);
-  if (pad == self->sinkpad)
-    g_value_set_object (&value, self->srcpad);
-  else if (pad == self->srcpad)
-    g_value_set_object (&value, self->sinkpad);
-  else
-    return NULL;
-  it = gst_iterator_new_single (GST_TYPE_PAD, &value);
-  g_value_unset (&value);
-  return it;
+  return kling_element_iterate_partner (pad, self->sinkpad, self->srcpad);
 }
 
 static gboolean
@@ -969,23 +624,17 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
         gst_event_unref (event);
         return FALSE;
       }
-      /* a frame of the old format waiting for the live worker is stale,
+      /* a frame of the old format waiting for the live analysis is stale,
        * and so are detections in the old frame's pixels */
-      g_mutex_lock (&self->worker_lock);
-      gst_clear_buffer (&self->pending);
-      analysis_clear (&self->worker_result);
-      self->worker_has_result = FALSE;
-      self->caps_serial++;
-      g_mutex_unlock (&self->worker_lock);
-      g_mutex_lock (&self->analyse_lock);
-      ok = self->detector && kling_detector_set_format (self->detector,
+      if (self->live)
+        kling_live_analyser_invalidate (self->live);
+      ok = self->analyser && kling_analyser_set_format (self->analyser,
           &info, &error);
       if (ok) {
         self->info = info;
         self->have_info = TRUE;
       }
-      g_mutex_unlock (&self->analyse_lock);
-      analysis_clear (&self->current);
+      kling_analysis_clear (&self->current);
       if (!ok) {
         GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
             ("Cannot convert %s video to the detector's input%s%s",
@@ -1009,7 +658,7 @@ gst_ai_product_detect_sink_event (GstPad * pad, GstObject * parent,
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_flow_combiner_reset (self->flow_combiner);
-      analysis_clear (&self->current);
+      kling_analysis_clear (&self->current);
       break;
     default:
       break;
@@ -1027,24 +676,11 @@ gst_ai_product_detect_src_query (GstPad * pad, GstObject * parent,
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
 
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_LATENCY:{
-      gboolean live;
-      GstClockTime min, max, ours;
-
-      if (!gst_pad_peer_query (self->sinkpad, query))
-        return FALSE;
-      gst_query_parse_latency (query, &live, &min, &max);
+    case GST_QUERY_LATENCY:
       /* Synchronously each frame waits for its inference; in live mode
        * the video does not wait (the results lag instead). */
-      ours = self->running_live ? 0 : self->inference_time;
-      GST_DEBUG_OBJECT (self, "adding latency %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (ours));
-      min += ours;
-      if (GST_CLOCK_TIME_IS_VALID (max))
-        max += ours;
-      gst_query_set_latency (query, live, min, max);
-      return TRUE;
-    }
+      return kling_element_query_latency (self->sinkpad, query,
+          self->running_live ? 0 : self->inference_time);
     case GST_QUERY_CAPS:
       if (pad == self->text_srcpad)
         return kling_text_src_query_caps (self->text, query);
@@ -1055,24 +691,22 @@ gst_ai_product_detect_src_query (GstPad * pad, GstObject * parent,
 }
 
 static void
-attach_metas (GstAiProductDetect * self, GstBuffer * buf, const Analysis * a)
+attach_metas (GstAiProductDetect * self, GstBuffer * buf,
+    const KlingAnalysis * a)
 {
   guint i;
 
   for (i = 0; i < a->detections->len; i++) {
     const KlingDetection *d = &g_array_index (a->detections, KlingDetection,
         i);
-    const gchar *label = self->labels[d->label];
     GstVideoRegionOfInterestMeta *meta;
 
-    meta = gst_buffer_add_video_region_of_interest_meta (buf, label,
-        (guint) d->x0, (guint) d->y0, (guint) (d->x1 - (guint) d->x0),
-        (guint) (d->y1 - (guint) d->y0));
+    meta = gst_buffer_add_video_region_of_interest_meta (buf,
+        self->labels[d->label], (guint) d->x0, (guint) d->y0,
+        (guint) (d->x1 - (guint) d->x0), (guint) (d->y1 - (guint) d->y0));
     meta->id = i;
     gst_video_region_of_interest_meta_add_param (meta,
-        gst_structure_new ("detection", "label", G_TYPE_STRING, label,
-            "label-id", G_TYPE_INT, d->label, "confidence", G_TYPE_DOUBLE,
-            (gdouble) d->score, NULL));
+        kling_analysis_detection (a, i, self->labels, FALSE));
     if ((gint) i == a->copy_index && a->copy)
       gst_video_region_of_interest_meta_add_param (meta,
           gst_structure_new ("marketing-copy", "text", G_TYPE_STRING, a->copy,
@@ -1082,7 +716,7 @@ attach_metas (GstAiProductDetect * self, GstBuffer * buf, const Analysis * a)
 
 static void
 post_detections (GstAiProductDetect * self, GstBuffer * buf,
-    const Analysis * a)
+    const KlingAnalysis * a)
 {
   GstClockTime ts = GST_BUFFER_PTS (buf);
   GstClockTime stream_time = gst_segment_to_stream_time (&self->segment,
@@ -1091,27 +725,8 @@ post_detections (GstAiProductDetect * self, GstBuffer * buf,
       GST_FORMAT_TIME, ts);
   GValue list = G_VALUE_INIT;
   GstStructure *s;
-  guint i;
 
-  g_value_init (&list, GST_TYPE_LIST);
-  for (i = 0; i < a->detections->len; i++) {
-    const KlingDetection *d = &g_array_index (a->detections, KlingDetection,
-        i);
-    GValue v = G_VALUE_INIT;
-    GstStructure *ds = gst_structure_new ("detection",
-        "label", G_TYPE_STRING, self->labels[d->label],
-        "label-id", G_TYPE_INT, d->label,
-        "confidence", G_TYPE_DOUBLE, (gdouble) d->score,
-        "x", G_TYPE_UINT, (guint) d->x0, "y", G_TYPE_UINT, (guint) d->y0,
-        "width", G_TYPE_UINT, (guint) (d->x1 - (guint) d->x0),
-        "height", G_TYPE_UINT, (guint) (d->y1 - (guint) d->y0), NULL);
-
-    if ((gint) i == a->copy_index && a->copy)
-      gst_structure_set (ds, "copy", G_TYPE_STRING, a->copy, NULL);
-    g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, ds);
-    gst_value_list_append_and_take_value (&list, &v);
-  }
+  kling_analysis_to_list (a, self->labels, &list);
   s = gst_structure_new ("aiproductdetect",
       "timestamp", G_TYPE_UINT64, ts,
       "stream-time", G_TYPE_UINT64, stream_time,
@@ -1122,9 +737,23 @@ post_detections (GstAiProductDetect * self, GstBuffer * buf,
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* A copywriter that wrote no line (NaN logits): the video and its
+ * detections go on without copy; said once per run. */
+static void
+warn_no_copy (GstAiProductDetect * self, const GError * error)
+{
+  if (self->copy_warned)
+    return;
+  self->copy_warned = TRUE;
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      ("Copywriter model %s wrote no copy (%s); continuing without copy "
+          "for this product",
+          kling_analyser_get_copywriter_manifest (self->analyser)->model,
+          error->message), ("check the model, or set copy-model=none"));
+}
+
 static GstFlowReturn
-gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
-    GstBuffer * buf)
+gst_ai_product_detect_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstAiProductDetect *self = GST_AI_PRODUCT_DETECT (parent);
   GstClockTime stream_time, running_time;
@@ -1134,7 +763,7 @@ gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
   GError *error = NULL;
   Settings s;
 
-  if (!self->have_info || self->detector == NULL) {
+  if (!self->have_info || self->analyser == NULL) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No video caps before the "
             "first buffer"), (NULL));
     gst_buffer_unref (buf);
@@ -1150,36 +779,24 @@ gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
   settings_snapshot (self, &s);
 
   if (self->frame_count++ % s.inference_interval == 0) {
-    if (self->running_live) {
-      g_mutex_lock (&self->worker_lock);
-      if (self->worker_error) {
-        error = g_steal_pointer (&self->worker_error);
-      } else if (!self->worker_busy) {
-        /* the worker takes the newest frame; an older waiting one is
-         * dropped, so results never fall further behind */
-        gst_clear_buffer (&self->pending);
-        self->pending = gst_buffer_ref (buf);
-        self->pending_running_time = running_time;
-        g_cond_signal (&self->worker_cond);
-      }
-      if (self->worker_has_result) {
-        analysis_move (&self->current, &self->worker_result);
-        self->worker_has_result = FALSE;
-        analysed = TRUE;
-      }
-      g_mutex_unlock (&self->worker_lock);
-    } else {
-      analysed = analyse (self, buf, running_time, &s, &self->current,
-          &error);
-    }
+    /* live: the newest result so far; else this frame's */
+    if (self->live)
+      analysed = kling_live_analyser_offer (self->live, buf, running_time,
+          self->frame_count, &s.an, &self->current, &error);
+    else
+      analysed = kling_analyser_run (self->analyser, buf, running_time,
+          self->frame_count, &s.an, self->cancellable, &self->current, &error);
     if (error) {
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
           ("Inference failed: %s", error->message),
-          ("model %s", kling_detector_get_manifest (self->detector)->model));
+          ("model %s",
+              kling_analyser_get_detector_manifest (self->analyser)->model));
       g_error_free (error);
       gst_buffer_unref (buf);
       return GST_FLOW_ERROR;
     }
+    if (analysed && self->current.copy_error)
+      warn_no_copy (self, self->current.copy_error);
   }
 
   if (analysed) {
@@ -1198,7 +815,7 @@ gst_ai_product_detect_chain (GstPad * pad, GstObject * parent,
       if (gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {
         kling_draw_detections (&frame, (KlingDetection *)
             self->current.detections->data, self->current.detections->len,
-            (const gchar * const *) self->labels);
+            self->labels);
         gst_video_frame_unmap (&frame);
       }
     }

@@ -267,33 +267,18 @@ kling_layout_place (KlingLayout layout, gint width, gint height, gint pw,
   /* standing on the ground: the lower part of its box */
   product->y = box_y + MAX (margin, box_h - margin - h - box_h / 12);
 
-  switch (layout) {
-    case KLING_LAYOUT_LEFT:
-      text->x = box_w;
-      text->y = margin;
-      text->w = width - box_w - margin;
-      text->h = height - 2 * margin;
-      break;
-    case KLING_LAYOUT_RIGHT:
-      text->x = margin;
-      text->y = margin;
-      text->w = width - box_w - margin;
-      text->h = height - 2 * margin;
-      break;
-    case KLING_LAYOUT_BOTTOM:
-      text->x = margin;
-      text->y = margin;
-      text->w = width - 2 * margin;
-      text->h = height - box_h - margin;
-      break;
-    case KLING_LAYOUT_CENTER:
-    default:
-      /* the band above the product */
-      text->x = margin;
-      text->y = margin;
-      text->w = width - 2 * margin;
-      text->h = MAX (0, product->y - 2 * margin);
-      break;
+  /* the text takes the rest: the column beside the product, the band
+   * above its box, or (centred) the band above the product itself */
+  text->y = margin;
+  if (layout == KLING_LAYOUT_LEFT || layout == KLING_LAYOUT_RIGHT) {
+    text->x = layout == KLING_LAYOUT_LEFT ? box_w : margin;
+    text->w = width - box_w - margin;
+    text->h = height - 2 * margin;
+  } else {
+    text->x = margin;
+    text->w = width - 2 * margin;
+    text->h = layout == KLING_LAYOUT_BOTTOM ? height - box_h - margin :
+        MAX (0, product->y - 2 * margin);
   }
   text->w = MAX (text->w, 0);
   text->h = MAX (text->h, 0);
@@ -383,4 +368,18 @@ kling_composite_over (guint8 * scene, gsize stride, gint width, gint height,
       o[3] = 255;
     }
   }
+}
+
+void
+kling_poster_put_product (guint8 * scene, gsize stride, gint width,
+    gint height, const KlingCutout * cut, const KlingRect * product,
+    gboolean scaled)
+{
+  guint8 *resampled = scaled ? kling_resample_rgba (cut->rgba, cut->width,
+      cut->height, product->w, product->h) : NULL;
+
+  kling_draw_ground_shadow (scene, stride, width, height, product);
+  kling_composite_over (scene, stride, width, height,
+      resampled ? resampled : cut->rgba, product);
+  g_free (resampled);
 }

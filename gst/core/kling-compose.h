@@ -79,6 +79,13 @@ void kling_draw_ground_shadow (guint8 * scene, gsize stride, gint width,
 void kling_composite_over (guint8 * scene, gsize stride, gint width,
     gint height, const guint8 * rgba, const KlingRect * product);
 
+/* The product on its poster: @cut resampled to @product's size when
+ * @scaled (kling_layout_place says), a ground shadow under it, then the
+ * product over @scene (RGBA, @width x @height) at @product. */
+void kling_poster_put_product (guint8 * scene, gsize stride, gint width,
+    gint height, const KlingCutout * cut, const KlingRect * product,
+    gboolean scaled);
+
 G_END_DECLS
 
 #endif

@@ -8,6 +8,11 @@
 #include <string.h>
 #include "kling-copywriter.h"
 #include "kling-input.h"
+#include "kling-manifest.h"
+#include "kling-textgen.h"
+
+/* what a manifest may ask for, the decoding loop can do */
+G_STATIC_ASSERT (KLING_MANIFEST_MAX_TOP_K <= KLING_TEXTGEN_MAX_TOP_K);
 
 struct _KlingCopywriter
 {

@@ -451,3 +451,94 @@ kling_gen_encode_product (KlingGenModel * gm, const KlingCutout * cut,
   g_free (latent);
   return ok;
 }
+
+gsize
+kling_gen_cond_size (const KlingGenModel * gm)
+{
+  return kling_gen_latent_size (gm) / gm->latent_channels *
+      (gm->latent_channels + 1);
+}
+
+struct _KlingGenClip
+{
+  KlingGenModel *gm;
+  gfloat *latents;              /* the last chunk's */
+  gfloat *cond, *frame_latent;
+  guint8 *frames;               /* T decoded frames */
+  gboolean have_chunk;
+};
+
+KlingGenClip *
+kling_gen_clip_new (KlingGenModel * gm)
+{
+  KlingGenClip *clip = g_new0 (KlingGenClip, 1);
+
+  clip->gm = gm;
+  clip->latents = g_new (gfloat, kling_gen_latent_size (gm));
+  clip->cond = g_new (gfloat, kling_gen_cond_size (gm));
+  clip->frame_latent = g_new (gfloat, kling_gen_latent_size (gm) /
+      gm->latent_frames);
+  clip->frames = g_malloc ((gsize) gm->width * gm->height * 3 *
+      gm->latent_frames);
+  return clip;
+}
+
+void
+kling_gen_clip_free (KlingGenClip * clip)
+{
+  if (clip == NULL)
+    return;
+  g_free (clip->latents);
+  g_free (clip->cond);
+  g_free (clip->frame_latent);
+  g_free (clip->frames);
+  g_free (clip);
+}
+
+gboolean
+kling_gen_clip_next (KlingGenClip * clip, KlingGenPrompt * prompt,
+    const KlingGenSampleParams * params, const guint8 * first_frame,
+    gsize stride, GError ** error)
+{
+  KlingGenModel *gm = clip->gm;
+  KlingGenSampleParams sp = *params;
+  guint f;
+
+  if (sp.cond == NULL && sp.chunk == 0 && first_frame) {
+    /* image-to-video: the image is the first frame */
+    memset (clip->cond, 0, kling_gen_cond_size (gm) * sizeof (gfloat));
+    if (!kling_gen_encode_image (gm, first_frame, stride, clip->frame_latent,
+            sp.cancellable, error))
+      return FALSE;
+    kling_gen_cond_set_frame (gm, clip->cond, 0, clip->frame_latent);
+    sp.cond = clip->cond;
+  } else if (sp.cond == NULL && sp.chunk > 0) {
+    if (!clip->have_chunk) {
+      g_set_error (error, KLING_BACKEND_ERROR,
+          KLING_BACKEND_ERROR_INVALID_ARGUMENT, "chunk %" G_GUINT64_FORMAT
+          " asked for before chunk 0", sp.chunk);
+      return FALSE;
+    }
+    /* the end of the previous chunk starts this one */
+    memset (clip->cond, 0, kling_gen_cond_size (gm) * sizeof (gfloat));
+    for (f = 0; f < gm->context_frames; f++) {
+      kling_gen_latents_get_frame (gm, clip->latents,
+          gm->latent_frames - gm->context_frames + f, clip->frame_latent);
+      kling_gen_cond_set_frame (gm, clip->cond, f, clip->frame_latent);
+    }
+    sp.cond = clip->cond;
+  }
+  clip->have_chunk = FALSE;
+  if (!kling_gen_sample (gm, prompt, &sp, clip->latents, error)
+      || !kling_gen_decode (gm, clip->latents, clip->frames, sp.cancellable,
+          error))
+    return FALSE;
+  clip->have_chunk = TRUE;
+  return TRUE;
+}
+
+const guint8 *
+kling_gen_clip_frame (const KlingGenClip * clip, guint t)
+{
+  return clip->frames + (gsize) t * clip->gm->width * clip->gm->height * 3;
+}

@@ -97,6 +97,28 @@ gboolean kling_gen_encode_product (KlingGenModel * gm,
     const KlingCutout * cut, const KlingRect * product, gint out_w,
     gint out_h, gfloat * cond, GCancellable * cancellable, GError ** error);
 
+/* values in a conditioning tensor: (C + 1) * T * h * w */
+gsize kling_gen_cond_size (const KlingGenModel * gm);
+
+/* A clip generated chunk by chunk, with the buffers a chunk needs: each
+ * chunk after the first starts from the last context_frames latent frames
+ * of the one before, so motion and colour carry over the seam. */
+typedef struct _KlingGenClip KlingGenClip;
+
+KlingGenClip *kling_gen_clip_new (KlingGenModel * gm);
+void kling_gen_clip_free (KlingGenClip * clip);
+
+/* Samples and decodes chunk @params->chunk (0, 1, … in order).  The
+ * conditioning is @params->cond when set (a poster's product); else chunk
+ * 0 starts from @first_frame (packed RGB at the model's size, @stride
+ * bytes a row; NULL: from the prompt alone) and later chunks from the
+ * chunk before.  The frames are then kling_gen_clip_frame's. */
+gboolean kling_gen_clip_next (KlingGenClip * clip, KlingGenPrompt * prompt,
+    const KlingGenSampleParams * params, const guint8 * first_frame,
+    gsize stride, GError ** error);
+/* Frame @t of the last chunk: packed RGB, width * 3 bytes a row. */
+const guint8 *kling_gen_clip_frame (const KlingGenClip * clip, guint t);
+
 G_END_DECLS
 
 #endif

@@ -241,6 +241,20 @@ fail_with_problems (GPtrArray * problems, GError ** error)
   return FALSE;
 }
 
+/* A manifest of @size bytes is within KLING_MANIFEST_MAX_SIZE, or @error
+ * says it is not. */
+static gboolean
+manifest_size_ok (const gchar * model, guint64 size, GError ** error)
+{
+  if (size <= KLING_MANIFEST_MAX_SIZE)
+    return TRUE;
+  g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
+      "model \"%s\": its " KLING_MANIFEST_FILE " is %" G_GUINT64_FORMAT
+      " bytes, more than the %d a manifest may have (" SEE_DOCS ")", model,
+      size, KLING_MANIFEST_MAX_SIZE);
+  return FALSE;
+}
+
 /* The deepest nesting of objects and arrays in @json, stopping as soon as
  * it passes @max (json-glib recurses once per level and a deep enough
  * document overflows the stack).  Brackets inside strings do not count. */
@@ -309,13 +323,8 @@ kling_manifest_parse (const gchar * json, gssize length, const gchar * model,
     return NULL;
   }
   len = length < 0 ? strlen (json) : (gsize) length;
-  if (len > KLING_MANIFEST_MAX_SIZE) {
-    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
-        "model \"%s\": its " KLING_MANIFEST_FILE " is %" G_GSIZE_FORMAT
-        " bytes, more than the %d a manifest may have (" SEE_DOCS ")", model,
-        len, KLING_MANIFEST_MAX_SIZE);
+  if (!manifest_size_ok (model, len, error))
     return NULL;
-  }
   if (nesting_depth (json, len, KLING_MANIFEST_MAX_DEPTH, &where) >
       KLING_MANIFEST_MAX_DEPTH) {
     g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
@@ -788,13 +797,8 @@ kling_package_load (const gchar * path, const gchar * task,
     return NULL;
   }
   /* libtorch reads extra files whole: refuse a huge one before it does */
-  if (manifest_size > KLING_MANIFEST_MAX_SIZE) {
-    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_INVALID_MODEL,
-        "model \"%s\": its " KLING_MANIFEST_FILE " is %" G_GUINT64_FORMAT
-        " bytes, more than the %d a manifest may have (" SEE_DOCS ")", path,
-        manifest_size, KLING_MANIFEST_MAX_SIZE);
+  if (!manifest_size_ok (path, manifest_size, error))
     return NULL;
-  }
   model = kling_model_load (path, options, extra, error);
   if (model == NULL)
     return NULL;

@@ -75,14 +75,31 @@ kling_textgen_run (const KlingTextGenParams * p,
     KlingNextLogitsFunc next_logits, gpointer user_data,
     GCancellable * cancellable, GError ** error)
 {
-  gint64 *tokens = g_new (gint64, p->max_tokens + 1);
-  gfloat *logits = g_new (gfloat, p->vocab);
-  Candidate *cands = g_new (Candidate, p->vocab);
-  GByteArray *text = g_byte_array_new ();
-  GRand *rand = g_rand_new_with_seed (p->seed);
+  gint64 *tokens;
+  gfloat *logits;
+  Candidate *cands;
+  gdouble *w;
+  GByteArray *text;
+  GRand *rand;
   KlingUtf8State utf8 = { 0, 0x80, 0xbf };
   guint n = 0, complete = 0, i;
   gboolean ok = TRUE;
+
+  if (p->top_k > KLING_TEXTGEN_MAX_TOP_K || p->vocab == 0) {
+    g_set_error (error, KLING_TEXTGEN_ERROR, KLING_TEXTGEN_ERROR_INVALID,
+        "%s (top_k %u, vocab %u): top_k may be 0 to %u and the vocabulary "
+        "must not be empty", p->vocab == 0 ? "no vocabulary" :
+        "top_k is above the limit", p->top_k, p->vocab,
+        KLING_TEXTGEN_MAX_TOP_K);
+    return NULL;
+  }
+  tokens = g_new (gint64, p->max_tokens + 1);
+  logits = g_new (gfloat, p->vocab);
+  cands = g_new (Candidate, p->vocab);
+  /* the top-k weights: on the heap, never more than the bound above */
+  w = g_new (gdouble, MAX (MIN (p->top_k, p->vocab), 1));
+  text = g_byte_array_new ();
+  rand = g_rand_new_with_seed (p->seed);
 
   tokens[n++] = p->bos;
   while (n <= p->max_tokens) {
@@ -123,7 +140,6 @@ kling_textgen_run (const KlingTextGenParams * p,
     chosen = cands[0].token;
     if (k > 1) {
       gdouble total = 0, r, t = p->temperature > 0 ? p->temperature : 1.0;
-      gdouble *w = g_newa (gdouble, k);
 
       for (i = 0; i < k; i++) {
         w[i] = exp ((cands[i].logit - cands[0].logit) / t);
@@ -149,6 +165,7 @@ kling_textgen_run (const KlingTextGenParams * p,
   g_free (tokens);
   g_free (logits);
   g_free (cands);
+  g_free (w);
   g_rand_free (rand);
   if (!ok) {
     g_byte_array_free (text, TRUE);

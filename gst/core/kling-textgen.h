@@ -15,8 +15,15 @@ typedef enum
 {
   /* no step offered a single finite logit for a token that keeps the text
    * valid UTF-8 (NaN or infinite logits, a vocabulary without bytes) */
-  KLING_TEXTGEN_ERROR_NO_TOKEN
+  KLING_TEXTGEN_ERROR_NO_TOKEN,
+  /* the parameters ask for more than the loop allows (top_k above
+   * KLING_TEXTGEN_MAX_TOP_K, no vocabulary) */
+  KLING_TEXTGEN_ERROR_INVALID
 } KlingTextGenError;
+
+/* The largest top_k the loop samples from (its weights are one heap array
+ * of at most this many values, allocated once per line). */
+#define KLING_TEXTGEN_MAX_TOP_K 1024
 
 /* Fills @logits (params->vocab values) for the token that follows
  * @tokens[0 .. n_tokens-1]. */
@@ -30,7 +37,8 @@ typedef struct
   gint bos;                     /* first token fed */
   gint eos;                     /* stops generation */
   guint max_tokens;             /* generated tokens, BOS not counted */
-  guint top_k;                  /* 0 or 1: greedy */
+  guint top_k;                  /* 0 or 1: greedy; at most
+                                 * KLING_TEXTGEN_MAX_TOP_K */
   gfloat temperature;
   guint32 seed;
 } KlingTextGenParams;
@@ -40,7 +48,8 @@ typedef struct
  * UTF-8 however the model behaves; an unfinished character at max_tokens
  * is dropped.  Same seed and logits: same text.  When not even the first
  * token can be chosen, fails with KLING_TEXTGEN_ERROR_NO_TOKEN: an empty
- * line is never returned. */
+ * line is never returned.  A top_k above KLING_TEXTGEN_MAX_TOP_K or a
+ * vocab of 0 fails at once with KLING_TEXTGEN_ERROR_INVALID. */
 gchar *kling_textgen_run (const KlingTextGenParams * params,
     KlingNextLogitsFunc next_logits, gpointer user_data,
     GCancellable * cancellable, GError ** error);

@@ -18,8 +18,11 @@
  * product), which wins over both.  The model generates the scene at its
  * native size around a canvas holding the product; the element scales the
  * scene to the poster size, adds a soft ground shadow and puts the
- * product's own pixels back on top: bit-exact where the product is opaque
- * when product-scale is 0 (the photo's pixels 1:1).
+ * product's pixels back on top.  By default the product stands at 60% of
+ * the poster's height (#GstKetuPoster:product-scale 0.6, less when its
+ * layout box is narrower), leaving the scene and a text area around it as
+ * posters do; product-scale=0 keeps the photo's pixels 1:1 instead,
+ * bit-exact where the product is opaque (shrunk only if it does not fit).
  *
  * Each poster carries two #GstVideoRegionOfInterestMeta: `product` and
  * `text-area`, the free space the layout leaves for a headline and a price.
@@ -43,7 +46,6 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/video/video.h>
 
 #include "gstketuposter.h"
@@ -59,7 +61,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_ketu_poster_debug);
 #define DEFAULT_HEIGHT 1024
 #define DEFAULT_VARIANTS 4
 #define DEFAULT_LAYOUT KLING_LAYOUT_CENTER
-#define DEFAULT_PRODUCT_SCALE 0.0
+#define DEFAULT_PRODUCT_SCALE 0.6
 #define DEFAULT_TOLERANCE 40
 #define MAX_INPUT_SIDE 16384
 
@@ -131,9 +133,10 @@ struct _GstKetuPoster
   KlingStillPad mask;
 };
 
-static GType
-gst_ketu_poster_layout_get_type_once (void)
+GType
+gst_ketu_poster_layout_get_type (void)
 {
+  static gsize type = 0;
   static const GEnumValue values[] = {
     {KLING_LAYOUT_CENTER, "Product centred, text above it", "center"},
     {KLING_LAYOUT_LEFT, "Product on the left, text on the right", "left"},
@@ -142,17 +145,8 @@ gst_ketu_poster_layout_get_type_once (void)
         "bottom"},
     {0, NULL, NULL}
   };
-  return g_enum_register_static ("GstKetuPosterLayout", values);
-}
 
-GType
-gst_ketu_poster_layout_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_ketu_poster_layout_get_type_once ());
-  return type;
+  return kling_enum_register_once (&type, "GstKetuPosterLayout", values);
 }
 
 #define gst_ketu_poster_parent_class parent_class
@@ -207,8 +201,10 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
           DEFAULT_LAYOUT, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PRODUCT_SCALE,
       g_param_spec_double ("product-scale", "Product scale",
-          "Product height as a fraction of the poster height; 0: the photo's "
-          "own pixels, unscaled (shrunk only if they do not fit)", 0.0, 1.0,
+          "Product height as a fraction of the poster height (capped so it "
+          "fits its layout box); the default leaves room for the scene and "
+          "the text; 0: the photo's own pixels 1:1, bit-exact (shrunk only if "
+          "they do not fit)", 0.0, 1.0,
           DEFAULT_PRODUCT_SCALE, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_BACKGROUND_TOLERANCE,
       g_param_spec_int ("background-tolerance", "Background tolerance",
@@ -228,8 +224,6 @@ gst_ketu_poster_class_init (GstKetuPosterClass * klass)
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_ketu_poster_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_ketu_poster_release_pad);
-
-  gst_type_mark_as_plugin_api (GST_TYPE_KETU_POSTER_LAYOUT, 0);
 }
 
 static void
@@ -266,44 +260,25 @@ gst_ketu_poster_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+#define FIELD(id, member) {id, G_STRUCT_OFFSET (GstKetuPoster, member)}
+static const KlingField fields[] = {
+  FIELD (PROP_WIDTH, width),
+  FIELD (PROP_HEIGHT, height),
+  FIELD (PROP_VARIANTS, variants),
+  FIELD (PROP_LAYOUT, layout),
+  FIELD (PROP_PRODUCT_SCALE, product_scale),
+  FIELD (PROP_BACKGROUND_TOLERANCE, tolerance),
+};
+#undef FIELD
+
 static void
 gst_ketu_poster_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
-  GST_OBJECT_LOCK (self);
-  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
-          pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_WIDTH:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->width = g_value_get_int (value);
-      break;
-    case PROP_HEIGHT:
-      if (kling_element_setup_mutable (GST_ELEMENT (self), pspec))
-        self->height = g_value_get_int (value);
-      break;
-    case PROP_VARIANTS:
-      self->variants = g_value_get_uint (value);
-      break;
-    case PROP_LAYOUT:
-      self->layout = g_value_get_enum (value);
-      break;
-    case PROP_PRODUCT_SCALE:
-      self->product_scale = g_value_get_double (value);
-      break;
-    case PROP_BACKGROUND_TOLERANCE:
-      self->tolerance = g_value_get_int (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_set_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 static void
@@ -312,43 +287,13 @@ gst_ketu_poster_get_property (GObject * object, guint prop_id,
 {
   GstKetuPoster *self = GST_KETU_POSTER (object);
 
-  GST_OBJECT_LOCK (self);
-  if (!kling_gen_props_get (&self->props, prop_id, value)) {
-    switch (prop_id) {
-      case PROP_WIDTH:
-        g_value_set_int (value, self->width);
-        break;
-      case PROP_HEIGHT:
-        g_value_set_int (value, self->height);
-        break;
-      case PROP_VARIANTS:
-        g_value_set_uint (value, self->variants);
-        break;
-      case PROP_LAYOUT:
-        g_value_set_enum (value, self->layout);
-        break;
-      case PROP_PRODUCT_SCALE:
-        g_value_set_double (value, self->product_scale);
-        break;
-      case PROP_BACKGROUND_TOLERANCE:
-        g_value_set_int (value, self->tolerance);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-        break;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_get_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Mask pad */
 
-static gboolean
-mask_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  return kling_still_pad_event (&GST_KETU_POSTER (parent)->mask, event);
-}
 
 static GstFlowReturn
 mask_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
@@ -364,35 +309,17 @@ gst_ketu_poster_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstKetuPoster *self = GST_KETU_POSTER (element);
-  GstPad *pad = gst_pad_new_from_template (templ, "mask");
 
-  gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (mask_chain));
-  gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (mask_event));
   /* the streaming thread reads maskpad under the object lock */
-  GST_OBJECT_LOCK (self);
-  if (self->maskpad) {
-    GST_OBJECT_UNLOCK (self);
-    gst_object_unref (gst_object_ref_sink (pad));
-    return NULL;
-  }
-  self->maskpad = pad;
-  GST_OBJECT_UNLOCK (self);
-  gst_pad_set_active (pad, TRUE);
-  gst_element_add_pad (element, pad);
-  return pad;
+  return kling_still_pad_request (&self->mask, element, templ, "mask",
+      &self->maskpad, GST_DEBUG_FUNCPTR (mask_chain));
 }
 
 static void
 gst_ketu_poster_release_pad (GstElement * element, GstPad * pad)
 {
-  GstKetuPoster *self = GST_KETU_POSTER (element);
-
-  GST_OBJECT_LOCK (self);
-  if (pad == self->maskpad)
-    self->maskpad = NULL;
-  GST_OBJECT_UNLOCK (self);
-  gst_pad_set_active (pad, FALSE);
-  gst_element_remove_pad (element, pad);
+  kling_element_release_single_pad (element, pad,
+      &GST_KETU_POSTER (element)->maskpad);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -454,19 +381,15 @@ on_step (guint step, guint steps, gpointer user_data)
 
 /* One poster (or scene, without @cut) as RGBA at the poster size. */
 static GstBuffer *
-make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
-    const gfloat * cond, gboolean scaled, guint variant,
-    const KlingRect * product, GError ** error)
+make_poster (GstKetuPoster * self, KlingGenClip * clip, const Settings * s,
+    const KlingCutout * cut, const gfloat * cond, gboolean scaled,
+    guint variant, const KlingRect * product, GError ** error)
 {
   KlingGenModel *gm = self->gm;
-  gsize n = kling_gen_latent_size (gm);
-  gfloat *latents = g_new (gfloat, n);
-  guint8 *scene = g_malloc ((gsize) gm->width * gm->height * 3);
   KlingGenSampleParams sp = { 0 };
   Progress progress = { self, variant, s->variants };
   GstVideoInfo scene_info, poster_info;
-  GstBuffer *scene_buf, *poster = NULL;
-  guint8 *scaled_product = NULL;
+  GstBuffer *scene_buf, *poster;
 
   sp.seed = s->seed + variant;
   sp.steps = s->sampling.steps;
@@ -476,16 +399,16 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
   sp.progress = on_step;
   sp.progress_data = &progress;
   sp.cancellable = self->cancellable;
-  if (!kling_gen_sample (gm, self->prompts.prompt, &sp, latents, error)
-      || !kling_gen_decode (gm, latents, scene, self->cancellable, error))
-    goto out;
+  if (!kling_gen_clip_next (clip, self->prompts.prompt, &sp, NULL, 0, error))
+    return NULL;
 
   /* the scene, scaled to the poster */
   gst_video_info_set_format (&scene_info, GST_VIDEO_FORMAT_RGB, gm->width,
       gm->height);
   gst_video_info_set_format (&poster_info, GST_VIDEO_FORMAT_RGBA, s->width,
       s->height);
-  scene_buf = kling_element_rgb_buffer (&scene_info, scene);
+  scene_buf = kling_element_rgb_buffer (&scene_info,
+      kling_gen_clip_frame (clip, 0));
   poster = gst_buffer_new_allocate (NULL, poster_info.size, NULL);
   kling_element_convert (&scene_info, scene_buf, &poster_info, poster,
       gst_structure_new ("config", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
@@ -495,24 +418,13 @@ make_poster (GstKetuPoster * self, const Settings * s, const KlingCutout * cut,
 
   if (cut) {
     GstVideoFrame frame;
-    const guint8 *pixels = cut->rgba;
 
     gst_video_frame_map (&frame, &poster_info, poster, GST_MAP_READWRITE);
-    if (scaled)
-      pixels = scaled_product = kling_resample_rgba (cut->rgba, cut->width,
-          cut->height, product->w, product->h);
-    kling_draw_ground_shadow (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height, product);
-    kling_composite_over (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height,
-        pixels, product);
+    kling_poster_put_product (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), s->width, s->height, cut,
+        product, scaled);
     gst_video_frame_unmap (&frame);
   }
-
-out:
-  g_free (latents);
-  g_free (scene);
-  g_free (scaled_product);
   return poster;
 }
 
@@ -526,11 +438,8 @@ ensure_caps (GstKetuPoster * self, const Settings * s)
   if (self->caps_sent && self->out_info.width == s->width
       && self->out_info.height == s->height)
     return TRUE;
-  tmpl = gst_pad_get_pad_template_caps (self->srcpad);
-  tmpl = gst_caps_make_writable (tmpl);
-  gst_caps_set_simple (tmpl, "width", G_TYPE_INT, s->width, "height",
-      G_TYPE_INT, s->height, "framerate", GST_TYPE_FRACTION, 0, 1,
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  tmpl = kling_element_sized_caps (gst_pad_get_pad_template_caps
+      (self->srcpad), s->width, s->height, 0, 1, NULL);
   peer = gst_pad_peer_query_caps (self->srcpad, tmpl);
   gst_caps_unref (tmpl);
   if (gst_caps_is_empty (peer)) {
@@ -564,6 +473,7 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
   KlingRect text, product;
   gboolean scaled = FALSE;
   gfloat *cond = NULL;
+  KlingGenClip *clip;
   guint v;
 
   settings_snapshot (self, &s);
@@ -578,9 +488,7 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
   /* where the product goes and what the model is told about it are the
    * same for every variant: work them out once */
   if (cut) {
-    gsize n = kling_gen_latent_size (self->gm);
-    cond = g_new0 (gfloat, n / self->gm->latent_channels *
-        (self->gm->latent_channels + 1));
+    cond = g_new0 (gfloat, kling_gen_cond_size (self->gm));
     kling_layout_place (s.layout, s.width, s.height, cut->width, cut->height,
         s.product_scale, &product, &text, &scaled);
     if (!kling_gen_encode_product (self->gm, cut, &product, s.width,
@@ -593,18 +501,22 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     text.h = s.height / 3;
   }
 
+  clip = kling_gen_clip_new (self->gm);
   for (v = 0; v < s.variants && ret == GST_FLOW_OK; v++) {
     GstBuffer *poster, *out;
     gchar *msg = g_strdup_printf ("Poster %u of %u", v + 1, s.variants);
 
     kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
         "poster", msg);
-    poster = make_poster (self, &s, cut, cond, scaled, v, &product, &error);
+    poster = make_poster (self, clip, &s, cut, cond, scaled, v, &product,
+        &error);
     kling_element_post_progress (GST_ELEMENT (self), poster ?
         GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, "poster", msg);
     g_free (msg);
-    if (poster == NULL)
+    if (poster == NULL) {
+      kling_gen_clip_free (clip);
       goto error;
+    }
 
     if (GST_VIDEO_INFO_FORMAT (&self->out_info) == GST_VIDEO_FORMAT_RGBA) {
       out = poster;
@@ -622,13 +534,12 @@ push_posters (GstKetuPoster * self, const KlingCutout * cut)
     if (cut)
       gst_buffer_add_video_region_of_interest_meta (out, "product",
           product.x, product.y, product.w, product.h);
-    GST_BUFFER_PTS (out) = self->n_out * GST_SECOND;
-    GST_BUFFER_DURATION (out) = GST_SECOND;
-    GST_BUFFER_OFFSET (out) = self->n_out;
-    GST_BUFFER_OFFSET_END (out) = self->n_out + 1;
+    kling_element_stamp (out, self->n_out * GST_SECOND, GST_SECOND,
+        self->n_out);
     self->n_out++;
     ret = gst_pad_push (self->srcpad, out);
   }
+  kling_gen_clip_free (clip);
   settings_clear (&s);
   g_free (cond);
   return ret;
@@ -680,13 +591,11 @@ static GstFlowReturn
 gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKetuPoster *self = GST_KETU_POSTER (parent);
-  const GstVideoFormatInfo *finfo;
   GstVideoFrame frame;
   KlingCutout *cut = NULL;
   GError *error = NULL;
   GstFlowReturn ret;
-  gint offsets[3], k, w, h, tolerance;
-  gboolean has_alpha, want_mask;
+  gint tolerance;
   GstBuffer *mask = NULL;
   GstVideoInfo mask_info;
 
@@ -723,48 +632,26 @@ gst_ketu_poster_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
-  finfo = self->in_info.finfo;
-  w = GST_VIDEO_FRAME_WIDTH (&frame);
-  h = GST_VIDEO_FRAME_HEIGHT (&frame);
-  for (k = 0; k < 3; k++)
-    offsets[k] = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, k);
-  has_alpha = GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo);
   GST_OBJECT_LOCK (self);
   tolerance = self->tolerance;
-  want_mask = self->maskpad && gst_pad_is_linked (self->maskpad);
   GST_OBJECT_UNLOCK (self);
 
-  if (want_mask) {
+  if (kling_element_pad_is_linked (GST_ELEMENT (self), &self->maskpad))
     mask = kling_still_pad_wait (&self->mask, self->cancellable, &mask_info);
-  }
-
   if (mask) {
     GstVideoFrame mf;
-    if (mask_info.width != w || mask_info.height != h
-        || !gst_video_frame_map (&mf, &mask_info, mask, GST_MAP_READ)) {
+
+    if (!gst_video_frame_map (&mf, &mask_info, mask, GST_MAP_READ))
       g_set_error (&error, KLING_BACKEND_ERROR,
-          KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the mask is %dx%d but the "
-          "product image is %dx%d; give a mask of the same size",
-          mask_info.width, mask_info.height, w, h);
-    } else {
-      cut = kling_cutout_from_mask (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
-          GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0), offsets,
-          GST_VIDEO_FRAME_PLANE_DATA (&mf, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&mf, 0), w, h, &error);
+          KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the mask buffer is smaller "
+          "than its caps say");
+    else {
+      cut = kling_element_cutout (&frame, &mf, tolerance, &error);
       gst_video_frame_unmap (&mf);
     }
     gst_buffer_unref (mask);
-  } else if (has_alpha) {
-    cut = kling_cutout_from_alpha_pixels (GST_VIDEO_FRAME_PLANE_DATA (&frame,
-            0), GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
-        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0), offsets,
-        GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 3), w, h, &error);
   } else {
-    cut = kling_cutout_from_plain_background (GST_VIDEO_FRAME_PLANE_DATA
-        (&frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
-        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0), offsets, w, h, tolerance,
-        &error);
+    cut = kling_element_cutout (&frame, NULL, tolerance, &error);
   }
   gst_video_frame_unmap (&frame);
   gst_buffer_unref (buf);
@@ -835,23 +722,16 @@ gst_ketu_poster_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   GstKetuPoster *self = GST_KETU_POSTER (parent);
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
-    GstCaps *filter, *caps = gst_pad_get_pad_template_caps (pad);
+    GstCaps *filter, *caps;
     gint w, h;
 
     GST_OBJECT_LOCK (self);
     w = self->width;
     h = self->height;
     GST_OBJECT_UNLOCK (self);
-    caps = gst_caps_make_writable (caps);
-    gst_caps_set_simple (caps, "width", G_TYPE_INT, w, "height", G_TYPE_INT,
-        h, "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
     gst_query_parse_caps (query, &filter);
-    if (filter) {
-      GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-          GST_CAPS_INTERSECT_FIRST);
-      gst_caps_unref (caps);
-      caps = tmp;
-    }
+    caps = kling_element_sized_caps (gst_pad_get_pad_template_caps (pad), w,
+        h, 0, 1, filter);
     gst_query_set_caps_result (query, caps);
     gst_caps_unref (caps);
     return TRUE;

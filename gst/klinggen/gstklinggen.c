@@ -39,7 +39,6 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/video/video.h>
 
 #include "gstklinggen.h"
@@ -119,10 +118,8 @@ struct _GstKlingGen
   GThread *generator;
   GCancellable *cancellable;
 
-  /* under lock: the clock wait of create() */
-  GMutex lock;
-  gboolean flushing;
-  GstClockID clock_id;
+  /* the clock wait of create(), which unlock() cuts short */
+  KlingClockWait wait;
 
   /* the image pad's still, converted to rgb_info */
   KlingStillPad image;
@@ -221,7 +218,7 @@ gst_kling_gen_init (GstKlingGen * self)
   self->duration = DEFAULT_DURATION;
   self->num_frames = DEFAULT_NUM_FRAMES;
   self->is_live = DEFAULT_IS_LIVE;
-  g_mutex_init (&self->lock);
+  kling_clock_wait_init (&self->wait);
   kling_still_pad_init (&self->image);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
@@ -232,49 +229,35 @@ gst_kling_gen_finalize (GObject * object)
   GstKlingGen *self = GST_KLING_GEN (object);
 
   kling_gen_props_clear (&self->props);
-  g_mutex_clear (&self->lock);
+  kling_clock_wait_clear (&self->wait);
   kling_still_pad_clear (&self->image);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
+
+static const KlingField fields[] = {
+  {PROP_DURATION, G_STRUCT_OFFSET (GstKlingGen, duration)},
+  {PROP_NUM_FRAMES, G_STRUCT_OFFSET (GstKlingGen, num_frames)},
+  {PROP_IS_LIVE, G_STRUCT_OFFSET (GstKlingGen, is_live)},
+};
 
 static void
 gst_kling_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKlingGen *self = GST_KLING_GEN (object);
-  gboolean set_live = FALSE;
+  gboolean live;
 
-  GST_OBJECT_LOCK (self);
-  if (kling_gen_props_set (&self->props, GST_ELEMENT (self), prop_id, value,
-          pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  if (!kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_DURATION:
-      self->duration = g_value_get_double (value);
-      break;
-    case PROP_NUM_FRAMES:
-      self->num_frames = g_value_get_uint64 (value);
-      break;
-    case PROP_IS_LIVE:
-      self->is_live = g_value_get_boolean (value);
-      set_live = TRUE;
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_set_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
   /* here, not in start(): basesrc answers READY->PAUSED with NO_PREROLL
    * only if it is live before it starts, and a live source that prerolls
    * never produces (it waits for PLAYING); set_live takes the object lock */
-  if (set_live)
-    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
+  if (prop_id == PROP_IS_LIVE) {
+    GST_OBJECT_LOCK (self);
+    live = self->is_live;
+    GST_OBJECT_UNLOCK (self);
+    gst_base_src_set_live (GST_BASE_SRC (self), live);
+  }
 }
 
 static void
@@ -283,34 +266,13 @@ gst_kling_gen_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstKlingGen *self = GST_KLING_GEN (object);
 
-  GST_OBJECT_LOCK (self);
-  if (!kling_gen_props_get (&self->props, prop_id, value)) {
-    switch (prop_id) {
-      case PROP_DURATION:
-        g_value_set_double (value, self->duration);
-        break;
-      case PROP_NUM_FRAMES:
-        g_value_set_uint64 (value, self->num_frames);
-        break;
-      case PROP_IS_LIVE:
-        g_value_set_boolean (value, self->is_live);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-        break;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_gen_props_get_property (GST_ELEMENT (self), &self->props, self,
+      fields, G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Request pads */
 
-static gboolean
-image_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  return kling_still_pad_event (&GST_KLING_GEN (parent)->image, event);
-}
 
 static GstFlowReturn
 image_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
@@ -361,29 +323,13 @@ static GstFlowReturn
 prompt_pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKlingGen *self = GST_KLING_GEN (parent);
-  GstMapInfo map;
-  gchar *text;
+  GstFlowReturn ret;
+  gchar *text = kling_element_buffer_text (GST_ELEMENT (self), buf, "prompt",
+      &ret);
 
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot read a buffer on the "
-            "prompt pad"), ("its memory cannot be mapped for reading"));
-    gst_buffer_unref (buf);
-    return GST_FLOW_ERROR;
-  }
-  if (!g_utf8_validate ((const gchar *) map.data, map.size, NULL)) {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("A buffer on the prompt pad is "
-            "not valid UTF-8 text"), ("the prompt pad takes text/x-raw, "
-            "format=utf8"));
-    gst_buffer_unmap (buf, &map);
-    gst_buffer_unref (buf);
-    return GST_FLOW_ERROR;
-  }
-  text = g_strstrip (g_strndup ((const gchar *) map.data, map.size));
-  gst_buffer_unmap (buf, &map);
-  gst_buffer_unref (buf);
-  if (*text == '\0') {
+  if (text == NULL || *text == '\0') {
     g_free (text);
-    return GST_FLOW_OK;
+    return ret;
   }
   GST_INFO_OBJECT (self, "prompt for the next chunk: %s", text);
   GST_OBJECT_LOCK (self);
@@ -406,30 +352,15 @@ gst_kling_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstKlingGen *self = GST_KLING_GEN (element);
-  gboolean image = templ == gst_element_class_get_pad_template
-      (GST_ELEMENT_GET_CLASS (element), "image");
-  GstPad *pad, **slot = image ? &self->image_pad : &self->prompt_pad;
 
-  pad = gst_pad_new_from_template (templ, image ? "image" : "prompt");
-  if (image) {
-    gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (image_pad_chain));
-    gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (image_pad_event));
-  } else {
-    gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_chain));
-    gst_pad_set_event_function (pad, GST_DEBUG_FUNCPTR (prompt_pad_event));
-  }
   /* the generator thread reads the pads under the object lock */
-  GST_OBJECT_LOCK (self);
-  if (*slot) {
-    GST_OBJECT_UNLOCK (self);
-    gst_object_unref (gst_object_ref_sink (pad));
-    return NULL;
-  }
-  *slot = pad;
-  GST_OBJECT_UNLOCK (self);
-  gst_pad_set_active (pad, TRUE);
-  gst_element_add_pad (element, pad);
-  return pad;
+  if (templ == gst_element_class_get_pad_template
+      (GST_ELEMENT_GET_CLASS (element), "image"))
+    return kling_still_pad_request (&self->image, element, templ, "image",
+        &self->image_pad, GST_DEBUG_FUNCPTR (image_pad_chain));
+  return kling_element_request_single_pad (element, templ, "prompt",
+      &self->prompt_pad, GST_DEBUG_FUNCPTR (prompt_pad_chain),
+      GST_DEBUG_FUNCPTR (prompt_pad_event), NULL);
 }
 
 static void
@@ -437,14 +368,8 @@ gst_kling_gen_release_pad (GstElement * element, GstPad * pad)
 {
   GstKlingGen *self = GST_KLING_GEN (element);
 
-  GST_OBJECT_LOCK (self);
-  if (pad == self->image_pad)
-    self->image_pad = NULL;
-  else if (pad == self->prompt_pad)
-    self->prompt_pad = NULL;
-  GST_OBJECT_UNLOCK (self);
-  gst_pad_set_active (pad, FALSE);
-  gst_element_remove_pad (element, pad);
+  if (!kling_element_release_single_pad (element, pad, &self->image_pad))
+    kling_element_release_single_pad (element, pad, &self->prompt_pad);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -472,32 +397,27 @@ generator_thread (gpointer user_data)
 {
   GstKlingGen *self = user_data;
   KlingGenModel *gm = self->gm;
-  gsize n = kling_gen_latent_size (gm);
-  gsize cn = n / gm->latent_channels * (gm->latent_channels + 1);
-  gsize frame_bytes = (gsize) gm->width * gm->height * 3;
-  gfloat *latents = g_new (gfloat, n), *prev = g_new (gfloat, n);
-  gfloat *cond = g_new (gfloat, cn);
-  gfloat *lf = g_new (gfloat, n / gm->latent_frames);
-  guint8 *frames = g_malloc (frame_bytes * gm->latent_frames);
+  KlingGenClip *clip = kling_gen_clip_new (gm);
   KlingPromptCache prompts = { NULL, NULL };
   GstBuffer *image = NULL;
+  GstMapInfo image_map;
   GError *error = NULL;
-  gboolean want_image, task_open = FALSE;
+  gboolean task_open = FALSE;
   GstVideoInfo info;
   guint64 c;
   gchar *text;
 
-  GST_OBJECT_LOCK (self);
-  want_image = self->image_pad && gst_pad_is_linked (self->image_pad);
-  GST_OBJECT_UNLOCK (self);
-  if (want_image)
+  if (kling_element_pad_is_linked (GST_ELEMENT (self), &self->image_pad)) {
     image = kling_still_pad_wait (&self->image, self->cancellable, &info);
-  if (want_image && !image && !g_cancellable_is_cancelled (self->cancellable)) {
-    g_set_error (&error, KLING_BACKEND_ERROR,
-        KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the image pad ended without "
-        "an image");
-    goto out;
+    if (!image && !g_cancellable_is_cancelled (self->cancellable)) {
+      g_set_error (&error, KLING_BACKEND_ERROR,
+          KLING_BACKEND_ERROR_INVALID_ARGUMENT, "the image pad ended "
+          "without an image");
+      goto out;
+    }
   }
+  if (image)
+    gst_buffer_map (image, &image_map, GST_MAP_READ);
 
   for (c = 0; c < self->n_chunks; c++) {
     KlingChunk chunk;
@@ -538,40 +458,16 @@ generator_thread (gpointer user_data)
     if (prompt == NULL)
       goto out;
 
-    memset (cond, 0, cn * sizeof (gfloat));
-    if (c == 0 && image) {
-      GstMapInfo map;
-      gboolean ok;
-
-      gst_buffer_map (image, &map, GST_MAP_READ);
-      ok = kling_gen_encode_image (gm, map.data,
-          GST_VIDEO_INFO_PLANE_STRIDE (&self->rgb_info, 0), lf,
-          self->cancellable, &error);
-      gst_buffer_unmap (image, &map);
-      if (!ok)
-        goto out;
-      kling_gen_cond_set_frame (gm, cond, 0, lf);
-    } else if (c > 0) {
-      /* the end of the previous chunk starts this one */
-      for (f = 0; f < gm->context_frames; f++) {
-        kling_gen_latents_get_frame (gm, prev,
-            gm->latent_frames - gm->context_frames + f, lf);
-        kling_gen_cond_set_frame (gm, cond, f, lf);
-      }
-    }
-
     sp.chunk = c;
     sp.steps = sampling.steps;
     sp.guidance = sampling.guidance;
     sp.sampler = sampling.sampler;
-    sp.cond = (c == 0 && !image) ? NULL : cond;
     sp.progress = on_step;
     sp.progress_data = &progress;
     sp.cancellable = self->cancellable;
-    if (!kling_gen_sample (gm, prompt, &sp, latents, &error)
-        || !kling_gen_decode (gm, latents, frames, self->cancellable, &error))
+    if (!kling_gen_clip_next (clip, prompt, &sp, image ? image_map.data : NULL,
+            GST_VIDEO_INFO_PLANE_STRIDE (&self->rgb_info, 0), &error))
       goto out;
-    memcpy (prev, latents, n * sizeof (gfloat));
 
     text = g_strdup_printf ("Chunk %" G_GUINT64_FORMAT " done", c + 1);
     kling_element_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
@@ -587,7 +483,7 @@ generator_thread (gpointer user_data)
         buf = gst_buffer_copy_deep (image);
       else
         buf = kling_element_rgb_buffer (&self->rgb_info,
-            frames + f * frame_bytes);
+            kling_gen_clip_frame (clip, f));
       if (!kling_frame_queue_push (self->queue, buf))
         goto out;
     }
@@ -603,12 +499,11 @@ out:
   kling_frame_queue_finish (self->queue, error);
 
   kling_prompt_cache_clear (&prompts);
-  gst_clear_buffer (&image);
-  g_free (latents);
-  g_free (prev);
-  g_free (cond);
-  g_free (lf);
-  g_free (frames);
+  if (image) {
+    gst_buffer_unmap (image, &image_map);
+    gst_buffer_unref (image);
+  }
+  kling_gen_clip_free (clip);
   return NULL;
 }
 
@@ -670,7 +565,7 @@ gst_kling_gen_start (GstBaseSrc * src)
   kling_pacer_init (&self->pacer, self->gm->fps_n, self->gm->fps_d,
       self->total_frames);
   self->warned_repeat = self->warned_drop = FALSE;
-  self->flushing = FALSE;
+  kling_clock_wait_set_flushing (&self->wait, FALSE);
   self->queue = kling_frame_queue_new (2 * self->gm->latent_frames,
       (GDestroyNotify) gst_buffer_unref);
   self->cancellable = g_cancellable_new ();
@@ -705,20 +600,10 @@ gst_kling_gen_get_caps (GstBaseSrc * src, GstCaps * filter)
   GstKlingGen *self = GST_KLING_GEN (src);
   GstCaps *caps = gst_static_pad_template_get_caps (&src_template);
 
-  if (self->gm) {
-    caps = gst_caps_make_writable (caps);
-    gst_caps_set_simple (caps, "width", G_TYPE_INT, self->gm->width,
-        "height", G_TYPE_INT, self->gm->height, "framerate",
-        GST_TYPE_FRACTION, self->gm->fps_n, self->gm->fps_d,
-        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  }
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (caps);
-    caps = tmp;
-  }
-  return caps;
+  if (self->gm)
+    return kling_element_sized_caps (caps, self->gm->width, self->gm->height,
+        self->gm->fps_n, self->gm->fps_d, filter);
+  return kling_element_filter_caps (caps, filter);
 }
 
 static GstCaps *
@@ -749,31 +634,27 @@ gst_kling_gen_set_caps (GstBaseSrc * src, GstCaps * caps)
   return TRUE;
 }
 
+/* The clock wait and the frame queue stop waiting (unlock) or wait
+ * again (unlock_stop). */
+static void
+set_flushing (GstKlingGen * self, gboolean flushing)
+{
+  kling_clock_wait_set_flushing (&self->wait, flushing);
+  if (self->queue)
+    kling_frame_queue_set_flushing (self->queue, flushing);
+}
+
 static gboolean
 gst_kling_gen_unlock (GstBaseSrc * src)
 {
-  GstKlingGen *self = GST_KLING_GEN (src);
-
-  g_mutex_lock (&self->lock);
-  self->flushing = TRUE;
-  if (self->clock_id)
-    gst_clock_id_unschedule (self->clock_id);
-  g_mutex_unlock (&self->lock);
-  if (self->queue)
-    kling_frame_queue_set_flushing (self->queue, TRUE);
+  set_flushing (GST_KLING_GEN (src), TRUE);
   return TRUE;
 }
 
 static gboolean
 gst_kling_gen_unlock_stop (GstBaseSrc * src)
 {
-  GstKlingGen *self = GST_KLING_GEN (src);
-
-  g_mutex_lock (&self->lock);
-  self->flushing = FALSE;
-  g_mutex_unlock (&self->lock);
-  if (self->queue)
-    kling_frame_queue_set_flushing (self->queue, FALSE);
+  set_flushing (GST_KLING_GEN (src), FALSE);
   return TRUE;
 }
 
@@ -795,50 +676,6 @@ gst_kling_gen_query (GstBaseSrc * src, GstQuery * query)
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
-/* The running time now, or NONE without a clock. */
-static GstClockTime
-running_time_now (GstKlingGen * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime now, base;
-
-  if (clock == NULL)
-    return GST_CLOCK_TIME_NONE;
-  now = gst_clock_get_time (clock);
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  gst_object_unref (clock);
-  return now > base ? now - base : 0;
-}
-
-/* Live: waits on the clock until running time @pts; FALSE when unlocked. */
-static gboolean
-wait_until_due (GstKlingGen * self, GstClockTime pts)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockReturn ret;
-  GstClockID id;
-
-  if (clock == NULL)
-    return TRUE;
-  id = gst_clock_new_single_shot_id (clock,
-      gst_element_get_base_time (GST_ELEMENT (self)) + pts);
-  gst_object_unref (clock);
-  g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_clock_id_unref (id);
-    return FALSE;
-  }
-  self->clock_id = id;
-  g_mutex_unlock (&self->lock);
-  ret = gst_clock_id_wait (id, NULL);
-  g_mutex_lock (&self->lock);
-  self->clock_id = NULL;
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_unref (id);
-  return ret != GST_CLOCK_UNSCHEDULED;
-}
-
 /* Live: the next slot is due; slots that passed while downstream held us
  * up are dropped with their frames (a live source cannot go back). */
 static gboolean
@@ -849,9 +686,11 @@ live_wait_next_slot (GstKlingGen * self)
 
   if (!GST_CLOCK_TIME_IS_VALID (p->start))
     return TRUE;                /* the first frame goes out when it is there */
-  if (!wait_until_due (self, kling_pacer_slot_time (p, p->next)))
+  if (!kling_clock_wait_until (&self->wait, GST_ELEMENT (self),
+          kling_pacer_slot_time (p, p->next)))
     return FALSE;
-  lost = kling_pacer_skip_late (p, running_time_now (self));
+  lost = kling_pacer_skip_late (p,
+      kling_element_running_time_now (GST_ELEMENT (self)));
   if (lost > 0) {
     guint dropped = kling_frame_queue_drop (self->queue, MIN (lost,
             G_MAXUINT));
@@ -911,7 +750,7 @@ gst_kling_gen_create (GstPushSrc * src, GstBuffer ** outbuf)
   }
   if (live && !GST_CLOCK_TIME_IS_VALID (p->start)) {
     /* slot 0 starts now, when the first frame is there */
-    p->start = running_time_now (self);
+    p->start = kling_element_running_time_now (GST_ELEMENT (self));
     if (!GST_CLOCK_TIME_IS_VALID (p->start))
       p->start = 0;
   }
@@ -938,11 +777,8 @@ gst_kling_gen_create (GstPushSrc * src, GstBuffer ** outbuf)
     buf = rgb;
   }
   buf = gst_buffer_make_writable (buf);
-  GST_BUFFER_PTS (buf) = kling_pacer_slot_time (p, p->next);
-  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (buf) = kling_pacer_slot_duration (p, p->next);
-  GST_BUFFER_OFFSET (buf) = p->next;
-  GST_BUFFER_OFFSET_END (buf) = p->next + 1;
+  kling_element_stamp (buf, kling_pacer_slot_time (p, p->next),
+      kling_pacer_slot_duration (p, p->next), p->next);
   if (repeated)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
   p->next++;

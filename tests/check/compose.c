@@ -200,6 +200,13 @@ GST_START_TEST (test_layout)
   fail_unless (scaled);
   fail_unless_equals_int (p.h, 500);
   fail_unless_equals_int (p.w, 250);
+  /* ketuposter's default, 0.6: a photo larger than the poster comes down
+   * to 60% of its height, leaving the band above for text */
+  kling_layout_place (KLING_LAYOUT_CENTER, 768, 1024, 2000, 3000, 0.6, &p,
+      &t, &scaled);
+  fail_unless (scaled);
+  fail_unless_equals_int (p.h, 614);
+  fail_unless (t.h >= 1024 / 5, "text band %d", t.h);
   /* left/right: the product on its side */
   kling_layout_place (KLING_LAYOUT_LEFT, 1000, 500, 100, 100, 0, &p, &t,
       &scaled);
@@ -296,6 +303,51 @@ GST_START_TEST (test_shadow_and_composite)
 
 GST_END_TEST;
 
+GST_START_TEST (test_poster_put_product)
+{
+  gint w = 40, h = 30, x, y;
+  gsize stride = w * 4;
+  guint8 *scene = g_malloc (stride * h);
+  KlingCutout cut = { 4, 2, g_malloc (4 * 2 * 4) };
+  KlingRect exact = { 5, 5, 4, 2 }, big = { 20, 10, 8, 4 };
+  gint shadowed = 0;
+
+  for (x = 0; x < 8; x++) {
+    cut.rgba[x * 4 + 0] = 30 * x;
+    cut.rgba[x * 4 + 1] = 200 - 20 * x;
+    cut.rgba[x * 4 + 2] = 7 * x;
+    cut.rgba[x * 4 + 3] = 255;
+  }
+  memset (scene, 180, stride * h);
+  /* unscaled: the cut-out's pixels as they are, a shadow at its foot */
+  kling_poster_put_product (scene, stride, w, h, &cut, &exact, FALSE);
+  for (y = 0; y < 2; y++)
+    for (x = 0; x < 4; x++)
+      fail_unless (memcmp (scene + (5 + y) * stride + (5 + x) * 4,
+              cut.rgba + (y * 4 + x) * 4, 4) == 0, "pixel %d,%d", x, y);
+  for (x = 0; x < w; x++)
+    shadowed += scene[(exact.y + exact.h) * stride + x * 4] < 180;
+  fail_unless (shadowed > 0);
+
+  /* scaled: resampled to the rectangle, opaque all over it, corners
+   * keeping the cut-out's corner colours */
+  kling_poster_put_product (scene, stride, w, h, &cut, &big, TRUE);
+  for (y = 0; y < big.h; y++)
+    for (x = 0; x < big.w; x++)
+      fail_unless_equals_int (scene[(big.y + y) * stride + (big.x + x) * 4 +
+              3], 255);
+  fail_unless (memcmp (scene + big.y * stride + big.x * 4, cut.rgba,
+          3) == 0);
+  fail_unless (memcmp (scene + (big.y + big.h - 1) * stride + (big.x +
+              big.w - 1) * 4, cut.rgba + 7 * 4, 3) == 0);
+  /* beside it, the scene is untouched */
+  fail_unless_equals_int (scene[big.y * stride + (big.x + big.w) * 4], 180);
+  g_free (cut.rgba);
+  g_free (scene);
+}
+
+GST_END_TEST;
+
 static Suite *
 compose_suite (void)
 {
@@ -309,6 +361,7 @@ compose_suite (void)
   tcase_add_test (tc, test_layout);
   tcase_add_test (tc, test_resample);
   tcase_add_test (tc, test_shadow_and_composite);
+  tcase_add_test (tc, test_poster_put_product);
   return s;
 }
 

@@ -28,8 +28,10 @@ make_poster (const gchar * first_property, ...)
   gchar *model = test_model ("poster-colour.pt");
   va_list args;
 
+  /* product-scale=0: the photo's pixels 1:1, which the exactness checks
+   * need; test_default_scale checks the default */
   g_object_set (e, "model", model, "threads", 1, "width", 200, "height", 300,
-      "variants", 2, NULL);
+      "variants", 2, "product-scale", 0.0, NULL);
   g_free (model);
   va_start (args, first_property);
   if (first_property)
@@ -38,26 +40,27 @@ make_poster (const gchar * first_property, ...)
   return e;
 }
 
-/* The product: a PWxPH "bottle" of varied colours (so a resample would
- * show), opaque inside, with a transparent margin of 10 pixels. */
 static guint8
 product_value (gint x, gint y, gint c)
 {
   return (guint8) (37 * x + 11 * y + 101 * c);
 }
 
+/* A @w x @h RGBA photo holding a "bottle" of varied colours (so a
+ * resample would show), opaque inside, with a transparent margin of
+ * @margin pixels. */
 static GstBuffer *
-product_rgba (void)
+product_photo (gint w, gint h, gint margin)
 {
-  gint w = PW + 20, h = PH + 20, x, y;
   GstBuffer *buf = gst_buffer_new_allocate (NULL, w * h * 4, NULL);
   GstMapInfo map;
+  gint x, y;
 
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
   memset (map.data, 0, map.size);
-  for (y = 0; y < PH; y++)
-    for (x = 0; x < PW; x++) {
-      guint8 *p = map.data + ((y + 10) * w + x + 10) * 4;
+  for (y = 0; y < h - 2 * margin; y++)
+    for (x = 0; x < w - 2 * margin; x++) {
+      guint8 *p = map.data + ((y + margin) * w + x + margin) * 4;
       p[0] = product_value (x, y, 0);
       p[1] = product_value (x, y, 1);
       p[2] = product_value (x, y, 2);
@@ -65,6 +68,13 @@ product_rgba (void)
     }
   gst_buffer_unmap (buf, &map);
   return buf;
+}
+
+/* The product: PWxPH with a margin of 10 pixels. */
+static GstBuffer *
+product_rgba (void)
+{
+  return product_photo (PW + 20, PH + 20, 10);
 }
 
 /* The same product as RGB on a plain white background */
@@ -199,6 +209,47 @@ GST_START_TEST (test_product_pixels_exact)
   fail_unless_equals_uint64 (GST_BUFFER_PTS (b), GST_SECOND);
   gst_buffer_unref (a);
   gst_buffer_unref (b);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_default_scale)
+{
+  GstElement *e = gst_element_factory_make ("ketuposter", NULL);
+  gchar *model = test_model ("poster-colour.pt");
+  GstHarness *h;
+  GstBuffer *p;
+  GstVideoRegionOfInterestMeta *prod, *text;
+  gdouble scale, fraction;
+
+  /* only the model and the size set: the default product-scale */
+  g_object_set (e, "model", model, "threads", 1, "width", 200, "height", 300,
+      "variants", 1, NULL);
+  g_free (model);
+  g_object_get (e, "product-scale", &scale, NULL);
+  fail_unless (scale >= 0.55 && scale <= 0.65, "default product-scale %f",
+      scale);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  /* the photo is the poster's size, as photos usually are larger */
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGBA,width=200,"
+      "height=300,framerate=0/1");
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (h, product_photo (200, 300, 4)),
+      GST_FLOW_OK);
+  p = gst_harness_pull (h);
+  prod = roi (p, "product");
+  text = roi (p, "text-area");
+  fail_unless (prod && text);
+  fraction = prod->h / 300.0;
+  /* the product takes 55-65% of the poster's height, the rest is scene
+   * and room for text (unscaled it would fill the poster: 292/300) */
+  fail_unless (fraction >= 0.55 && fraction <= 0.65,
+      "product is %.2f of the poster height", fraction);
+  fail_unless (text->h >= 300 / 5, "text area only %u rows", text->h);
+  fail_unless (text->y + text->h <= prod->y);
+  gst_buffer_unref (p);
   gst_harness_teardown (h);
 }
 
@@ -531,6 +582,7 @@ ketuposter_suite (void)
   tcase_set_timeout (tc, 300);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_product_pixels_exact);
+  tcase_add_test (tc, test_default_scale);
   tcase_add_test (tc, test_variants_and_determinism);
   tcase_add_test (tc, test_sizes_and_layouts);
   tcase_add_test (tc, test_plain_background_and_mask);

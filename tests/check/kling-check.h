@@ -10,12 +10,39 @@
 
 #include <string.h>
 #include <gst/check/gstcheck.h>
+#include <gst/video/video.h>
 
 /* A file made by tests/models. */
 static inline gchar *
 kling_check_test_model (const gchar * name)
 {
   return g_build_filename (g_getenv ("KLING_TEST_MODELS"), name, NULL);
+}
+
+/* The frame the test detectors know (tests/models' ColourBoxes): RGB
+ * 320x240, a red box at (100, 60) 80x60 and a green box at (220, 150)
+ * 50x70 on grey 90. */
+static inline GstBuffer *
+kling_check_boxes_frame (GstVideoInfo * info)
+{
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint x, y;
+
+  gst_video_info_set_format (info, GST_VIDEO_FORMAT_RGB, 320, 240);
+  buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (y = 0; y < 240; y++)
+    for (x = 0; x < 320; x++) {
+      guint8 *p = map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (info, 0) + x * 3;
+      gboolean red = x >= 100 && x < 180 && y >= 60 && y < 120;
+      gboolean green = x >= 220 && x < 270 && y >= 150 && y < 220;
+      p[0] = red ? 240 : green ? 10 : 90;
+      p[1] = green ? 240 : red ? 10 : 90;
+      p[2] = red || green ? 10 : 90;
+    }
+  gst_buffer_unmap (buf, &map);
+  return buf;
 }
 
 /* @factory, checked to come from this build's gst-kling plugin. */

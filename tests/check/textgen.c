@@ -227,6 +227,62 @@ GST_START_TEST (test_errors_and_cancel)
 
 GST_END_TEST;
 
+/* Wide vocabulary: every byte token equal, so top-k keeps k of them. */
+static gboolean
+wide (const gint64 * tokens, guint n, gfloat * logits, gpointer data,
+    GError ** error)
+{
+  guint vocab = GPOINTER_TO_UINT (data), i;
+
+  for (i = 0; i < vocab; i++)
+    logits[i] = -1000.0f;
+  for (i = 'a'; i <= 'z'; i++)
+    logits[i] = 1.0f;
+  logits[EOS] = n > 4 ? 50.0f : -1000.0f;
+  return TRUE;
+}
+
+GST_START_TEST (test_top_k_bounded)
+{
+  /* a vocabulary of a million tokens with the largest top-k works: the
+   * weights are on the heap and bounded by KLING_TEXTGEN_MAX_TOP_K */
+  guint vocab = 1u << 20;
+  KlingTextGenParams p = { vocab, 0, BOS, EOS, 8, KLING_TEXTGEN_MAX_TOP_K,
+    1.0f, 7
+  };
+  GError *err = NULL;
+  gchar *text = kling_textgen_run (&p, wide, GUINT_TO_POINTER (vocab), NULL,
+      &err);
+
+  fail_unless (text != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (strlen (text), 4);
+  g_free (text);
+
+  /* one above the bound is a clear error, before any call */
+  p.top_k = KLING_TEXTGEN_MAX_TOP_K + 1;
+  fail_unless (kling_textgen_run (&p, wide, GUINT_TO_POINTER (vocab), NULL,
+          &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_TEXTGEN_ERROR,
+          KLING_TEXTGEN_ERROR_INVALID));
+  fail_unless (strstr (err->message, "top_k is above the limit") != NULL,
+      "%s", err->message);
+  g_clear_error (&err);
+  p.top_k = G_MAXUINT;
+  fail_unless (kling_textgen_run (&p, wide, GUINT_TO_POINTER (vocab), NULL,
+          &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_TEXTGEN_ERROR,
+          KLING_TEXTGEN_ERROR_INVALID));
+  g_clear_error (&err);
+  p.top_k = 1;
+  p.vocab = 0;
+  fail_unless (kling_textgen_run (&p, wide, NULL, NULL, &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_TEXTGEN_ERROR,
+          KLING_TEXTGEN_ERROR_INVALID));
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
 static Suite *
 textgen_suite (void)
 {
@@ -241,6 +297,7 @@ textgen_suite (void)
   tcase_add_test (tc, test_top_k_seeded);
   tcase_add_test (tc, test_errors_and_cancel);
   tcase_add_test (tc, test_nan_logits);
+  tcase_add_test (tc, test_top_k_bounded);
   return s;
 }
 
