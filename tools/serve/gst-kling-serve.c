@@ -64,23 +64,67 @@ struct _KlingServeMedia
   gchar *key;
   gchar *part;                  /* the clip being written to the cache */
   guint64 chunks_done, chunks;
+  struct _JobInfo *info;
 };
 
 G_DEFINE_TYPE (KlingServeMedia, kling_serve_media, GST_TYPE_RTSP_MEDIA);
 
-/* what create_element leaves on the bin for media_constructed */
-typedef struct
+/* what create_element leaves on the bin for media_constructed, shared
+ * (refcounted) with the pad probes that see the clip end */
+typedef struct _JobInfo
 {
   guint64 job;
   gchar *key, *part;
+  gint stream_done;             /* atomic: EOS went through the payloader */
+  gint file_done;               /* atomic: EOS reached the cache's filesink */
 } JobInfo;
 
 static void
-job_info_free (JobInfo * info)
+job_info_clear (JobInfo * info)
 {
   g_free (info->key);
   g_free (info->part);
-  g_free (info);
+}
+
+static void
+job_info_unref (JobInfo * info)
+{
+  g_atomic_rc_box_release_full (info, (GDestroyNotify) job_info_clear);
+}
+
+/* The pipeline posted EOS (every sink has it: the part file is flushed)
+ * or is at NULL (@stopped: the part file is closed).  A clip that went out
+ * whole (stream_eos) is done and, when its file is whole too, cached; any
+ * other ends cancelled. */
+static void
+end_job (KlingServeMedia * self, gboolean stopped)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->job == 0 || serve.jobs == NULL)
+    return;
+  if (g_atomic_int_get (&self->info->stream_done)) {
+    kling_job_table_finish (serve.jobs, self->job, KLING_JOB_DONE, NULL, now);
+    if (self->part && g_atomic_int_get (&self->info->file_done)) {
+      GError *error = NULL;
+
+      if (!kling_clip_cache_commit (serve.cache, self->key, self->part, &error)) {
+        GST_WARNING ("job %" G_GUINT64_FORMAT ": not cached: %s",
+            self->job, error->message);
+        g_error_free (error);
+      }
+      g_clear_pointer (&self->part, g_free);
+    }
+  } else if (stopped && kling_job_table_finish (serve.jobs, self->job,
+          KLING_JOB_CANCELLED, NULL, now)) {
+    GST_INFO ("job %" G_GUINT64_FORMAT " cancelled after %" G_GUINT64_FORMAT
+        " of %" G_GUINT64_FORMAT " chunks: its clients left", self->job,
+        self->chunks_done, self->chunks);
+  }
+  if (stopped && self->part) {
+    kling_clip_cache_discard (serve.cache, self->part);
+    g_clear_pointer (&self->part, g_free);
+  }
 }
 
 static gboolean
@@ -120,20 +164,8 @@ kling_serve_media_handle_message (GstRTSPMedia * media, GstMessage * msg)
       break;
     }
     case GST_MESSAGE_EOS:
-      if (kling_job_table_finish (serve.jobs, self->job, KLING_JOB_DONE, NULL,
-              now) && self->part) {
-        GError *error = NULL;
-
-        /* every sink has its EOS: the clip file is complete */
-        if (!kling_clip_cache_commit (serve.cache, self->key, self->part,
-                &error)) {
-          GST_WARNING ("job %" G_GUINT64_FORMAT ": not cached: %s",
-              self->job, error->message);
-          g_error_free (error);
-        }
-        g_clear_pointer (&self->part, g_free);
-      }
-      GST_INFO ("job %" G_GUINT64_FORMAT " done", self->job);
+      /* every sink has its EOS: the part file is flushed */
+      end_job (self, FALSE);
       break;
     case GST_MESSAGE_ERROR:{
       GError *error = NULL;
@@ -158,17 +190,7 @@ chain:
 static void
 kling_serve_media_unprepared (GstRTSPMedia * media)
 {
-  KlingServeMedia *self = KLING_SERVE_MEDIA (media);
-
-  if (self->job && kling_job_table_finish (serve.jobs, self->job,
-          KLING_JOB_CANCELLED, NULL, g_get_monotonic_time ()))
-    GST_INFO ("job %" G_GUINT64_FORMAT " cancelled after %" G_GUINT64_FORMAT
-        " of %" G_GUINT64_FORMAT " chunks: its clients left", self->job,
-        self->chunks_done, self->chunks);
-  if (self->part) {
-    kling_clip_cache_discard (serve.cache, self->part);
-    g_clear_pointer (&self->part, g_free);
-  }
+  end_job (KLING_SERVE_MEDIA (media), TRUE);
   if (GST_RTSP_MEDIA_CLASS (kling_serve_media_parent_class)->unprepared)
     GST_RTSP_MEDIA_CLASS (kling_serve_media_parent_class)->unprepared (media);
 }
@@ -179,13 +201,14 @@ kling_serve_media_finalize (GObject * object)
   KlingServeMedia *self = KLING_SERVE_MEDIA (object);
 
   /* never prepared, or never unprepared: the job ends here */
-  if (self->job)
+  if (self->job && serve.jobs)
     kling_job_table_finish (serve.jobs, self->job, KLING_JOB_CANCELLED, NULL,
         g_get_monotonic_time ());
   if (self->part)
     kling_clip_cache_discard (serve.cache, self->part);
   g_free (self->part);
   g_free (self->key);
+  g_clear_pointer (&self->info, job_info_unref);
   G_OBJECT_CLASS (kling_serve_media_parent_class)->finalize (object);
 }
 
@@ -258,22 +281,61 @@ make (GstBin * bin, const gchar * factory, const gchar * name)
 static GstPadProbeReturn
 count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  kling_job_table_add_frames (serve.jobs, *(guint64 *) user_data, 1,
+  kling_job_table_add_frames (serve.jobs, ((JobInfo *) user_data)->job, 1,
       g_get_monotonic_time ());
   return GST_PAD_PROBE_OK;
+}
+
+/* EOS leaves klinggen's clip through the payloader: the whole clip went
+ * out (the BYE that tells the client comes after), the job is done now,
+ * whatever the pipeline's other sinks and the client do next */
+static GstPadProbeReturn
+stream_eos (GstPad * pad, GstPadProbeInfo * pinfo, gpointer user_data)
+{
+  JobInfo *info = user_data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (pinfo)) == GST_EVENT_EOS) {
+    g_atomic_int_set (&info->stream_done, 1);
+    if (kling_job_table_finish (serve.jobs, info->job, KLING_JOB_DONE, NULL,
+            g_get_monotonic_time ()))
+      GST_INFO ("job %" G_GUINT64_FORMAT " done", info->job);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* EOS reaches the cache's filesink: the muxer has finished the file */
+static GstPadProbeReturn
+file_eos (GstPad * pad, GstPadProbeInfo * pinfo, gpointer user_data)
+{
+  JobInfo *info = user_data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (pinfo)) == GST_EVENT_EOS)
+    g_atomic_int_set (&info->file_done, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_probe (GstElement * e, const gchar * pad_name, GstPadProbeType type,
+    GstPadProbeCallback cb, gpointer data, JobInfo * info)
+{
+  GstPad *pad = gst_element_get_static_pad (e, pad_name);
+
+  gst_pad_add_probe (pad, type, cb, data, (GDestroyNotify) job_info_unref);
+  g_atomic_rc_box_acquire (info);
+  gst_object_unref (pad);
 }
 
 /* klinggen ! videoconvert ! videoscale ! I420[, size] ! x264enc !
  *   [tee ! queue ! matroskamux ! filesink (the cache's part file)]
  *   rtph264pay name=pay0 */
 static GstElement *
-generation_bin (const KlingServeRequest * req, guint64 job, const gchar * part)
+generation_bin (const KlingServeRequest * req, JobInfo * info)
 {
+  const gchar *part = info->part;
   GstBin *bin = GST_BIN (gst_bin_new (NULL));
   GstElement *gen, *conv, *scale, *filter, *enc, *pay, *tee = NULL;
   GstElement *q1 = NULL, *q2 = NULL, *mux = NULL, *sink = NULL;
   GstCaps *caps;
-  GstPad *pad;
 
   gen = make (bin, "klinggen", "gen");
   conv = make (bin, "videoconvert", NULL);
@@ -327,10 +389,12 @@ generation_bin (const KlingServeRequest * req, guint64 job, const gchar * part)
     goto fail;
   }
 
-  pad = gst_element_get_static_pad (gen, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame,
-      g_memdup2 (&job, sizeof job), g_free);
-  gst_object_unref (pad);
+  add_probe (gen, "src", GST_PAD_PROBE_TYPE_BUFFER, count_frame, info, info);
+  add_probe (pay, "sink", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, stream_eos,
+      info, info);
+  if (part)
+    add_probe (sink, "sink", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, file_eos,
+        info, info);
   return GST_ELEMENT (bin);
 
 fail:
@@ -391,28 +455,28 @@ kling_serve_factory_create_element (GstRTSPMediaFactory * factory,
       && (path = kling_clip_cache_lookup (serve.cache, key))) {
     GST_INFO ("replaying %s from %s", key, path);
     bin = replay_bin (path);
-    info = g_new0 (JobInfo, 1);
+    info = g_atomic_rc_box_new0 (JobInfo);
   } else {
     guint64 job = kling_job_table_start (serve.jobs, key, req,
         g_get_monotonic_time ());
 
-    info = g_new0 (JobInfo, 1);
+    info = g_atomic_rc_box_new0 (JobInfo);
     info->job = job;
     info->key = g_strdup (key);
     if (serve.cache)
       info->part = kling_clip_cache_part_path (serve.cache, key, job);
     GST_INFO ("job %" G_GUINT64_FORMAT ": %s", job, key);
-    bin = generation_bin (req, job, info->part);
+    bin = generation_bin (req, info);
     if (bin == NULL)
       kling_job_table_finish (serve.jobs, job, KLING_JOB_FAILED,
           "an element is missing", g_get_monotonic_time ());
   }
   if (bin == NULL) {
-    job_info_free (info);
+    job_info_unref (info);
     return NULL;
   }
   g_object_set_data_full (G_OBJECT (bin), "kling-job", info,
-      (GDestroyNotify) job_info_free);
+      (GDestroyNotify) job_info_unref);
   return bin;
 }
 
@@ -428,6 +492,7 @@ kling_serve_factory_media_constructed (GstRTSPMediaFactory * factory,
     m->job = info->job;
     m->key = g_strdup (info->key);
     m->part = g_strdup (info->part);
+    m->info = g_atomic_rc_box_acquire (info);
   }
   gst_object_unref (bin);
 }
@@ -544,20 +609,20 @@ send_message (GstRTSPClient * client, GstRTSPContext * ctx,
 }
 
 static void
+new_session (GstRTSPClient * client, GstRTSPSession * session, gpointer data)
+{
+  /* a client that vanishes without TEARDOWN stops its clip this soon */
+  gst_rtsp_session_set_timeout (session, serve.session_timeout);
+}
+
+static void
 client_connected (GstRTSPServer * server, GstRTSPClient * client, gpointer data)
 {
   g_signal_connect (client, "pre-describe-request",
       G_CALLBACK (pre_describe), NULL);
   g_signal_connect (client, "pre-setup-request", G_CALLBACK (pre_setup), NULL);
   g_signal_connect (client, "send-message", G_CALLBACK (send_message), NULL);
-}
-
-static void
-session_created (GstRTSPSessionPool * pool, GstRTSPSession * session,
-    gpointer data)
-{
-  /* a client that vanishes without TEARDOWN stops its clip this soon */
-  gst_rtsp_session_set_timeout (session, serve.session_timeout);
+  g_signal_connect (client, "new-session", G_CALLBACK (new_session), NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -740,8 +805,6 @@ main (int argc, char **argv)
     g_free (service);
   }
   pool = gst_rtsp_server_get_session_pool (server);
-  g_signal_connect (pool, "session-created", G_CALLBACK (session_created),
-      NULL);
   g_signal_connect (server, "client-connected", G_CALLBACK (client_connected),
       NULL);
 
@@ -823,6 +886,7 @@ main (int argc, char **argv)
   g_main_loop_unref (loop);
   kling_clip_cache_free (serve.cache);
   kling_job_table_free (serve.jobs);
+  serve.jobs = NULL;
   g_free (serve.model);
   g_free (address);
   g_free (user);
