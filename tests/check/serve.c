@@ -523,6 +523,53 @@ GST_START_TEST (test_disconnect_cancels)
 
 GST_END_TEST;
 
+/* a client killed without TEARDOWN: its connection closes, the job stops */
+GST_START_TEST (test_client_killed)
+{
+  Server *s = server_start (NULL);
+  const gchar *prompt = "a client that crashes";
+  gchar *q = encode (prompt, "&duration=30");
+  gchar *u = url (s, q), *loc = g_strdup_printf ("location=%s", u);
+  GSubprocess *client;
+  GError *error = NULL;
+  JsonObject *j = NULL;
+  gint i;
+
+  client = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "gst-launch-1.0", "-q",
+      "rtspsrc", loc, "protocols=tcp", "!", "rtph264depay", "!", "fakesink",
+      NULL);
+  fail_unless (client != NULL, "%s", error ? error->message : "");
+  /* until frames went out */
+  for (i = 0; i < WAIT_S * 10; i++) {
+    JsonObject *st = status (s);
+
+    j = find_job (st, prompt);
+    json_object_unref (st);
+    if (j && json_object_get_int_member (j, "frames") > 2 * FPS)
+      break;
+    g_clear_pointer (&j, json_object_unref);
+    g_usleep (G_USEC_PER_SEC / 10);
+  }
+  fail_unless (j != NULL, "the killed client's clip never started");
+  fail_unless_equals_string (json_object_get_string_member (j, "state"),
+      "running");
+  json_object_unref (j);
+  g_subprocess_force_exit (client);
+  g_subprocess_wait (client, NULL, NULL);
+  j = wait_job_state (s, prompt, "cancelled");
+  fail_unless (json_object_get_int_member (j, "chunks_done") <
+      json_object_get_int_member (j, "chunks"));
+  json_object_unref (j);
+  g_object_unref (client);
+  g_free (loc);
+  g_free (u);
+  g_free (q);
+  server_stop (s);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_busy_503)
 {
   Server *s = server_start ("--max-jobs=2", NULL);
@@ -737,6 +784,7 @@ serve_suite (void)
   tcase_add_test (tc, test_four_clients);
   tcase_add_test (tc, test_same_request_shared);
   tcase_add_test (tc, test_disconnect_cancels);
+  tcase_add_test (tc, test_client_killed);
   tcase_add_test (tc, test_busy_503);
   tcase_add_test (tc, test_bad_requests);
   tcase_add_test (tc, test_cache_replay);
