@@ -102,6 +102,8 @@ server_stop (Server * s)
   fail_unless (g_subprocess_get_if_exited (s->proc)
       && g_subprocess_get_exit_status (s->proc) == 0,
       "the server did not exit cleanly on SIGTERM:\n%s", log);
+  fail_if (strstr (log, "CRITICAL") || strstr (log, "WARNING **"),
+      "the server complained:\n%s", log);
   g_free (log);
   g_object_unref (s->proc);
   g_unlink (s->log);

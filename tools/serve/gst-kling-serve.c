@@ -833,6 +833,7 @@ main (int argc, char **argv)
     serve.auth = TRUE;
   }
   mounts = gst_rtsp_server_get_mount_points (server);
+  /* the mount points take the factory */
   gst_rtsp_mount_points_add_factory (mounts, MOUNT_PATH, factory);
   g_object_unref (mounts);
 
@@ -878,7 +879,6 @@ main (int argc, char **argv)
   gst_rtsp_server_client_filter (server, close_client, NULL);
   soup_server_disconnect (status);
   g_object_unref (status);
-  g_object_unref (factory);
   g_object_unref (pool);
   g_object_unref (server);
   gst_rtsp_thread_pool_cleanup ();
