@@ -111,7 +111,8 @@ run_wait (Run * r)
   "x264enc tune=zerolatency speed-preset=veryfast key-int-max=16 ! " \
   "fakesink name=sink sync=false signal-handoffs=true"
 #define CLIENT "rtspsrc name=src protocols=tcp latency=0 ! rtph264depay ! " \
-  "avdec_h264 ! fakesink name=sink sync=false signal-handoffs=true"
+  "avdec_h264 max-threads=1 ! fakesink name=sink sync=false "\
+  "signal-handoffs=true"
 
 static gint64
 server_rss_kb (void)
@@ -138,7 +139,8 @@ round_of (gboolean server, gint n, gint round, gdouble * ttff, gdouble * total,
   gint i;
 
   for (i = 0; i < n; i++) {
-    gchar *prompt = g_strdup_printf ("%s round %d clip %d: 夏日海邊，紅色的球",
+    gchar *prompt =
+        g_strdup_printf ("%s round %d clip %d: 夏日海邊，紅色的球",
         server ? "served" : "local", round, i);
 
     if (server) {
@@ -250,8 +252,7 @@ main (int argc, char **argv)
 
   for (i = 0; i < rounds; i++)
     for (n_idx = 0; n_idx < 3; n_idx++) {
-      round_of (FALSE, ns[n_idx], i, &ttff_a[n_idx][i], &tot_a[n_idx][i],
-          NULL);
+      round_of (FALSE, ns[n_idx], i, &ttff_a[n_idx][i], &tot_a[n_idx][i], NULL);
       round_of (TRUE, ns[n_idx], i, &ttff_b[n_idx][i], &tot_b[n_idx][i],
           &rss[n_idx]);
     }

@@ -312,7 +312,8 @@ client_start (Server * s, const gchar * prompt, const gchar * query)
   g_mutex_init (&c->lock);
   c->prompt = g_strdup (prompt);
   c->pipe = gst_parse_launch ("rtspsrc name=src protocols=tcp latency=0 ! "
-      "rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=RGB ! "
+      "rtph264depay ! avdec_h264 max-threads=1 ! videoconvert ! "
+      "video/x-raw,format=RGB ! "
       "fakesink name=sink sync=false signal-handoffs=true", &error);
   fail_unless (c->pipe != NULL, "%s", error ? error->message : "");
   src = gst_bin_get_by_name (GST_BIN (c->pipe), "src");
@@ -776,6 +777,29 @@ GST_START_TEST (test_sigterm_while_streaming)
 
 GST_END_TEST;
 
+/* a model that cannot load stops the server at start, saying why */
+GST_START_TEST (test_bad_model)
+{
+  GError *error = NULL;
+  GSubprocess *p;
+  gchar *err = NULL;
+
+  p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("KLING_SERVE"),
+      "--port=0", "--status-port=0", "--model=/nonexistent/video.pt", NULL);
+  fail_unless (p != NULL, "%s", error ? error->message : "");
+  fail_unless (g_subprocess_communicate_utf8 (p, NULL, NULL, NULL, &err,
+          &error));
+  fail_unless (g_subprocess_get_if_exited (p));
+  fail_unless_equals_int (g_subprocess_get_exit_status (p), 1);
+  fail_unless (strstr (err, "cannot use the model") != NULL
+      && strstr (err, "/nonexistent/video.pt") != NULL, "%s", err);
+  g_free (err);
+  g_object_unref (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 serve_suite (void)
 {
@@ -792,6 +816,7 @@ serve_suite (void)
   tcase_add_test (tc, test_cache_replay);
   tcase_add_test (tc, test_auth);
   tcase_add_test (tc, test_sigterm_while_streaming);
+  tcase_add_test (tc, test_bad_model);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -678,6 +678,48 @@ close_client (GstRTSPServer * server, GstRTSPClient * client, gpointer data)
   return GST_RTSP_FILTER_REMOVE;
 }
 
+/* One frame through klinggen before listening: the model is loaded (and
+ * kept: GST_KLING_SHARE_MODELS) and known to work before the first
+ * request, which then pays no load time. */
+static gboolean
+preload_model (GError ** error)
+{
+  GstElement *pipe, *gen;
+  GstMessage *msg;
+  GstBus *bus;
+  gboolean ok;
+  gint64 t0 = g_get_monotonic_time ();
+
+  pipe = gst_parse_launch ("klinggen name=gen num-frames=1 "
+      "prompt=warm-up ! fakesink", error);
+  if (pipe == NULL)
+    return FALSE;
+  gen = gst_bin_get_by_name (GST_BIN (pipe), "gen");
+  if (serve.model)
+    g_object_set (gen, "model", serve.model, NULL);
+  if (serve.threads > 0)
+    g_object_set (gen, "threads", serve.threads, NULL);
+  gst_object_unref (gen);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipe);
+  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  ok = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+  if (!ok) {
+    GError *e = NULL;
+
+    gst_message_parse_error (msg, &e, NULL);
+    g_propagate_error (error, e);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  if (ok)
+    GST_INFO ("model ready in %.2f s", (g_get_monotonic_time () - t0) / 1e6);
+  return ok;
+}
+
 static gchar *
 read_password (const gchar * file, GError ** error)
 {
@@ -778,9 +820,18 @@ main (int argc, char **argv)
     g_printerr ("gst-kling-serve: --user and --password-file go together\n");
     return 2;
   }
-  if (!gst_element_factory_find ("klinggen")) {
-    g_printerr ("gst-kling-serve: the klinggen element is missing: install "
-        "gst-kling, or run from the build tree with meson devenv\n");
+  {
+    GstElementFactory *f = gst_element_factory_find ("klinggen");
+
+    if (f == NULL) {
+      g_printerr ("gst-kling-serve: the klinggen element is missing: install "
+          "gst-kling, or run from the build tree with meson devenv\n");
+      return 1;
+    }
+    gst_object_unref (f);
+  }
+  if (!preload_model (&error)) {
+    g_printerr ("gst-kling-serve: cannot use the model: %s\n", error->message);
     return 1;
   }
   serve.limits.max_duration = max_duration;
@@ -803,6 +854,15 @@ main (int argc, char **argv)
 
     gst_rtsp_server_set_service (server, service);
     g_free (service);
+  }
+  {
+    /* one thread per client, up to a bound: a client's DESCRIBE waits for
+     * its first chunk, and clients sharing a thread would wait for each
+     * other's (gst-rtsp-server's default is one thread for all) */
+    GstRTSPThreadPool *threads = gst_rtsp_server_get_thread_pool (server);
+
+    gst_rtsp_thread_pool_set_max_threads (threads, 64 + 4 * max_jobs);
+    g_object_unref (threads);
   }
   pool = gst_rtsp_server_get_session_pool (server);
   g_signal_connect (server, "client-connected", G_CALLBACK (client_connected),
