@@ -153,14 +153,18 @@ kling_serve_media_handle_message (GstRTSPMedia * media, GstMessage * msg)
     }
     case GST_MESSAGE_PROGRESS:{
       GstProgressType type;
+      gchar *code = NULL;
 
-      gst_message_parse_progress (msg, &type, NULL, NULL);
-      if (type == GST_PROGRESS_TYPE_COMPLETE) {
+      /* klinggen's "Chunk N done" */
+      gst_message_parse_progress (msg, &type, &code, NULL);
+      if (type == GST_PROGRESS_TYPE_COMPLETE && g_strcmp0 (code, "generate")
+          == 0) {
         self->chunks_done++;
         kling_job_table_progress (serve.jobs, self->job, self->chunks_done,
             self->chunks, self->chunks ? 100.0 * self->chunks_done /
             self->chunks : 0, now);
       }
+      g_free (code);
       break;
     }
     case GST_MESSAGE_EOS:
@@ -730,7 +734,8 @@ read_password (const gchar * file, GError ** error)
     return NULL;
   /* one line; a trailing newline is not part of it */
   g_strchomp (text);
-  if (*text == '\0' || strchr (text, '\n') || !g_utf8_validate (text, -1, NULL)) {
+  if (*text == '\0' || strchr (text, '\n')
+      || !g_utf8_validate (text, -1, NULL)) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s must hold the "
         "password on one line", file);
     g_free (text);
