@@ -957,6 +957,8 @@ main (int argc, char **argv)
   g_free (user);
   g_free (password_file);
   g_free (cache_dir);
+  /* the leaks tracer (GST_TRACERS=leaks) reports here */
+  gst_deinit ();
   printf ("gst-kling-serve: stopped\n");
   return ret;
 }
