@@ -27,6 +27,10 @@ KLING_PACKAGES=(
   python3-torchvision
   # models/detect/eval: the second product renderer (PIL drawing, JPEG)
   python3-pil
+  # gst-kling-serve: gst-rtsp-server, libsoup 3 for the status endpoint,
+  # x264enc (plugins-ugly), and for its tests rtspsrc and avdec_h264
+  libgstrtspserver-1.0-dev libsoup-3.0-dev gstreamer1.0-plugins-ugly
+  gstreamer1.0-rtsp gstreamer1.0-libav
 )
 
 kling_install_deps() {

@@ -12,6 +12,7 @@
 
 #include "kling-backend.h"
 #include "kling-archive.h"
+#include "kling-model-cache.h"
 
 G_DEFINE_QUARK (kling-backend-error-quark, kling_backend_error);
 
@@ -139,12 +140,10 @@ kling_backend_name (void)
   return backend ? backend->name : NULL;
 }
 
-KlingModel *
-kling_model_load (const gchar * path, const KlingLoadOptions * options,
+static KlingModel *
+model_load (const gchar * path, const KlingLoadOptions * options,
     const gchar * const *extra_files, GError ** error)
 {
-  g_return_val_if_fail (path != NULL, NULL);
-
   KlingModel *model;
   gint64 start;
 
@@ -182,10 +181,23 @@ kling_model_load (const gchar * path, const KlingLoadOptions * options,
   return model;
 }
 
+KlingModel *
+kling_model_load (const gchar * path, const KlingLoadOptions * options,
+    const gchar * const *extra_files, GError ** error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* GST_KLING_SHARE_MODELS=1: one copy per process (kling-model-cache.h) */
+  if (kling_model_cache_enabled ())
+    return kling_model_cache_load (path, options, extra_files, model_load,
+        error);
+  return model_load (path, options, extra_files, error);
+}
+
 void
 kling_model_free (KlingModel * model)
 {
-  if (model) {
+  if (model && !kling_model_cache_release (model)) {
     GST_DEBUG ("freeing model %p", model);
     backend->free (model);
   }

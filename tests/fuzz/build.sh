@@ -32,6 +32,8 @@ san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 base=(kling-archive.c kling-backend.c kling-manifest.c)
 base+=(kling-mel.c)
+# kling-backend.c loads through the process-wide model cache
+base+=(kling-model-cache.c)
 gen=(kling-tokenizer.c kling-gen.c kling-convert.c kling-noise.c
      kling-sampler.c kling-orc-dist.c kling-compose.c)
 
