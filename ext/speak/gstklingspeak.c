@@ -25,9 +25,10 @@
  * heard, and GAP events in between: it links straight into srtenc,
  * webvttenc, a muxer's subtitle pad or textoverlay.
  *
- * Each source pad is driven by a task of its own, so both pads can be
- * linked to sinks with no queue in between and the pipeline still
- * prerolls.  Text is validated (invalid UTF-8 is an error giving the byte
+ * Synthesis runs in a task of its own, up to 2 s ahead of the audio
+ * (0.1 s when live), and each source pad is driven by a task of its own:
+ * both pads can be linked to sinks, or into one muxer, with no queue in
+ * between, and the pipeline still prerolls.  Text is validated (invalid UTF-8 is an error giving the byte
  * offset), control characters and emoji are dropped, and long text is
  * spoken in bounded pieces as downstream consumes the audio.
  *
@@ -48,6 +49,13 @@
  *
  * |[
  * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
+ *     klingspeak name=s s.src ! audioconvert ! vorbisenc ! \
+ *     matroskamux name=m ! filesink location=copy.mkv s.words ! m.subtitle_%u
+ * ]| muxes the speech and its words into one Matroska file: one audio and
+ *   one subtitle track.
+ *
+ * |[
+ * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
  *     klingspeak language=zh rate=150 ! audioconvert ! autoaudiosink
  * ]| speaks Chinese copy in Mandarin, a little slower.
  */
@@ -61,6 +69,7 @@
 
 #include "gstklingspeak.h"
 #include "kling-espeak.h"
+#include "kling-padqueue.h"
 #include "kling-speech-model.h"
 #include "kling-speech-text.h"
 #include "kling-speech-timeline.h"
@@ -93,6 +102,12 @@ typedef enum
 #define LIVE_PIECE_BYTES 120
 #define MAX_UTTERANCES 8
 #define MAX_WORD_ITEMS 64
+/* how far the synthesis runs ahead of the audio pad: in a muxer the words
+ * pad must know what comes after the audio being written, so further
+ * than any word or GAP on it lasts (MAX_WORDS_GAP); live, 0.1 s */
+#define AUDIO_AHEAD (2 * GST_SECOND)
+#define MAX_WORDS_GAP (GST_SECOND / 2)
+#define LIVE_AHEAD (GST_SECOND / 10)
 /* |S16| at or below this is silence when trimming a piece's tail */
 #define SILENCE_THRESHOLD 64
 
@@ -119,26 +134,17 @@ typedef struct
   gboolean eos;
 } Utterance;
 
-typedef enum
-{
-  WORD_ITEM_BUFFER,
-  WORD_ITEM_GAP,
-  WORD_ITEM_EOS
-} WordItemType;
-
-typedef struct
-{
-  WordItemType type;
-  GstBuffer *buffer;
-  GstClockTime start, end;      /* GAP */
-} WordItem;
-
 struct _GstKlingSpeak
 {
   GstElement parent;
 
   GstPad *sinkpad, *srcpad, *wordspad;
   GstFlowCombiner *combiner;
+  /* what the two source pads push, each from a task of its own */
+  KlingPadQueue *audio_q, *words_q;
+  /* the task that synthesises */
+  GstTask *task;
+  GRecMutex task_lock;
 
   /* properties, under the object lock */
   GstKlingSpeakLanguage language;
@@ -150,38 +156,31 @@ struct _GstKlingSpeak
   gint speaker;
   gboolean is_live;
 
-  /* shared between the sink chain and the two tasks, under self->lock */
+  /* shared between the sink pad and the task, under self->lock */
   GMutex lock;
   GCond cond;
   GQueue utterances;
-  GQueue word_items;
   gboolean flushing;
-  gboolean playing;
   gint cancel;                  /* atomic: aborts synthesis */
   guint64 horizon;              /* input is known up to this running time */
-  GstFlowReturn audio_flow, words_flow;
-  GstClockID clock_id;
+  GstFlowReturn synth_flow;     /* an engine error */
+  gboolean live;                /* is-live, or upstream is live */
 
-  /* set in start(), read by the tasks */
+  /* set in start(), read by the task */
   gint sample_rate;
-  gboolean live;
   KlingSpeechModel *model;
   GstClockTime latency;
   GCancellable *cancellable;
 
-  /* audio task only */
+  /* the task only */
   KlingSpeechTimeline tl;
-  gboolean audio_started;
   GstClockTime words_time;      /* words pad covered up to here */
   GArray *samples;
   GArray *words;
 
-  /* words task only */
-  gboolean words_started;
-
   /* sink, streaming thread */
   GstSegment segment;
-  guint group_id;
+  gboolean upstream_checked;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -258,232 +257,71 @@ utterance_free (Utterance * u)
   g_free (u);
 }
 
-static void
-word_item_free (WordItem * w)
+/* ---- the synthesis task: audio and words into the pads' queues -------- */
+
+static GstCaps *
+audio_caps (GstKlingSpeak * self)
 {
-  /* not gst_clear_buffer(): its GstMiniObject ** cast breaks strict
-   * aliasing at -O2, and the compiler then reads the pointer before the
-   * caller's "item->buffer = NULL" */
-  if (w->buffer)
-    gst_buffer_unref (w->buffer);
-  g_free (w);
+  return gst_caps_new_simple ("audio/x-raw",
+      "format", G_TYPE_STRING, "S16LE",
+      "layout", G_TYPE_STRING, "interleaved",
+      "channels", G_TYPE_INT, 1, "rate", G_TYPE_INT, self->sample_rate, NULL);
 }
 
-/* ---- the words task ---------------------------------------------------- */
-
-static gboolean
-send_start_events (GstKlingSpeak * self, GstPad * pad, const gchar * which,
-    GstCaps * caps)
-{
-  gchar *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), which);
-  GstEvent *ev = gst_event_new_stream_start (id);
-  GstSegment seg;
-
-  g_free (id);
-  g_mutex_lock (&self->lock);
-  gst_event_set_group_id (ev, self->group_id);
-  g_mutex_unlock (&self->lock);
-  gst_pad_push_event (pad, ev);
-  gst_pad_push_event (pad, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  return gst_pad_push_event (pad, gst_event_new_segment (&seg));
-}
-
-static void
-words_loop (GstKlingSpeak * self)
-{
-  WordItem *item;
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && g_queue_is_empty (&self->word_items))
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_pad_pause_task (self->wordspad);
-    return;
-  }
-  item = g_queue_pop_head (&self->word_items);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
-  if (!self->words_started) {
-    send_start_events (self, self->wordspad, "words",
-        gst_static_pad_template_get_caps (&words_template));
-    self->words_started = TRUE;
-  }
-
-  switch (item->type) {
-    case WORD_ITEM_BUFFER:
-      GST_LOG_OBJECT (self, "word at %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (GST_BUFFER_PTS (item->buffer)));
-      ret = gst_pad_push (self->wordspad, item->buffer);
-      item->buffer = NULL;
-      break;
-    case WORD_ITEM_GAP:
-      gst_pad_push_event (self->wordspad, gst_event_new_gap (item->start,
-              item->end - item->start));
-      break;
-    case WORD_ITEM_EOS:
-      gst_pad_push_event (self->wordspad, gst_event_new_eos ());
-      ret = GST_FLOW_EOS;
-      break;
-  }
-  word_item_free (item);
-
-  g_mutex_lock (&self->lock);
-  self->words_flow = ret;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED) {
-    GST_DEBUG_OBJECT (self, "words task pausing: %s", gst_flow_get_name (ret));
-    if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING)
-      GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_pause_task (self->wordspad);
-  }
-}
-
-/* Queues @item for the words pad; blocks while the queue is full.  Items
- * are dropped once the words pad stopped (EOS or error downstream). */
-static gboolean
-queue_word_item (GstKlingSpeak * self, WordItem * item)
-{
-  g_mutex_lock (&self->lock);
-  while (!self->flushing
-      && g_queue_get_length (&self->word_items) >= MAX_WORD_ITEMS
-      && (self->words_flow == GST_FLOW_OK
-          || self->words_flow == GST_FLOW_NOT_LINKED))
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing || (self->words_flow != GST_FLOW_OK
-          && self->words_flow != GST_FLOW_NOT_LINKED)) {
-    g_mutex_unlock (&self->lock);
-    word_item_free (item);
-    return !self->flushing;
-  }
-  if (item->type == WORD_ITEM_GAP) {
-    WordItem *tail = g_queue_peek_tail (&self->word_items);
-
-    if (tail && tail->type == WORD_ITEM_GAP && tail->end == item->start) {
-      tail->end = item->end;    /* one GAP for the whole stretch */
-      g_mutex_unlock (&self->lock);
-      word_item_free (item);
-      return TRUE;
-    }
-  }
-  g_queue_push_tail (&self->word_items, item);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  return TRUE;
-}
+/* FALSE when flushing; a words pad that stopped (EOS, error) drops them */
+#define WORDS_PUSHED(ret) ((ret) != GST_FLOW_FLUSHING)
 
 /* GAP on the words pad up to @until, if nothing is heard there yet */
 static gboolean
 words_gap_until (GstKlingSpeak * self, GstClockTime until)
 {
-  WordItem *item;
+  GstClockTime from = self->words_time;
 
-  if (until <= self->words_time)
+  if (until <= from)
     return TRUE;
-  item = g_new0 (WordItem, 1);
-  item->type = WORD_ITEM_GAP;
-  item->start = self->words_time;
-  item->end = until;
   self->words_time = until;
-  return queue_word_item (self, item);
+  return WORDS_PUSHED (kling_pad_queue_push_gap (self->words_q, from,
+          until));
 }
 
-/* ---- the audio task ---------------------------------------------------- */
-
-/* In a live pipeline: waits until the clock reaches running time @t.
- * FALSE when flushing. */
 static gboolean
-wait_clock (GstKlingSpeak * self, GstClockTime t)
+words_add (GstKlingSpeak * self, const gchar * text, gsize len,
+    GstClockTime pts, GstClockTime end)
 {
-  GstClock *clock;
-  GstClockTime base;
-  GstClockID id;
+  GstBuffer *buf;
 
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && !self->playing)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
+  if (!words_gap_until (self, pts))
     return FALSE;
-  }
-  g_mutex_unlock (&self->lock);
-
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (clock == NULL)
-    return TRUE;
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  id = gst_clock_new_single_shot_id (clock, base + t);
-  g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_clock_id_unref (id);
-    gst_object_unref (clock);
-    return FALSE;
-  }
-  self->clock_id = id;
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_wait (id, NULL);
-  g_mutex_lock (&self->lock);
-  self->clock_id = NULL;
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_unref (id);
-  gst_object_unref (clock);
-  return !self->flushing;
-}
-
-static void
-ensure_audio_started (GstKlingSpeak * self)
-{
-  if (!self->audio_started) {
-    GstCaps *caps = gst_caps_new_simple ("audio/x-raw",
-        "format", G_TYPE_STRING, "S16LE",
-        "layout", G_TYPE_STRING, "interleaved",
-        "channels", G_TYPE_INT, 1,
-        "rate", G_TYPE_INT, self->sample_rate, NULL);
-
-    send_start_events (self, self->srcpad, "audio", caps);
-    self->audio_started = TRUE;
-  }
+  buf = gst_buffer_new_memdup (text, len);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = end - pts;
+  self->words_time = MAX (self->words_time, end);
+  return WORDS_PUSHED (kling_pad_queue_push_buffer (self->words_q, buf));
 }
 
 static GstFlowReturn
 push_audio (GstKlingSpeak * self, const gint16 * data, guint64 n)
 {
-  GstBuffer *buf;
-  GstClockTime pts, dur;
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, n * 2, NULL);
   GstFlowReturn ret;
 
-  ensure_audio_started (self);
-  pts = kling_speech_timeline_pts (&self->tl, self->tl.position);
-  dur = kling_speech_timeline_duration (&self->tl, self->tl.position, n);
-  if (self->live && !wait_clock (self, pts + dur))
-    return GST_FLOW_FLUSHING;
-
-  buf = gst_buffer_new_allocate (NULL, n * 2, NULL);
   if (data)
     gst_buffer_fill (buf, 0, data, n * 2);
   else {
     gst_buffer_memset (buf, 0, 0, n * 2);
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
   }
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = dur;
+  GST_BUFFER_PTS (buf) = kling_speech_timeline_pts (&self->tl,
+      self->tl.position);
+  GST_BUFFER_DURATION (buf) = kling_speech_timeline_duration (&self->tl,
+      self->tl.position, n);
   GST_BUFFER_OFFSET (buf) = self->tl.position;
   GST_BUFFER_OFFSET_END (buf) = self->tl.position + n;
   if (self->tl.position == 0)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   kling_speech_timeline_advance (&self->tl, n);
 
-  ret = gst_pad_push (self->srcpad, buf);
-  g_mutex_lock (&self->lock);
-  self->audio_flow = ret;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  ret = kling_pad_queue_push_buffer (self->audio_q, buf);
   if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_EOS)
     ret = GST_FLOW_OK;          /* the words may still be wanted */
   return ret;
@@ -551,20 +389,7 @@ next_cut (GstKlingSpeak * self, KlingSpeechPolicy policy, guint64 chunk_end)
 static void
 clip_queued_words (GstKlingSpeak * self, GstClockTime cut)
 {
-  GList *l;
-
-  g_mutex_lock (&self->lock);
-  for (l = self->word_items.head; l; l = l->next) {
-    WordItem *w = l->data;
-
-    if (w->type == WORD_ITEM_BUFFER
-        && GST_BUFFER_PTS (w->buffer) + GST_BUFFER_DURATION (w->buffer) > cut) {
-      w->buffer = gst_buffer_make_writable (w->buffer);
-      GST_BUFFER_DURATION (w->buffer) = cut > GST_BUFFER_PTS (w->buffer) ?
-          cut - GST_BUFFER_PTS (w->buffer) : 0;
-    }
-  }
-  g_mutex_unlock (&self->lock);
+  kling_pad_queue_clip (self->words_q, cut);
   if (self->words_time > cut)
     self->words_time = cut;
 }
@@ -641,11 +466,14 @@ static gboolean
 speak (GstKlingSpeak * self, Utterance * u, GstFlowReturn * ret)
 {
   guint64 start = kling_speech_timeline_start (&self->tl, u->time);
-  gsize max_piece = self->live ? LIVE_PIECE_BYTES : MAX_PIECE_BYTES;
+  gsize max_piece;
   const gchar *p;
   gchar *piece = NULL;
   gboolean cut_done = FALSE;
 
+  g_mutex_lock (&self->lock);
+  max_piece = self->live ? LIVE_PIECE_BYTES : MAX_PIECE_BYTES;
+  g_mutex_unlock (&self->lock);
   if (self->model)
     max_piece = MIN (max_piece, kling_speech_model_max_bytes (self->model));
 
@@ -704,8 +532,6 @@ speak (GstKlingSpeak * self, Utterance * u, GstFlowReturn * ret)
             piece_start + kw->sample);
         GstClockTime end = kling_speech_timeline_pts (&self->tl,
             piece_start + kw->sample + kw->n_samples);
-        WordItem *item;
-
         if (stop && end > cut_time)
           end = cut_time;
         if (!stop) {
@@ -719,16 +545,8 @@ speak (GstKlingSpeak * self, Utterance * u, GstFlowReturn * ret)
         }
         if (end <= pts || kw->text_offset + kw->text_length > len)
           continue;
-        if (!words_gap_until (self, pts))
-          goto flushing;
-        item = g_new0 (WordItem, 1);
-        item->type = WORD_ITEM_BUFFER;
-        item->buffer = gst_buffer_new_memdup (piece + kw->text_offset,
-            kw->text_length);
-        GST_BUFFER_PTS (item->buffer) = pts;
-        GST_BUFFER_DURATION (item->buffer) = end - pts;
-        self->words_time = MAX (self->words_time, end);
-        if (!queue_word_item (self, item))
+        if (!words_add (self, piece + kw->text_offset, kw->text_length, pts,
+                end))
           goto flushing;
       }
       if (n > 0) {
@@ -761,7 +579,7 @@ out:
 }
 
 static void
-audio_loop (GstKlingSpeak * self)
+synth_loop (GstKlingSpeak * self)
 {
   Utterance *u = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -779,7 +597,8 @@ audio_loop (GstKlingSpeak * self)
   g_mutex_unlock (&self->lock);
 
   if (u == NULL) {
-    /* live and nothing to say: silence, at the pace of the clock */
+    /* live and nothing to say: silence, at the pace of the clock (the
+     * audio queue holds only a little) */
     ret = push_silence (self, self->tl.position + CHUNK_SAMPLES);
     if (ret != GST_FLOW_OK)
       goto pause;
@@ -789,16 +608,10 @@ audio_loop (GstKlingSpeak * self)
     GST_DEBUG_OBJECT (self, "EOS after %" G_GUINT64_FORMAT " samples",
         self->tl.position);
     utterance_free (u);
-    ensure_audio_started (self);
     words_gap_until (self, kling_speech_timeline_pts (&self->tl,
             self->tl.position));
-    {
-      WordItem *item = g_new0 (WordItem, 1);
-
-      item->type = WORD_ITEM_EOS;
-      queue_word_item (self, item);
-    }
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    kling_pad_queue_push_eos (self->words_q);
+    kling_pad_queue_push_eos (self->audio_q);
     ret = GST_FLOW_EOS;
     goto pause;
   }
@@ -810,20 +623,18 @@ audio_loop (GstKlingSpeak * self)
   return;
 
 pause:
-  GST_DEBUG_OBJECT (self, "audio task pausing: %s", gst_flow_get_name (ret));
-  if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && ret != GST_FLOW_ERROR) {
-    GST_ELEMENT_FLOW_ERROR (self, ret);
-  }
+  GST_DEBUG_OBJECT (self, "synthesis pausing: %s", gst_flow_get_name (ret));
+  /* the pad that failed posted its flow error; the engine its own */
   if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING) {
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    gst_pad_push_event (self->wordspad, gst_event_new_eos ());
+    kling_pad_queue_push_eos (self->audio_q);
+    kling_pad_queue_push_eos (self->words_q);
   }
   g_mutex_lock (&self->lock);
-  if (ret != GST_FLOW_FLUSHING && ret != GST_FLOW_EOS)
-    self->audio_flow = ret;
+  if (ret == GST_FLOW_ERROR)
+    self->synth_flow = ret;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
-  gst_pad_pause_task (self->srcpad);
+  gst_task_pause (self->task);
 }
 
 /* ---- the sink pad ------------------------------------------------------ */
@@ -831,18 +642,17 @@ pause:
 static GstFlowReturn
 combined_flow (GstKlingSpeak * self)
 {
-  GstFlowReturn a, w;
+  GstFlowReturn synth;
 
   g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    return GST_FLOW_FLUSHING;
-  }
-  a = self->audio_flow;
-  w = self->words_flow;
+  synth = self->flushing ? GST_FLOW_FLUSHING : self->synth_flow;
   g_mutex_unlock (&self->lock);
-  gst_flow_combiner_update_pad_flow (self->combiner, self->wordspad, w);
-  return gst_flow_combiner_update_pad_flow (self->combiner, self->srcpad, a);
+  if (synth != GST_FLOW_OK)
+    return synth;
+  gst_flow_combiner_update_pad_flow (self->combiner, self->wordspad,
+      kling_pad_queue_flow (self->words_q));
+  return gst_flow_combiner_update_pad_flow (self->combiner, self->srcpad,
+      kling_pad_queue_flow (self->audio_q));
 }
 
 static GstFlowReturn
@@ -929,15 +739,11 @@ set_flushing (GstKlingSpeak * self, gboolean flushing)
   self->flushing = flushing;
   g_atomic_int_set (&self->cancel, flushing);
   if (flushing) {
-    if (self->clock_id)
-      gst_clock_id_unschedule (self->clock_id);
     if (self->cancellable)
       g_cancellable_cancel (self->cancellable);
   } else {
     g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
-    g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
-    self->audio_flow = GST_FLOW_OK;
-    self->words_flow = GST_FLOW_OK;
+    self->synth_flow = GST_FLOW_OK;
     self->horizon = 0;
     if (self->cancellable)
       g_cancellable_reset (self->cancellable);
@@ -949,13 +755,58 @@ set_flushing (GstKlingSpeak * self, gboolean flushing)
 static void
 start_tasks (GstKlingSpeak * self)
 {
+  set_flushing (self, FALSE);
   kling_speech_timeline_init (&self->tl, self->sample_rate);
-  self->audio_started = FALSE;
-  self->words_started = FALSE;
   self->words_time = 0;
   gst_flow_combiner_reset (self->combiner);
-  gst_pad_start_task (self->srcpad, (GstTaskFunction) audio_loop, self, NULL);
-  gst_pad_start_task (self->wordspad, (GstTaskFunction) words_loop, self, NULL);
+  kling_pad_queue_start (self->audio_q, "audio", audio_caps (self));
+  kling_pad_queue_start (self->words_q, "words",
+      gst_static_pad_template_get_caps (&words_template));
+  gst_task_start (self->task);
+}
+
+/* Unblocks every thread, then pauses the tasks (a flush) or stops them. */
+static void
+stop_tasks (GstKlingSpeak * self, gboolean join)
+{
+  set_flushing (self, TRUE);
+  kling_pad_queue_stop (self->audio_q, join);
+  kling_pad_queue_stop (self->words_q, join);
+  if (join) {
+    gst_task_stop (self->task);
+    gst_task_join (self->task);
+  } else {
+    gst_task_pause (self->task);
+    /* wait until the loop is out of its iteration */
+    g_rec_mutex_lock (&self->task_lock);
+    g_rec_mutex_unlock (&self->task_lock);
+  }
+}
+
+static void measure_latency (GstKlingSpeak * self);
+
+/* A live upstream makes the audio follow the clock, as is-live does. */
+static void
+follow_upstream (GstKlingSpeak * self)
+{
+  GstQuery *q = gst_query_new_latency ();
+  gboolean live = FALSE;
+
+  self->upstream_checked = TRUE;
+  if (gst_pad_peer_query (self->sinkpad, q))
+    gst_query_parse_latency (q, &live, NULL, NULL);
+  gst_query_unref (q);
+  if (!live || g_atomic_int_get (&self->live))
+    return;
+  /* the task waits for the first utterance: no synthesis is running */
+  measure_latency (self);
+  GST_INFO_OBJECT (self, "upstream is live: audio follows the clock");
+  kling_pad_queue_set_sync (self->audio_q, TRUE);
+  kling_pad_queue_set_limits (self->audio_q, G_MAXUINT, LIVE_AHEAD);
+  g_mutex_lock (&self->lock);
+  self->live = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 static gboolean
@@ -967,17 +818,18 @@ gst_kling_speak_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_STREAM_START:{
       guint group_id;
 
-      g_mutex_lock (&self->lock);
       if (!gst_event_parse_group_id (event, &group_id))
         group_id = gst_util_group_id_next ();
-      self->group_id = group_id;
-      g_mutex_unlock (&self->lock);
+      kling_pad_queue_set_group_id (self->audio_q, group_id);
+      kling_pad_queue_set_group_id (self->words_q, group_id);
       gst_event_unref (event);
       return TRUE;
     }
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment (event, &self->segment);
       gst_event_unref (event);
+      if (!self->upstream_checked)
+        follow_upstream (self);
       return TRUE;
     case GST_EVENT_GAP:{
       GstClockTime ts, dur;
@@ -993,7 +845,7 @@ gst_kling_speak_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       u = g_new0 (Utterance, 1);
       u->time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
           ts);
-      if (!GST_CLOCK_TIME_IS_VALID (u->time) || self->live) {
+      if (!GST_CLOCK_TIME_IS_VALID (u->time) || g_atomic_int_get (&self->live)) {
         utterance_free (u);     /* live: the clock fills the silence */
         return TRUE;
       }
@@ -1011,17 +863,11 @@ gst_kling_speak_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       set_flushing (self, TRUE);
       gst_pad_push_event (self->srcpad, gst_event_ref (event));
       gst_pad_push_event (self->wordspad, event);
-      gst_pad_pause_task (self->srcpad);
-      gst_pad_pause_task (self->wordspad);
+      stop_tasks (self, FALSE);
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
       gst_pad_push_event (self->srcpad, gst_event_ref (event));
       gst_pad_push_event (self->wordspad, event);
-      GST_PAD_STREAM_LOCK (self->srcpad);
-      GST_PAD_STREAM_UNLOCK (self->srcpad);
-      GST_PAD_STREAM_LOCK (self->wordspad);
-      GST_PAD_STREAM_UNLOCK (self->wordspad);
-      set_flushing (self, FALSE);
       start_tasks (self);
       return TRUE;
     case GST_EVENT_CAPS:
@@ -1071,7 +917,7 @@ gst_kling_speak_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       if (gst_pad_peer_query (self->sinkpad, up))
         gst_query_parse_latency (up, &live, &min, &max);
       gst_query_unref (up);
-      if (self->live) {
+      if (g_atomic_int_get (&self->live)) {
         min += self->latency;
         if (GST_CLOCK_TIME_IS_VALID (max))
           max += self->latency;
@@ -1084,11 +930,7 @@ gst_kling_speak_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       GstCaps *filter, *caps;
 
       if (pad == self->srcpad && self->sample_rate > 0) {
-        caps = gst_caps_new_simple ("audio/x-raw",
-            "format", G_TYPE_STRING, "S16LE",
-            "layout", G_TYPE_STRING, "interleaved",
-            "channels", G_TYPE_INT, 1,
-            "rate", G_TYPE_INT, self->sample_rate, NULL);
+        caps = audio_caps (self);
       } else {
         caps = gst_pad_get_pad_template_caps (pad);
       }
@@ -1111,6 +953,25 @@ gst_kling_speak_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+/* Live, a piece waits for its synthesis, for the audio queued ahead of it
+ * and for the chunk it is in: measure the synthesis once.  Only while the
+ * task is not synthesising (before it runs, or waiting for text). */
+static void
+measure_latency (GstKlingSpeak * self)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  GError *err = NULL;
+
+  self->latency = LIVE_AHEAD + gst_util_uint64_scale (CHUNK_SAMPLES,
+      GST_SECOND, self->sample_rate);
+  if (synth_piece (self, "Measuring the latency of speech synthesis, "
+          "one piece of text at a time, before the stream starts.", &err))
+    self->latency += (g_get_monotonic_time () - t0) * GST_USECOND;
+  g_clear_error (&err);
+  GST_INFO_OBJECT (self, "latency when live %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (self->latency));
+}
+
 static gboolean
 gst_kling_speak_start (GstKlingSpeak * self)
 {
@@ -1125,7 +986,6 @@ gst_kling_speak_start (GstKlingSpeak * self)
   live = self->is_live;
   GST_OBJECT_UNLOCK (self);
 
-  self->live = live;
   if (model_path) {
     self->model = kling_speech_model_open (model_path, device, &err);
     if (self->model == NULL) {
@@ -1151,24 +1011,15 @@ gst_kling_speak_start (GstKlingSpeak * self)
     }
   }
   kling_speech_timeline_init (&self->tl, self->sample_rate);
-  /* a live pipeline waits for a chunk of audio, and for the synthesis of
-   * the piece it starts: measure that once */
-  self->latency = gst_util_uint64_scale (CHUNK_SAMPLES, GST_SECOND,
-      self->sample_rate);
-  if (live) {
-    gint64 t0 = g_get_monotonic_time ();
-
-    if (synth_piece (self, "Measuring the latency of speech synthesis, "
-            "one piece of text at a time, before the stream starts.", &err)) {
-      self->latency += (g_get_monotonic_time () - t0) * GST_USECOND;
-    } else {
-      g_clear_error (&err);
-    }
-    GST_INFO_OBJECT (self, "latency %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->latency));
-  }
+  if (live)
+    measure_latency (self);
+  g_atomic_int_set (&self->live, live);
+  kling_pad_queue_set_sync (self->audio_q, live);
+  kling_pad_queue_set_limits (self->audio_q, G_MAXUINT,
+      live ? LIVE_AHEAD : AUDIO_AHEAD);
+  kling_pad_queue_set_playing (self->audio_q, FALSE);
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-  self->group_id = gst_util_group_id_next ();
+  self->upstream_checked = FALSE;
   g_free (voice);
   g_free (model_path);
   g_free (device);
@@ -1189,7 +1040,6 @@ gst_kling_speak_stop (GstKlingSpeak * self)
   self->model = NULL;
   self->sample_rate = 0;
   g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
-  g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
 }
 
 static GstStateChangeReturn
@@ -1197,21 +1047,22 @@ gst_kling_speak_change_state (GstElement * element, GstStateChange transition)
 {
   GstKlingSpeak *self = GST_KLING_SPEAK (element);
   GstStateChangeReturn ret;
+  gboolean live_source;
+
+  GST_OBJECT_LOCK (self);
+  live_source = self->is_live;
+  GST_OBJECT_UNLOCK (self);
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_kling_speak_start (self))
         return GST_STATE_CHANGE_FAILURE;
-      set_flushing (self, FALSE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      g_mutex_lock (&self->lock);
-      self->playing = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      kling_pad_queue_set_playing (self->audio_q, TRUE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      set_flushing (self, TRUE);
+      stop_tasks (self, FALSE);
       break;
     default:
       break;
@@ -1224,19 +1075,16 @@ gst_kling_speak_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       start_tasks (self);
-      if (self->live)
+      if (live_source)
         ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      g_mutex_lock (&self->lock);
-      self->playing = FALSE;
-      g_mutex_unlock (&self->lock);
-      if (self->live)
+      kling_pad_queue_set_playing (self->audio_q, FALSE);
+      if (live_source)
         ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_pad_stop_task (self->srcpad);
-      gst_pad_stop_task (self->wordspad);
+      stop_tasks (self, TRUE);
       gst_kling_speak_stop (self);
       break;
     default:
@@ -1391,8 +1239,11 @@ gst_kling_speak_finalize (GObject * object)
   GstKlingSpeak *self = GST_KLING_SPEAK (object);
 
   gst_flow_combiner_free (self->combiner);
+  kling_pad_queue_free (self->audio_q);
+  kling_pad_queue_free (self->words_q);
+  gst_object_unref (self->task);
+  g_rec_mutex_clear (&self->task_lock);
   g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
-  g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
   g_array_free (self->samples, TRUE);
   g_array_free (self->words, TRUE);
   g_object_unref (self->cancellable);
@@ -1510,10 +1361,17 @@ gst_kling_speak_init (GstKlingSpeak * self)
   gst_flow_combiner_add_pad (self->combiner, self->srcpad);
   gst_flow_combiner_add_pad (self->combiner, self->wordspad);
 
+  self->audio_q = kling_pad_queue_new (GST_ELEMENT (self), self->srcpad,
+      G_MAXUINT, AUDIO_AHEAD, GST_CLOCK_TIME_NONE);
+  self->words_q = kling_pad_queue_new (GST_ELEMENT (self), self->wordspad,
+      MAX_WORD_ITEMS, GST_CLOCK_TIME_NONE, MAX_WORDS_GAP);
+  g_rec_mutex_init (&self->task_lock);
+  self->task = gst_task_new ((GstTaskFunction) synth_loop, self, NULL);
+  gst_object_set_name (GST_OBJECT (self->task), "klingspeak:synth");
+  gst_task_set_lock (self->task, &self->task_lock);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->utterances);
-  g_queue_init (&self->word_items);
   self->samples = g_array_new (FALSE, FALSE, sizeof (gint16));
   self->words = g_array_new (FALSE, FALSE, sizeof (KlingSpeechWord));
   self->cancellable = g_cancellable_new ();

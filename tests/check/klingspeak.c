@@ -126,8 +126,9 @@ collect (GstHarness * h, GstHarness * w, Result * r)
   }
 }
 
+/* @live: what the harness's source answers to a LATENCY query */
 static GstHarness *
-new_speak (const gchar * props, GstHarness ** words)
+new_speak_upstream (const gchar * props, gboolean live, GstHarness ** words)
 {
   GstElement *e = gst_element_factory_make ("klingspeak", NULL);
   gchar **kv = g_strsplit (props ? props : "", " ", -1);
@@ -146,8 +147,15 @@ new_speak (const gchar * props, GstHarness ** words)
   h = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
   *words = gst_harness_new_with_element (h->element, NULL, "words");
+  gst_harness_set_live (h, live);
   gst_harness_set_src_caps_str (h, "text/x-raw, format=utf8");
   return h;
+}
+
+static GstHarness *
+new_speak (const gchar * props, GstHarness ** words)
+{
+  return new_speak_upstream (props, FALSE, words);
 }
 
 static void
@@ -868,8 +876,7 @@ check_sine_words (const Line * lines, guint n_lines, const gchar ** expect,
       fail_unless_equals_uint64 (GST_BUFFER_PTS (b),
           gst_util_uint64_scale (onset, GST_SECOND, SINE_RATE));
       fail_unless (GST_BUFFER_DURATION (b) > 0);
-      fail_unless (GST_BUFFER_PTS (b) >= prev_end, "word %u not monotonic",
-          k);
+      fail_unless (GST_BUFFER_PTS (b) >= prev_end, "word %u not monotonic", k);
       prev_end = GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b);
       /* inside its utterance */
       fail_unless (prev_end <= gst_util_uint64_scale (utt_end, GST_SECOND,
