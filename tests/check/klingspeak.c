@@ -651,9 +651,13 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
-GST_START_TEST (test_live_testclock)
+/* is-live=true, or a live upstream (@upstream_live): the audio follows the
+ * clock, and LATENCY says live with the element's own figure on top of
+ * upstream's */
+static void
+check_live (const gchar * props, gboolean upstream_live)
 {
-  GstHarness *w, *h = new_speak ("is-live=true", &w);
+  GstHarness *w, *h = new_speak_upstream (props, upstream_live, &w);
   GstTestClock *clock;
   GstQuery *q;
   gboolean live;
@@ -661,6 +665,7 @@ GST_START_TEST (test_live_testclock)
   guint i, loud = 0;
   guint64 n = 0;
 
+  gst_harness_set_upstream_latency (h, 40 * GST_MSECOND);
   gst_harness_use_testclock (h);
   clock = gst_harness_get_testclock (h);
   gst_harness_play (w);
@@ -701,9 +706,48 @@ GST_START_TEST (test_live_testclock)
   fail_unless (gst_pad_peer_query (h->sinkpad, q));
   gst_query_parse_latency (q, &live, &min, &max);
   fail_unless (live);
-  fail_unless (min >= gst_util_uint64_scale (CHUNK, GST_SECOND, RATE));
+  /* upstream's 40 ms, the chunk, the 0.1 s queued ahead, the synthesis */
+  fail_unless (min >= 40 * GST_MSECOND + GST_SECOND / 10 +
+      gst_util_uint64_scale (CHUNK, GST_SECOND, RATE), "latency %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (min));
+  fail_unless (min < 40 * GST_MSECOND + 2 * GST_SECOND);
+  g_printerr ("live latency (%s): %" GST_TIME_FORMAT "\n",
+      upstream_live ? "upstream live" : "is-live", GST_TIME_ARGS (min));
   gst_query_unref (q);
   gst_object_unref (clock);
+  gst_harness_teardown (w);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_live_testclock)
+{
+  check_live ("is-live=true", FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_live_upstream)
+{
+  check_live ("", TRUE);
+}
+
+GST_END_TEST;
+
+/* upstream not live, is-live=false: LATENCY passes upstream's on */
+GST_START_TEST (test_not_live_latency)
+{
+  GstHarness *w, *h = new_speak ("", &w);
+  GstQuery *q = gst_query_new_latency ();
+  gboolean live;
+  GstClockTime min, max;
+
+  gst_harness_set_upstream_latency (h, 40 * GST_MSECOND);
+  gst_harness_play (w);
+  fail_unless (gst_pad_peer_query (h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_if (live);
+  fail_unless_equals_uint64 (min, 40 * GST_MSECOND);
+  gst_query_unref (q);
   gst_harness_teardown (w);
   gst_harness_teardown (h);
 }
@@ -988,6 +1032,8 @@ klingspeak_suite (void)
   tcase_add_test (tc, test_two_instances);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_live_testclock);
+  tcase_add_test (tc, test_live_upstream);
+  tcase_add_test (tc, test_not_live_latency);
   tcase_add_test (tc, test_huge_buffer);
   tcase_add_test (tc, test_model_missing);
   /* the model engine needs the libtorch backend and tests/models */
