@@ -93,7 +93,7 @@ typedef enum
 #define DEFAULT_QUEUE_POLICY KLING_SPEECH_POLICY_QUEUE
 #define DEFAULT_MODEL NULL
 #define DEFAULT_DEVICE "cpu"
-#define DEFAULT_SPEAKER 0
+#define DEFAULT_SPEAKER -1
 #define DEFAULT_IS_LIVE FALSE
 
 /* samples per audio buffer, and the bounds that keep memory flat */
@@ -280,8 +280,7 @@ words_gap_until (GstKlingSpeak * self, GstClockTime until)
   if (until <= from)
     return TRUE;
   self->words_time = until;
-  return WORDS_PUSHED (kling_pad_queue_push_gap (self->words_q, from,
-          until));
+  return WORDS_PUSHED (kling_pad_queue_push_gap (self->words_q, from, until));
 }
 
 static gboolean
@@ -1313,7 +1312,8 @@ gst_kling_speak_class_init (GstKlingSpeakClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_SPEAKER,
       g_param_spec_int ("speaker", "Speaker",
-          "Speaker id passed to a multi-speaker model's synthesize()", 0,
+          "Speaker id passed to a multi-speaker model's synthesize(); -1: "
+          "the model's default (its manifest's defaults.speaker, else 0)", -1,
           G_MAXINT, DEFAULT_SPEAKER, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,

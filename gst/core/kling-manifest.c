@@ -27,6 +27,8 @@ static const KlingTaskNeeds task_needs[] = {
       {"latent", "tokenizer.type"}},
   {"poster", {"encode_prompt", "denoise", "decode", "encode_image"},
       {"latent", "tokenizer.type"}},
+  /* klingspeak's model engine (ext/speak/kling-speech-model.c) */
+  {"speech", {"synthesize"}, {"audio.rate", "tokenizer.type"}},
 };
 
 static const gchar *
@@ -641,6 +643,12 @@ check_limits (const KlingManifest * m, const gchar * task, GPtrArray * problems)
         KLING_MANIFEST_MAX_TRAIN_STEPS, &v, problems);
     int_field (m, "tokenizer.pad", FALSE, 0, 0, KLING_MANIFEST_MAX_VOCAB, &v,
         problems);
+  }
+
+  if (strcmp (task, "speech") == 0) {
+    int_field (m, "audio.rate", TRUE, 0, 8000, 192000, &v, problems);
+    int_field (m, "tokenizer.max_length", FALSE, 256, 8, 4096, &v, problems);
+    int_field (m, "defaults.speaker", FALSE, 0, 0, G_MAXINT32, &v, problems);
   }
 }
 

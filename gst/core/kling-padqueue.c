@@ -330,24 +330,26 @@ push_item (KlingPadQueue * q, Item * item)
 {
   GstFlowReturn ret;
 
+  Item *tail;
+
   g_mutex_lock (&q->lock);
-  if (!wait_room (q, &ret)) {
+  tail = g_queue_peek_tail (&q->items);
+  if (item->type == ITEM_GAP && tail && tail->type == ITEM_GAP
+      && tail->end == item->start && !q->flushing && flow_accepts (q->flow)
+      && (!GST_CLOCK_TIME_IS_VALID (q->max_gap)
+          || item->end - tail->start <= q->max_gap)) {
+    /* one GAP for the whole stretch: needs no room */
+    tail->end = item->end;
+    q->queued_time += item->end - item->start;
+    ret = q->flow;
     g_mutex_unlock (&q->lock);
     item_free (item);
     return ret;
   }
-  if (item->type == ITEM_GAP) {
-    Item *tail = g_queue_peek_tail (&q->items);
-
-    if (tail && tail->type == ITEM_GAP && tail->end == item->start
-        && (!GST_CLOCK_TIME_IS_VALID (q->max_gap)
-            || item->end - tail->start <= q->max_gap)) {
-      tail->end = item->end;    /* one GAP for the whole stretch */
-      q->queued_time += item->end - item->start;
-      g_mutex_unlock (&q->lock);
-      item_free (item);
-      return ret;
-    }
+  if (!wait_room (q, &ret)) {
+    g_mutex_unlock (&q->lock);
+    item_free (item);
+    return ret;
   }
   q->queued_time += item_duration (item);
   g_queue_push_tail (&q->items, item);

@@ -14,7 +14,9 @@
 
 #include <gst/gst.h>
 
-G_BEGIN_DECLS typedef struct _KlingPadQueue KlingPadQueue;
+G_BEGIN_DECLS
+
+typedef struct _KlingPadQueue KlingPadQueue;
 
 /* For source pad @pad of @element.  Pushing blocks while @max_items are
  * queued or their duration reaches @max_time (GST_CLOCK_TIME_NONE: no
@@ -58,4 +60,5 @@ void kling_pad_queue_clip (KlingPadQueue * q, GstClockTime cut);
 GstFlowReturn kling_pad_queue_flow (KlingPadQueue * q);
 
 G_END_DECLS
+
 #endif

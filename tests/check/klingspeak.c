@@ -934,6 +934,48 @@ check_sine_words (const Line * lines, guint n_lines, const gchar ** expect,
   result_clear (&r);
 }
 
+/* speech-speaker.pt: synthesize(ids, speaker) puts each "a" burst at
+ * 530 + 100 * speaker Hz; its manifest's defaults.speaker is 2.  Returns
+ * the frequency the zero crossings of "aaaa" say. */
+static gdouble
+speaker_hz (const gchar * speaker_prop)
+{
+  gchar *model = model_prop ("speech-speaker.pt");
+  gchar *props = g_strdup_printf ("%s %s", model, speaker_prop);
+  const Line line = { "aaaa", 0 };
+  guint64 i, crossings = 0;
+  Result r;
+
+  speak_lines (props, &line, 1, &r);
+  fail_unless_equals_int (r.rate, SINE_RATE);
+  fail_unless_equals_uint64 (r.samples->len, 4 * sine_duration ('a'));
+  for (i = 1; i < r.samples->len; i++) {
+    gint16 a = g_array_index (r.samples, gint16, i - 1);
+    gint16 b = g_array_index (r.samples, gint16, i);
+
+    crossings += (a < 0) != (b < 0);
+  }
+  result_clear (&r);
+  g_free (props);
+  g_free (model);
+  return crossings * (gdouble) SINE_RATE / (2.0 * 4 * sine_duration ('a'));
+}
+
+GST_START_TEST (test_model_speaker)
+{
+  gdouble dflt = speaker_hz (""), five = speaker_hz ("speaker=5");
+  gdouble zero = speaker_hz ("speaker=0");
+
+  g_printerr ("speaker: default %.0f Hz, 0: %.0f Hz, 5: %.0f Hz\n", dflt,
+      zero, five);
+  /* the manifest's default, 2; then the property's */
+  fail_unless (fabs (dflt - 730) < 40, "default speaker at %.0f Hz", dflt);
+  fail_unless (fabs (zero - 530) < 40, "speaker 0 at %.0f Hz", zero);
+  fail_unless (fabs (five - 1030) < 40, "speaker 5 at %.0f Hz", five);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_model_english)
 {
   const Line lines[] = {
@@ -1043,6 +1085,7 @@ klingspeak_suite (void)
     tcase_add_test (tc, test_model_english);
     tcase_add_test (tc, test_model_chinese);
     tcase_add_test (tc, test_model_bad_output);
+    tcase_add_test (tc, test_model_speaker);
   }
   g_free (model);
   return s;

@@ -4,6 +4,10 @@
 #include <string.h>
 #include <gst/check/gstcheck.h>
 
+#include <gst/check/gstharness.h>
+
+#include "kling-manifest.h"
+#include "kling-padqueue.h"
 #include "kling-speech-text.h"
 #include "kling-speech-timeline.h"
 
@@ -215,6 +219,218 @@ GST_START_TEST (test_sound_end)
 
 GST_END_TEST;
 
+/* ---- kling-padqueue: the source pads' queues ---- */
+
+static GstHarness *
+new_queue_harness (KlingPadQueue ** q, GstElement ** e)
+{
+  GstPad *pad = gst_pad_new ("src", GST_PAD_SRC);
+  GstHarness *h;
+
+  *e = gst_bin_new ("speaker");
+  gst_element_add_pad (*e, pad);
+  *q = kling_pad_queue_new (*e, pad, 8, GST_CLOCK_TIME_NONE, 10 * GST_SECOND);
+  h = gst_harness_new_with_element (*e, NULL, "src");
+  gst_pad_set_active (pad, TRUE);
+  return h;
+}
+
+static GstBuffer *
+timed_buffer (GstClockTime pts, GstClockTime dur)
+{
+  GstBuffer *b = gst_buffer_new_allocate (NULL, 4, NULL);
+
+  GST_BUFFER_PTS (b) = pts;
+  GST_BUFFER_DURATION (b) = dur;
+  return b;
+}
+
+static GstEvent *
+next_event (GstHarness * h)
+{
+  GstEvent *ev;
+
+  while ((ev = gst_harness_pull_event (h)) && (GST_EVENT_TYPE (ev) ==
+          GST_EVENT_STREAM_START || GST_EVENT_TYPE (ev) == GST_EVENT_CAPS
+          || GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT))
+    gst_event_unref (ev);
+  return ev;
+}
+
+/* stream-start with the group id, caps, a TIME segment, then the items in
+ * order; after EOS the pad's flow is EOS and later items are dropped */
+GST_START_TEST (test_padqueue_order_and_flow)
+{
+  GstElement *e;
+  KlingPadQueue *q;
+  GstHarness *h = new_queue_harness (&q, &e);
+  GstEvent *ev;
+  GstBuffer *b;
+  guint group = 0;
+  GstClockTime ts, dur;
+  const GstSegment *seg;
+
+  fail_unless_equals_int (kling_pad_queue_push_buffer (q, timed_buffer (0, GST_SECOND)), GST_FLOW_FLUSHING);    /* not started */
+  kling_pad_queue_set_group_id (q, 77);
+  kling_pad_queue_start (q, "audio", gst_caps_new_empty_simple ("audio/x-raw"));
+  fail_unless_equals_int (kling_pad_queue_push_buffer (q, timed_buffer (0,
+              GST_SECOND)), GST_FLOW_OK);
+  fail_unless_equals_int (kling_pad_queue_push_gap (q, GST_SECOND,
+          3 * GST_SECOND), GST_FLOW_OK);
+  fail_unless_equals_int (kling_pad_queue_push_eos (q), GST_FLOW_OK);
+
+  b = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (b), 0);
+  gst_buffer_unref (b);
+  ev = gst_harness_pull_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_STREAM_START);
+  fail_unless (gst_event_parse_group_id (ev, &group));
+  fail_unless_equals_int (group, 77);
+  gst_event_unref (ev);
+  ev = gst_harness_pull_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_CAPS);
+  gst_event_unref (ev);
+  ev = gst_harness_pull_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_SEGMENT);
+  gst_event_parse_segment (ev, &seg);
+  fail_unless_equals_int (seg->format, GST_FORMAT_TIME);
+  gst_event_unref (ev);
+  ev = gst_harness_pull_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_GAP);
+  gst_event_parse_gap (ev, &ts, &dur);
+  fail_unless_equals_uint64 (ts, GST_SECOND);
+  fail_unless_equals_uint64 (dur, 2 * GST_SECOND);
+  gst_event_unref (ev);
+  ev = gst_harness_pull_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_EOS);
+  gst_event_unref (ev);
+  /* the task set the flow after pushing EOS */
+  while (kling_pad_queue_flow (q) == GST_FLOW_OK)
+    g_usleep (1000);
+  fail_unless_equals_int (kling_pad_queue_flow (q), GST_FLOW_EOS);
+  fail_unless_equals_int (kling_pad_queue_push_buffer (q, timed_buffer (0,
+              GST_SECOND)), GST_FLOW_EOS);
+  kling_pad_queue_stop (q, TRUE);
+  fail_unless_equals_int (kling_pad_queue_flow (q), GST_FLOW_FLUSHING);
+  gst_harness_teardown (h);
+  kling_pad_queue_free (q);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* Held by a sync wait before PLAYING: contiguous GAPs merge (within
+ * max_gap), clip shortens what is queued, and a stop drops it all. */
+GST_START_TEST (test_padqueue_merge_and_clip)
+{
+  GstElement *e;
+  KlingPadQueue *q;
+  GstHarness *h = new_queue_harness (&q, &e);
+  GstEvent *ev;
+  GstBuffer *b;
+  GstClockTime ts, dur;
+  GstTestClock *clock = gst_harness_get_testclock (h);
+
+  fail_unless (gst_element_set_clock (e, GST_CLOCK (clock)));
+  gst_object_unref (clock);
+  kling_pad_queue_set_sync (q, TRUE);
+  kling_pad_queue_start (q, "words", gst_caps_new_empty_simple ("text/x-raw"));
+  kling_pad_queue_push_buffer (q, timed_buffer (0, GST_SECOND));
+  kling_pad_queue_push_gap (q, GST_SECOND, 2 * GST_SECOND);
+  kling_pad_queue_push_gap (q, 2 * GST_SECOND, 3 * GST_SECOND);
+  kling_pad_queue_push_buffer (q, timed_buffer (3 * GST_SECOND,
+          2 * GST_SECOND));
+  kling_pad_queue_push_gap (q, 5 * GST_SECOND, 20 * GST_SECOND);
+  kling_pad_queue_push_gap (q, 20 * GST_SECOND, 21 * GST_SECOND);
+  kling_pad_queue_clip (q, 4 * GST_SECOND);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  kling_pad_queue_set_playing (q, TRUE);
+  /* the first buffer waits for the harness's test clock to reach its end */
+  fail_unless (gst_harness_wait_for_clock_id_waits (h, 1, 60));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  /* released at 1 s; the items after it go out unsynced */
+  kling_pad_queue_set_sync (q, FALSE);
+  fail_unless (gst_harness_crank_single_clock_wait (h));
+
+  b = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (b), 0);
+  gst_buffer_unref (b);
+  ev = next_event (h);
+  gst_event_parse_gap (ev, &ts, &dur);
+  fail_unless_equals_uint64 (ts, GST_SECOND);
+  fail_unless_equals_uint64 (dur, 2 * GST_SECOND);      /* merged */
+  gst_event_unref (ev);
+  b = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (b), 3 * GST_SECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (b), GST_SECOND);
+  gst_buffer_unref (b);
+  /* 15 s + 1 s would pass max_gap (10 s): two GAPs */
+  ev = next_event (h);
+  gst_event_parse_gap (ev, &ts, &dur);
+  fail_unless_equals_uint64 (dur, 15 * GST_SECOND);
+  gst_event_unref (ev);
+  ev = next_event (h);
+  gst_event_parse_gap (ev, &ts, &dur);
+  fail_unless_equals_uint64 (ts, 20 * GST_SECOND);
+  gst_event_unref (ev);
+
+  kling_pad_queue_stop (q, TRUE);
+  gst_harness_teardown (h);
+  kling_pad_queue_free (q);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* ---- the manifest reader knows task `speech` ---- */
+
+static gchar *
+speech_problems (const gchar * json, gboolean has_synthesize)
+{
+  KlingMethodInfo methods[] = { {"synthesize", 1}, {"forward", 1} };
+  GError *err = NULL;
+  KlingManifest *m = kling_manifest_parse (json, -1, "voice.pt", &err);
+  gchar *msg = NULL;
+
+  fail_unless (m != NULL, "%s", err ? err->message : "");
+  if (!kling_manifest_check_task (m, "speech", has_synthesize ? methods :
+          methods + 1, has_synthesize ? 2 : 1, FALSE, &err)) {
+    msg = g_strdup (err->message);
+    g_clear_error (&err);
+  }
+  kling_manifest_free (m);
+  return msg;
+}
+
+GST_START_TEST (test_manifest_speech)
+{
+  const gchar *good = "{\"format\": 1, \"name\": \"v\", \"task\": "
+      "\"speech\", \"methods\": [\"synthesize\"], \"audio\": {\"rate\": 16000}, \"tokenizer\": "
+      "{\"type\": \"utf8-bytes\", \"max_length\": 64}, \"defaults\": "
+      "{\"speaker\": 3}}";
+  gchar *msg;
+
+  fail_unless (speech_problems (good, TRUE) == NULL);
+  msg = speech_problems (good, FALSE);
+  fail_unless (msg && strstr (msg, "`synthesize`"), "%s", msg);
+  g_free (msg);
+  msg = speech_problems ("{\"format\": 1, \"name\": \"v\", \"task\": "
+      "\"speech\", \"methods\": [\"synthesize\"], \"tokenizer\": {\"type\": \"utf8-bytes\"}}",
+      TRUE);
+  fail_unless (msg && strstr (msg, "`audio.rate` is missing"), "%s", msg);
+  g_free (msg);
+  msg = speech_problems ("{\"format\": 1, \"name\": \"v\", \"task\": "
+      "\"speech\", \"methods\": [\"synthesize\"], \"audio\": {\"rate\": 1000}, \"tokenizer\": "
+      "{\"type\": \"utf8-bytes\", \"max_length\": 5}, \"defaults\": "
+      "{\"speaker\": -1}}", TRUE);
+  fail_unless (msg && strstr (msg, "`audio.rate`")
+      && strstr (msg, "`tokenizer.max_length`")
+      && strstr (msg, "`defaults.speaker`"), "%s", msg);
+  g_free (msg);
+}
+
+GST_END_TEST;
+
 static Suite *
 speechcore_suite (void)
 {
@@ -230,6 +446,9 @@ speechcore_suite (void)
   tcase_add_test (tc, test_timeline_no_drift);
   tcase_add_test (tc, test_words_finish);
   tcase_add_test (tc, test_sound_end);
+  tcase_add_test (tc, test_padqueue_order_and_flow);
+  tcase_add_test (tc, test_padqueue_merge_and_clip);
+  tcase_add_test (tc, test_manifest_speech);
   return s;
 }
 
