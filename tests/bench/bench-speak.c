@@ -21,6 +21,8 @@
 #include <gst/app/gstappsink.h>
 #include <espeak-ng/speak_lib.h>
 
+#include "bench-common.h"
+
 static const gchar *lines[] = {
   "Fresh coffee, roasted this morning, sold by the friendly baker on the "
       "corner.",
@@ -113,21 +115,6 @@ run_library (const gchar * text)
   return r;
 }
 
-static int
-cmp (const void *a, const void *b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gdouble
-median (gdouble * v, guint n)
-{
-  qsort (v, n, sizeof (gdouble), cmp);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -173,9 +160,9 @@ main (int argc, char **argv)
       "------------", "------------", "----------", "----------------",
       "------");
   {
-    gdouble l = median (lr, pairs), rt = median (rr, pairs);
-    gdouble mal = median (al, pairs), mbl = median (bl, pairs);
-    gdouble mar = median (ar, pairs), mbr = median (br, pairs);
+    gdouble l = bench_median (lr, pairs), rt = bench_median (rr, pairs);
+    gdouble mal = bench_median (al, pairs), mbl = bench_median (bl, pairs);
+    gdouble mar = bench_median (ar, pairs), mbr = bench_median (br, pairs);
 
     printf ("| %-34s | %7.1f ms | %7.1f ms | %8.2f | %-14s | %-4s |\n",
         "latency, text to first sample", mal, mbl, l, "< 50 ms abs.",

@@ -8,6 +8,7 @@
 
 #include "kling-manifest.h"
 #include "kling-padqueue.h"
+#include "kling-speech-sched.h"
 #include "kling-speech-text.h"
 #include "kling-speech-timeline.h"
 
@@ -382,6 +383,182 @@ GST_START_TEST (test_padqueue_merge_and_clip)
 
 GST_END_TEST;
 
+/* ---- kling-speech-sched: utterances onto the two pads ---- */
+
+#define FAKE_RATE 8000
+
+/* A fake engine: 100 samples a byte (silent for a space), a word per run
+ * of non-spaces; the policy comes from @data. */
+static gboolean
+fake_synth (gpointer data, const gchar * piece, GstClockTime pts,
+    GArray * samples, GArray * words, KlingSpeechPolicy * policy,
+    GError ** error)
+{
+  gsize i, n = strlen (piece);
+
+  *policy = GPOINTER_TO_INT (data);
+  for (i = 0; i < n; i++) {
+    gint16 v[100];
+    guint k;
+
+    for (k = 0; k < 100; k++)
+      v[k] = piece[i] == ' ' ? 0 : (k % 2 ? 3000 : -3000);
+    g_array_append_vals (samples, v, 100);
+    if (piece[i] != ' ' && (i == 0 || piece[i - 1] == ' ')) {
+      KlingSpeechWord w = { i, strcspn (piece + i, " "), i * 100, 0 };
+
+      g_array_append_val (words, w);
+    }
+  }
+  return TRUE;
+}
+
+typedef struct
+{
+  GstHarness *audio, *words;
+  GstElement *e;
+  KlingPadQueue *aq, *wq;
+  KlingSpeechSched *s;
+} SchedFixture;
+
+static void
+sched_setup (SchedFixture * f, KlingSpeechPolicy policy)
+{
+  GstPad *a = gst_pad_new ("src", GST_PAD_SRC);
+  GstPad *w = gst_pad_new ("words", GST_PAD_SRC);
+
+  f->e = gst_bin_new ("speaker");
+  gst_element_add_pad (f->e, a);
+  gst_element_add_pad (f->e, w);
+  f->aq = kling_pad_queue_new (f->e, a, G_MAXUINT, GST_CLOCK_TIME_NONE,
+      GST_CLOCK_TIME_NONE);
+  f->wq = kling_pad_queue_new (f->e, w, 1000, GST_CLOCK_TIME_NONE,
+      GST_CLOCK_TIME_NONE);
+  f->audio = gst_harness_new_with_element (f->e, NULL, "src");
+  f->words = gst_harness_new_with_element (f->e, NULL, "words");
+  gst_pad_set_active (a, TRUE);
+  gst_pad_set_active (w, TRUE);
+  f->s = kling_speech_sched_new (f->e, f->aq, f->wq, fake_synth,
+      GINT_TO_POINTER (policy));
+  kling_speech_sched_reset (f->s, FAKE_RATE, G_MAXUINT);
+  kling_pad_queue_start (f->aq, "audio", NULL);
+  kling_pad_queue_start (f->wq, "words", NULL);
+}
+
+/* Runs the scheduler to EOS; returns the audio (S16) and the words. */
+static GArray *
+sched_run (SchedFixture * f, GPtrArray * words)
+{
+  GArray *audio = g_array_new (FALSE, FALSE, sizeof (gint16));
+  GstClockTime next = 0;
+  GstBuffer *b;
+  GstEvent *ev;
+
+  while (kling_speech_sched_iterate (f->s) == GST_FLOW_OK);
+  /* audio: contiguous, timed from the sample count, then EOS */
+  while ((ev = next_event (f->audio)) && GST_EVENT_TYPE (ev) != GST_EVENT_EOS)
+    gst_event_unref (ev);
+  fail_unless (ev != NULL);
+  gst_event_unref (ev);
+  while ((b = gst_harness_try_pull (f->audio))) {
+    GstMapInfo map;
+
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b), next);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b), gst_util_uint64_scale
+        (audio->len, GST_SECOND, FAKE_RATE));
+    next += GST_BUFFER_DURATION (b);
+    gst_buffer_map (b, &map, GST_MAP_READ);
+    g_array_append_vals (audio, map.data, map.size / 2);
+    gst_buffer_unmap (b, &map);
+    gst_buffer_unref (b);
+  }
+  while ((ev = next_event (f->words)) && GST_EVENT_TYPE (ev) != GST_EVENT_EOS)
+    gst_event_unref (ev);
+  fail_unless (ev != NULL);
+  gst_event_unref (ev);
+  while ((b = gst_harness_try_pull (f->words)))
+    g_ptr_array_add (words, b);
+  return audio;
+}
+
+static void
+sched_teardown (SchedFixture * f)
+{
+  kling_pad_queue_stop (f->aq, TRUE);
+  kling_pad_queue_stop (f->wq, TRUE);
+  kling_speech_sched_free (f->s);
+  gst_harness_teardown (f->words);
+  gst_harness_teardown (f->audio);
+  kling_pad_queue_free (f->aq);
+  kling_pad_queue_free (f->wq);
+  gst_object_unref (f->e);
+}
+
+static void
+check_word (GPtrArray * words, guint i, const gchar * text, guint64 start,
+    guint64 end)
+{
+  GstBuffer *b = g_ptr_array_index (words, i);
+
+  fail_unless (gst_buffer_memcmp (b, 0, text, strlen (text)) == 0
+      && gst_buffer_get_size (b) == strlen (text), "word %u", i);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (b), gst_util_uint64_scale
+      (start, GST_SECOND, FAKE_RATE));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b),
+      gst_util_uint64_scale (end, GST_SECOND, FAKE_RATE));
+}
+
+/* queue: "ab cd" at 0 (500 samples), "ef" at 1 s, after silence */
+GST_START_TEST (test_sched_queue)
+{
+  SchedFixture f;
+  GPtrArray *words = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GArray *audio;
+
+  sched_setup (&f, KLING_SPEECH_POLICY_QUEUE);
+  kling_speech_sched_enqueue (f.s, g_strdup ("ab cd"), 0, FALSE);
+  kling_speech_sched_enqueue (f.s, g_strdup ("ef"), GST_SECOND, FALSE);
+  kling_speech_sched_enqueue (f.s, NULL, GST_CLOCK_TIME_NONE, TRUE);
+  audio = sched_run (&f, words);
+  fail_unless_equals_int (audio->len, FAKE_RATE + 200);
+  fail_unless_equals_int (g_array_index (audio, gint16, 600), 0);
+  fail_unless (g_array_index (audio, gint16, FAKE_RATE) != 0);
+  fail_unless_equals_int (words->len, 3);
+  check_word (words, 0, "ab", 0, 300);  /* until the next word */
+  check_word (words, 1, "cd", 300, 500);
+  check_word (words, 2, "ef", FAKE_RATE, FAKE_RATE + 200);
+  g_array_free (audio, TRUE);
+  g_ptr_array_free (words, TRUE);
+  sched_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* interrupt: "aaaa bbbb" (900 samples) is cut at 0.05 s (400) by "c" */
+GST_START_TEST (test_sched_interrupt)
+{
+  SchedFixture f;
+  GPtrArray *words = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GArray *audio;
+
+  sched_setup (&f, KLING_SPEECH_POLICY_INTERRUPT);
+  kling_speech_sched_enqueue (f.s, g_strdup ("aaaa bbbb"), 0, FALSE);
+  kling_speech_sched_enqueue (f.s, g_strdup ("c"), GST_SECOND / 20, FALSE);
+  kling_speech_sched_enqueue (f.s, NULL, GST_CLOCK_TIME_NONE, TRUE);
+  audio = sched_run (&f, words);
+  fail_unless_equals_int (audio->len, 400 + 100);
+  fail_unless_equals_int (words->len, 2);
+  check_word (words, 0, "aaaa", 0, 400);        /* cut, and "bbbb" never */
+  check_word (words, 1, "c", 400, 500);
+  g_array_free (audio, TRUE);
+  g_ptr_array_free (words, TRUE);
+  sched_teardown (&f);
+}
+
+GST_END_TEST;
+
 /* ---- the manifest reader knows task `speech` ---- */
 
 static gchar *
@@ -449,6 +626,8 @@ speechcore_suite (void)
   tcase_add_test (tc, test_padqueue_order_and_flow);
   tcase_add_test (tc, test_padqueue_merge_and_clip);
   tcase_add_test (tc, test_manifest_speech);
+  tcase_add_test (tc, test_sched_queue);
+  tcase_add_test (tc, test_sched_interrupt);
   return s;
 }
 

@@ -346,6 +346,23 @@ def make_huge_manifest(out):
     kling_wrap.wrap(probe, m, os.path.join(out, "probe-huge-manifest.pt"))
 
 
+def sine_bursts(ids: torch.Tensor, shift: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Each byte token a sine burst of 200 + 40 * (id % 8) samples at 200 +
+    10 * (id % 64) + @shift Hz, a space 400 samples of silence: the
+    waveform [N] at 16 kHz and the samples of each token [T]."""
+    t = ids[0]
+    space = t == 32
+    dur = torch.where(space, torch.full_like(t, 400), 200 + 40 * (t % 8))
+    freq = torch.where(space, torch.zeros_like(t), 200 + 10 * (t % 64) + shift)
+    amp = torch.where(space, torch.zeros_like(t), torch.ones_like(t))
+    tok = torch.repeat_interleave(torch.arange(t.shape[0]), dur)
+    start = torch.cumsum(dur, 0) - dur
+    n = torch.arange(tok.shape[0]) - start[tok]
+    wave = 0.5 * amp[tok].float() * torch.sin(
+        2.0 * 3.141592653589793 * freq[tok].float() * n.float() / 16000.0)
+    return wave, dur
+
+
 class SineSpeech(torch.nn.Module):
     """A deterministic `speech` model (docs/models.md): each byte token
     becomes a sine burst of 200 + 40 * (id % 8) samples at 200 + 10 * (id %
@@ -354,17 +371,7 @@ class SineSpeech(torch.nn.Module):
 
     @torch.jit.export
     def synthesize(self, ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        t = ids[0]
-        space = t == 32
-        dur = torch.where(space, torch.full_like(t, 400), 200 + 40 * (t % 8))
-        freq = torch.where(space, torch.zeros_like(t), 200 + 10 * (t % 64))
-        amp = torch.where(space, torch.zeros_like(t), torch.ones_like(t))
-        tok = torch.repeat_interleave(torch.arange(t.shape[0]), dur)
-        start = torch.cumsum(dur, 0) - dur
-        n = torch.arange(tok.shape[0]) - start[tok]
-        wave = 0.5 * amp[tok].float() * torch.sin(
-            2.0 * 3.141592653589793 * freq[tok].float() * n.float() / 16000.0)
-        return wave, dur
+        return sine_bursts(ids, 0)
 
 
 class BadShapeSpeech(torch.nn.Module):
@@ -383,18 +390,7 @@ class SpeakerSineSpeech(torch.nn.Module):
     @torch.jit.export
     def synthesize(self, ids: torch.Tensor,
                    speaker: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        t = ids[0]
-        space = t == 32
-        dur = torch.where(space, torch.full_like(t, 400), 200 + 40 * (t % 8))
-        freq = torch.where(space, torch.zeros_like(t),
-                           200 + 10 * (t % 64) + 100 * speaker[0])
-        amp = torch.where(space, torch.zeros_like(t), torch.ones_like(t))
-        tok = torch.repeat_interleave(torch.arange(t.shape[0]), dur)
-        start = torch.cumsum(dur, 0) - dur
-        n = torch.arange(tok.shape[0]) - start[tok]
-        wave = 0.5 * amp[tok].float() * torch.sin(
-            2.0 * 3.141592653589793 * freq[tok].float() * n.float() / 16000.0)
-        return wave, dur
+        return sine_bursts(ids, 100 * int(speaker[0]))
 
 
 def make_speech(out):
