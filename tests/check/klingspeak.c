@@ -733,6 +733,60 @@ GST_START_TEST (test_live_upstream)
 
 GST_END_TEST;
 
+/* A flush in the middle of a long utterance (a seek upstream): the tasks
+ * stop, the queues empty, and after FLUSH_STOP the next text is spoken
+ * from a new segment, with no leak and no hang. */
+GST_START_TEST (test_flush)
+{
+  GstHarness *w, *h = new_speak ("", &w);
+  GString *text = g_string_new (NULL);
+  GstBuffer *b;
+  guint i, audio = 0;
+  Result r;
+
+  for (i = 0; i < 40; i++)
+    g_string_append (text, "A long line of copy that is cut by a seek. ");
+  gst_harness_play (w);
+  push_text (h, text->str, 0);
+  /* some of it is out, most of it not */
+  b = gst_harness_pull (h);
+  fail_unless (b != NULL);
+  gst_buffer_unref (b);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  /* drop what came out before the flush */
+  while ((b = gst_harness_try_pull (h)))
+    gst_buffer_unref (b);
+  while ((b = gst_harness_try_pull (w)))
+    gst_buffer_unref (b);
+  {
+    GstSegment seg;
+
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  }
+  push_text (h, "After the seek.", 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  collect (h, w, &r);
+  fail_unless (r.audio_eos && r.words_eos);
+  /* a new stream from sample 0: only the new line (under 3 s) */
+  fail_unless (r.samples->len > RATE / 2 && r.samples->len < 3 * RATE,
+      "%u samples after the flush", r.samples->len);
+  for (i = 0; i < r.words->len; i++) {
+    gchar *t = word_text (g_ptr_array_index (r.words, i));
+
+    audio += g_str_equal (t, "seek.") || g_str_equal (t, "seek");
+    g_free (t);
+  }
+  fail_unless (audio >= 1, "the new line's words are not out");
+  result_clear (&r);
+  g_string_free (text, TRUE);
+  gst_harness_teardown (w);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* upstream not live, is-live=false: LATENCY passes upstream's on */
 GST_START_TEST (test_not_live_latency)
 {
@@ -1076,6 +1130,7 @@ klingspeak_suite (void)
   tcase_add_test (tc, test_live_testclock);
   tcase_add_test (tc, test_live_upstream);
   tcase_add_test (tc, test_not_live_latency);
+  tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_huge_buffer);
   tcase_add_test (tc, test_model_missing);
   /* the model engine needs the libtorch backend and tests/models */
