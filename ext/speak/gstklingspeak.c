@@ -833,7 +833,8 @@ gst_kling_speak_class_init (GstKlingSpeakClass * klass)
       g_param_spec_boolean ("is-live", "Is live",
           "Produce audio at the pace of the clock, silence when there is "
           "nothing to say (for a live pipeline); otherwise as fast as "
-          "downstream takes it", DEFAULT_IS_LIVE,
+          "downstream takes it, unless upstream is live, which does the "
+          "same", DEFAULT_IS_LIVE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
