@@ -361,8 +361,7 @@ set_live (GstKlingSpeak * self, gboolean live)
     measure_latency (self);
   /* the queue first: the task may be waiting for live to start */
   kling_pad_queue_set_sync (self->audio_q, live);
-  kling_pad_queue_set_limits (self->audio_q, G_MAXUINT,
-      live ? LIVE_AHEAD : AUDIO_AHEAD);
+  kling_speech_sched_set_ahead (self->sched, live ? LIVE_AHEAD : AUDIO_AHEAD);
   kling_speech_sched_set_live (self->sched, live);
 }
 

@@ -44,6 +44,7 @@ struct _KlingSpeechSched
   GstClockTime words_time;      /* words pad covered up to here */
   guint max_piece;
   GArray *samples, *words;
+  GstClockTime ahead;           /* set_ahead()'s, under lock */
 };
 
 static void
@@ -75,6 +76,7 @@ kling_speech_sched_new (GstElement * element, KlingPadQueue * audio,
   g_cond_init (&s->cond);
   g_queue_init (&s->utterances);
   s->flushing = TRUE;
+  s->ahead = GST_CLOCK_TIME_NONE;
   s->samples = g_array_new (FALSE, FALSE, sizeof (gint16));
   s->words = g_array_new (FALSE, FALSE, sizeof (KlingSpeechWord));
   kling_speech_timeline_init (&s->tl, 8000);
@@ -114,6 +116,15 @@ kling_speech_sched_set_flushing (KlingSpeechSched * s, gboolean flushing)
   s->flushing = flushing;
   g_cond_broadcast (&s->cond);
   g_mutex_unlock (&s->lock);
+}
+
+void
+kling_speech_sched_set_ahead (KlingSpeechSched * s, GstClockTime ahead)
+{
+  g_mutex_lock (&s->lock);
+  s->ahead = ahead;
+  g_mutex_unlock (&s->lock);
+  kling_pad_queue_set_limits (s->audio_q, G_MAXUINT, ahead);
 }
 
 void
@@ -296,7 +307,19 @@ queue_piece (KlingSpeechSched * s, const gchar * piece, gsize len,
   KlingSpeechWord *words = (KlingSpeechWord *) s->words->data;
   guint n_words = kling_speech_words_finish (words, s->words->len, sound_end);
   guint w = 0;
+  GstClockTime ahead, longest = 0;
   GstFlowReturn ret;
+
+  /* the audio may run ahead by the longest word too (set_ahead) */
+  for (w = 0; w < n_words; w++)
+    longest = MAX (longest, kling_speech_timeline_duration (&s->tl,
+            piece_start + words[w].sample, words[w].n_samples));
+  w = 0;
+  g_mutex_lock (&s->lock);
+  ahead = s->ahead;
+  g_mutex_unlock (&s->lock);
+  if (GST_CLOCK_TIME_IS_VALID (ahead))
+    kling_pad_queue_set_limits (s->audio_q, G_MAXUINT, ahead + longest);
 
   while (off < s->samples->len) {
     guint64 n = MIN (s->samples->len - off, CHUNK);

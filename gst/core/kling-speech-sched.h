@@ -46,6 +46,12 @@ void kling_speech_sched_reset (KlingSpeechSched * s, gint rate,
     guint max_piece);
 void kling_speech_sched_set_flushing (KlingSpeechSched * s,
     gboolean flushing);
+/* How far the synthesis may run ahead of the audio pad's pushes.  In a
+ * muxer that waits for every pad (collectpads), the words pad must know
+ * what follows the audio being written: further ahead than any GAP or
+ * word on it lasts.  A piece with a longer word raises the bound by that
+ * word's length while it is queued (its audio is in memory anyway). */
+void kling_speech_sched_set_ahead (KlingSpeechSched * s, GstClockTime ahead);
 /* Live: no waiting for the input, silence when there is nothing to say. */
 void kling_speech_sched_set_live (KlingSpeechSched * s, gboolean live);
 gboolean kling_speech_sched_is_live (KlingSpeechSched * s);

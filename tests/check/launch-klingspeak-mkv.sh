@@ -3,7 +3,8 @@
 # MP4 with a tx3g track, for the long text), with and without queues before
 # the muxer (matroskamux's collectpads holds each
 # pad until the other has data: the words pad must run ahead of the audio),
-# for a short line and for text long enough to take many pieces.  ffprobe
+# for a short line, for text long enough to take many pieces, and for one
+# word heard for 9 s (longer than the synthesis runs ahead).  ffprobe
 # must read exactly one audio and one subtitle track, and the subtitle
 # track must hold the words, timed inside the audio.
 set -eu
@@ -16,8 +17,11 @@ while [ $i -lt 20 ]; do
   printf 'Fresh coffee, roasted this morning. Buy two and get one free! '
   i=$((i + 1))
 done > "$dir/long.txt"
+# one word spoken for ~9 s: longer than the 2 s the synthesis runs ahead
+python3 -c "print('Buy ' + 'supercalifragilistic' * 15 + ' now.')" \
+  > "$dir/longword.txt"
 
-for run in "short mkv" "long mkv" "long mp4"; do
+for run in "short mkv" "long mkv" "long mp4" "longword mkv"; do
   set -- $run
   text=$1
   if [ "$2" = mkv ]; then enc=vorbisenc mux=matroskamux; else enc=lamemp3enc mux=mp4mux; fi
@@ -44,7 +48,7 @@ assert sorted(types) == ["audio", "subtitle"], probe
 duration = float(re.search(r"format\|duration=([\d.]+)", probe).group(1))
 cues = re.split(r"\n\s*\n", open(sys.argv[2], encoding="utf-8").read().strip())
 t = r"(\d\d):(\d\d):(\d\d),(\d\d\d)"
-words, prev = [], -1.0
+words, spans, prev = [], [], -1.0
 for c in cues:
     lines = c.splitlines()
     m = re.fullmatch(t + " --> " + t, lines[1].strip())
@@ -53,10 +57,15 @@ for c in cues:
     b = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
     assert prev - 0.002 <= a < b <= duration + 0.05, (lines[1], duration)
     prev = b
+    spans.append((a, b, lines[2:]))
     words.append(re.sub(r"<[^>]*>", "", " ".join(lines[2:])))
-n = 20 if sys.argv[3] == "long" else 1
-assert words[:3] == ["Fresh", "coffee", "roasted"], words[:5]
-assert len(words) == 11 * n, "%d words, want %d" % (len(words), 11 * n)
+if sys.argv[3] == "longword":
+    assert words[0] == "Buy" and words[-1] == "now", words
+    assert max(b - a for a, b, _ in spans) > 5, spans
+else:
+    n = 20 if sys.argv[3] == "long" else 1
+    assert words[:3] == ["Fresh", "coffee", "roasted"], words[:5]
+    assert len(words) == 11 * n, "%d words, want %d" % (len(words), 11 * n)
 print("ok %s %s: %s | %d words over %.2f s" % (sys.argv[3], sys.argv[4],
       " ".join(types), len(words), duration))
 PY
