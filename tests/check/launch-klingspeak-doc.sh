@@ -30,9 +30,7 @@ PY
 have_detect=no
 if [ -n "$media" ] && gst-inspect-1.0 aiproductdetect >/dev/null 2>&1; then
   have_detect=yes
-  gst-launch-1.0 -q filesrc location="$media/products.rgb" ! \
-      rawvideoparse width=320 height=240 format=rgb framerate=10/1 ! \
-      videoconvert ! jpegenc ! avimux ! filesink location="$top/shop.avi"
+  "$(dirname "$0")/render-shop.sh" "$media" "$top/shop.avi"
 fi
 
 ran=0

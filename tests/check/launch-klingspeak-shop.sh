@@ -12,9 +12,7 @@ media="$1"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-gst-launch-1.0 -q filesrc location="$media/products.rgb" ! \
-    rawvideoparse width=320 height=240 format=rgb framerate=10/1 ! \
-    videoconvert ! jpegenc ! avimux ! filesink location="$dir/products.avi"
+"$(dirname "$0")/render-shop.sh" "$media" "$dir/products.avi"
 
 timeout 300 gst-launch-1.0 -q filesrc location="$dir/products.avi" ! \
     decodebin ! videoconvert ! aiproductdetect name=d language=en threads=2 ! \
