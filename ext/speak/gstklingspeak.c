@@ -25,9 +25,10 @@
  * heard, and GAP events in between: it links straight into srtenc,
  * webvttenc, a muxer's subtitle pad or textoverlay.
  *
- * Each source pad is driven by a task of its own, so both pads can be
- * linked to sinks with no queue in between and the pipeline still
- * prerolls.  Text is validated (invalid UTF-8 is an error giving the byte
+ * Synthesis runs in a task of its own, up to 2 s ahead of the audio
+ * (0.1 s when live), and each source pad is driven by a task of its own:
+ * both pads can be linked to sinks, or into one muxer, with no queue in
+ * between, and the pipeline still prerolls.  Text is validated (invalid UTF-8 is an error giving the byte
  * offset), control characters and emoji are dropped, and long text is
  * spoken in bounded pieces as downstream consumes the audio.
  *
@@ -48,6 +49,13 @@
  *
  * |[
  * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
+ *     klingspeak name=s s.src ! audioconvert ! vorbisenc ! \
+ *     matroskamux name=m ! filesink location=copy.mkv s.words ! m.subtitle_%u
+ * ]| muxes the speech and its words into one Matroska file: one audio and
+ *   one subtitle track.
+ *
+ * |[
+ * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
  *     klingspeak language=zh rate=150 ! audioconvert ! autoaudiosink
  * ]| speaks Chinese copy in Mandarin, a little slower.
  */
@@ -55,26 +63,19 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/audio/audio.h>
 #include <gst/base/gstflowcombiner.h>
 
 #include "gstklingspeak.h"
+#include "gstklingspeak-enums.h"
 #include "kling-espeak.h"
+#include "kling-padqueue.h"
 #include "kling-speech-model.h"
 #include "kling-speech-text.h"
-#include "kling-speech-timeline.h"
+#include "kling-speech-sched.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_speak_debug);
 #define GST_CAT_DEFAULT gst_kling_speak_debug
-
-typedef enum
-{
-  GST_KLING_SPEAK_LANGUAGE_AUTO,
-  GST_KLING_SPEAK_LANGUAGE_ZH,
-  GST_KLING_SPEAK_LANGUAGE_YUE,
-  GST_KLING_SPEAK_LANGUAGE_EN
-} GstKlingSpeakLanguage;
 
 #define DEFAULT_LANGUAGE GST_KLING_SPEAK_LANGUAGE_AUTO
 #define DEFAULT_VOICE NULL
@@ -84,17 +85,18 @@ typedef enum
 #define DEFAULT_QUEUE_POLICY KLING_SPEECH_POLICY_QUEUE
 #define DEFAULT_MODEL NULL
 #define DEFAULT_DEVICE "cpu"
-#define DEFAULT_SPEAKER 0
+#define DEFAULT_SPEAKER -1
 #define DEFAULT_IS_LIVE FALSE
 
-/* samples per audio buffer, and the bounds that keep memory flat */
-#define CHUNK_SAMPLES 1024
-#define MAX_PIECE_BYTES 400
-#define LIVE_PIECE_BYTES 120
-#define MAX_UTTERANCES 8
+/* words queued at most (the chunks, pieces and utterances that keep
+ * memory flat are the scheduler's: kling-speech-sched.h) */
 #define MAX_WORD_ITEMS 64
-/* |S16| at or below this is silence when trimming a piece's tail */
-#define SILENCE_THRESHOLD 64
+/* how far the synthesis runs ahead of the audio pad: in a muxer the words
+ * pad must know what comes after the audio being written, so further
+ * than any word or GAP on it lasts (MAX_WORDS_GAP); live, 0.1 s */
+#define AUDIO_AHEAD (2 * GST_SECOND)
+#define MAX_WORDS_GAP (GST_SECOND / 2)
+#define LIVE_AHEAD (GST_SECOND / 10)
 
 enum
 {
@@ -111,34 +113,17 @@ enum
   PROP_IS_LIVE,
 };
 
-/* An utterance, a time the input is known to be silent until (GAP), or EOS */
-typedef struct
-{
-  gchar *text;                  /* NULL: no text, only time */
-  GstClockTime time;            /* running time, or NONE */
-  gboolean eos;
-} Utterance;
-
-typedef enum
-{
-  WORD_ITEM_BUFFER,
-  WORD_ITEM_GAP,
-  WORD_ITEM_EOS
-} WordItemType;
-
-typedef struct
-{
-  WordItemType type;
-  GstBuffer *buffer;
-  GstClockTime start, end;      /* GAP */
-} WordItem;
-
 struct _GstKlingSpeak
 {
   GstElement parent;
 
   GstPad *sinkpad, *srcpad, *wordspad;
   GstFlowCombiner *combiner;
+  /* what the two source pads push, each from a task of its own */
+  KlingPadQueue *audio_q, *words_q;
+  /* the task that synthesises */
+  GstTask *task;
+  GRecMutex task_lock;
 
   /* properties, under the object lock */
   GstKlingSpeakLanguage language;
@@ -150,38 +135,24 @@ struct _GstKlingSpeak
   gint speaker;
   gboolean is_live;
 
-  /* shared between the sink chain and the two tasks, under self->lock */
-  GMutex lock;
-  GCond cond;
-  GQueue utterances;
-  GQueue word_items;
-  gboolean flushing;
-  gboolean playing;
-  gint cancel;                  /* atomic: aborts synthesis */
-  guint64 horizon;              /* input is known up to this running time */
-  GstFlowReturn audio_flow, words_flow;
-  GstClockID clock_id;
+  /* utterances, scheduled onto the pads' queues by the task */
+  KlingSpeechSched *sched;
 
-  /* set in start(), read by the tasks */
+  /* shared between the sink pad and the task, under self->lock */
+  GMutex lock;
+  gboolean flushing;
+  gint cancel;                  /* atomic: aborts synthesis */
+  GstFlowReturn synth_flow;     /* an engine error */
+
+  /* set in start(), read by the task */
   gint sample_rate;
-  gboolean live;
   KlingSpeechModel *model;
   GstClockTime latency;
   GCancellable *cancellable;
 
-  /* audio task only */
-  KlingSpeechTimeline tl;
-  gboolean audio_started;
-  GstClockTime words_time;      /* words pad covered up to here */
-  GArray *samples;
-  GArray *words;
-
-  /* words task only */
-  gboolean words_started;
-
   /* sink, streaming thread */
   GstSegment segment;
-  guint group_id;
+  gboolean upstream_checked;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -205,625 +176,59 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (klingspeak, "klingspeak",
     GST_DEBUG_CATEGORY_INIT (gst_kling_speak_debug, "klingspeak", 0,
         "speech from text"));
 
-#define GST_TYPE_KLING_SPEAK_LANGUAGE (gst_kling_speak_language_get_type ())
-static GType
-gst_kling_speak_language_get_type (void)
+/* ---- the engine, for the scheduler ----------------------------------- */
+
+static GstCaps *
+audio_caps (GstKlingSpeak * self)
 {
-  static gsize id = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_SPEAK_LANGUAGE_AUTO, "From the text's script: Chinese "
-          "characters are spoken in Mandarin, Latin letters in English",
-        "auto"},
-    {GST_KLING_SPEAK_LANGUAGE_ZH, "Mandarin Chinese (espeak-ng voice cmn)",
-        "zh"},
-    {GST_KLING_SPEAK_LANGUAGE_YUE, "Cantonese (espeak-ng voice yue)", "yue"},
-    {GST_KLING_SPEAK_LANGUAGE_EN, "English (espeak-ng voice en)", "en"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&id)) {
-    GType t = g_enum_register_static ("GstKlingSpeakLanguage", values);
-
-    g_once_init_leave (&id, t);
-  }
-  return (GType) id;
+  return gst_caps_new_simple ("audio/x-raw",
+      "format", G_TYPE_STRING, "S16LE",
+      "layout", G_TYPE_STRING, "interleaved",
+      "channels", G_TYPE_INT, 1, "rate", G_TYPE_INT, self->sample_rate, NULL);
 }
 
-#define GST_TYPE_KLING_SPEAK_QUEUE_POLICY \
-    (gst_kling_speak_queue_policy_get_type ())
-static GType
-gst_kling_speak_queue_policy_get_type (void)
-{
-  static gsize id = 0;
-  static const GEnumValue values[] = {
-    {KLING_SPEECH_POLICY_QUEUE, "An utterance waits until the previous one "
-          "has been spoken", "queue"},
-    {KLING_SPEECH_POLICY_INTERRUPT, "An utterance cuts the one being spoken "
-          "at its own timestamp", "interrupt"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&id)) {
-    GType t = g_enum_register_static ("GstKlingSpeakQueuePolicy", values);
-
-    g_once_init_leave (&id, t);
-  }
-  return (GType) id;
-}
-
-static void
-utterance_free (Utterance * u)
-{
-  g_free (u->text);
-  g_free (u);
-}
-
-static void
-word_item_free (WordItem * w)
-{
-  /* not gst_clear_buffer(): its GstMiniObject ** cast breaks strict
-   * aliasing at -O2, and the compiler then reads the pointer before the
-   * caller's "item->buffer = NULL" */
-  if (w->buffer)
-    gst_buffer_unref (w->buffer);
-  g_free (w);
-}
-
-/* ---- the words task ---------------------------------------------------- */
-
+/* KlingSpeechSynthFunc: one piece with the properties' values now */
 static gboolean
-send_start_events (GstKlingSpeak * self, GstPad * pad, const gchar * which,
-    GstCaps * caps)
+synth_piece (gpointer data, const gchar * piece, GstClockTime pts,
+    GArray * samples, GArray * words, KlingSpeechPolicy * policy,
+    GError ** error)
 {
-  gchar *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), which);
-  GstEvent *ev = gst_event_new_stream_start (id);
-  GstSegment seg;
-
-  g_free (id);
-  g_mutex_lock (&self->lock);
-  gst_event_set_group_id (ev, self->group_id);
-  g_mutex_unlock (&self->lock);
-  gst_pad_push_event (pad, ev);
-  gst_pad_push_event (pad, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  return gst_pad_push_event (pad, gst_event_new_segment (&seg));
-}
-
-static void
-words_loop (GstKlingSpeak * self)
-{
-  WordItem *item;
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && g_queue_is_empty (&self->word_items))
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_pad_pause_task (self->wordspad);
-    return;
-  }
-  item = g_queue_pop_head (&self->word_items);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
-  if (!self->words_started) {
-    send_start_events (self, self->wordspad, "words",
-        gst_static_pad_template_get_caps (&words_template));
-    self->words_started = TRUE;
-  }
-
-  switch (item->type) {
-    case WORD_ITEM_BUFFER:
-      GST_LOG_OBJECT (self, "word at %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (GST_BUFFER_PTS (item->buffer)));
-      ret = gst_pad_push (self->wordspad, item->buffer);
-      item->buffer = NULL;
-      break;
-    case WORD_ITEM_GAP:
-      gst_pad_push_event (self->wordspad, gst_event_new_gap (item->start,
-              item->end - item->start));
-      break;
-    case WORD_ITEM_EOS:
-      gst_pad_push_event (self->wordspad, gst_event_new_eos ());
-      ret = GST_FLOW_EOS;
-      break;
-  }
-  word_item_free (item);
-
-  g_mutex_lock (&self->lock);
-  self->words_flow = ret;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED) {
-    GST_DEBUG_OBJECT (self, "words task pausing: %s", gst_flow_get_name (ret));
-    if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING)
-      GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_pause_task (self->wordspad);
-  }
-}
-
-/* Queues @item for the words pad; blocks while the queue is full.  Items
- * are dropped once the words pad stopped (EOS or error downstream). */
-static gboolean
-queue_word_item (GstKlingSpeak * self, WordItem * item)
-{
-  g_mutex_lock (&self->lock);
-  while (!self->flushing
-      && g_queue_get_length (&self->word_items) >= MAX_WORD_ITEMS
-      && (self->words_flow == GST_FLOW_OK
-          || self->words_flow == GST_FLOW_NOT_LINKED))
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing || (self->words_flow != GST_FLOW_OK
-          && self->words_flow != GST_FLOW_NOT_LINKED)) {
-    g_mutex_unlock (&self->lock);
-    word_item_free (item);
-    return !self->flushing;
-  }
-  if (item->type == WORD_ITEM_GAP) {
-    WordItem *tail = g_queue_peek_tail (&self->word_items);
-
-    if (tail && tail->type == WORD_ITEM_GAP && tail->end == item->start) {
-      tail->end = item->end;    /* one GAP for the whole stretch */
-      g_mutex_unlock (&self->lock);
-      word_item_free (item);
-      return TRUE;
-    }
-  }
-  g_queue_push_tail (&self->word_items, item);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  return TRUE;
-}
-
-/* GAP on the words pad up to @until, if nothing is heard there yet */
-static gboolean
-words_gap_until (GstKlingSpeak * self, GstClockTime until)
-{
-  WordItem *item;
-
-  if (until <= self->words_time)
-    return TRUE;
-  item = g_new0 (WordItem, 1);
-  item->type = WORD_ITEM_GAP;
-  item->start = self->words_time;
-  item->end = until;
-  self->words_time = until;
-  return queue_word_item (self, item);
-}
-
-/* ---- the audio task ---------------------------------------------------- */
-
-/* In a live pipeline: waits until the clock reaches running time @t.
- * FALSE when flushing. */
-static gboolean
-wait_clock (GstKlingSpeak * self, GstClockTime t)
-{
-  GstClock *clock;
-  GstClockTime base;
-  GstClockID id;
-
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && !self->playing)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    return FALSE;
-  }
-  g_mutex_unlock (&self->lock);
-
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (clock == NULL)
-    return TRUE;
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  id = gst_clock_new_single_shot_id (clock, base + t);
-  g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_clock_id_unref (id);
-    gst_object_unref (clock);
-    return FALSE;
-  }
-  self->clock_id = id;
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_wait (id, NULL);
-  g_mutex_lock (&self->lock);
-  self->clock_id = NULL;
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_unref (id);
-  gst_object_unref (clock);
-  return !self->flushing;
-}
-
-static void
-ensure_audio_started (GstKlingSpeak * self)
-{
-  if (!self->audio_started) {
-    GstCaps *caps = gst_caps_new_simple ("audio/x-raw",
-        "format", G_TYPE_STRING, "S16LE",
-        "layout", G_TYPE_STRING, "interleaved",
-        "channels", G_TYPE_INT, 1,
-        "rate", G_TYPE_INT, self->sample_rate, NULL);
-
-    send_start_events (self, self->srcpad, "audio", caps);
-    self->audio_started = TRUE;
-  }
-}
-
-static GstFlowReturn
-push_audio (GstKlingSpeak * self, const gint16 * data, guint64 n)
-{
-  GstBuffer *buf;
-  GstClockTime pts, dur;
-  GstFlowReturn ret;
-
-  ensure_audio_started (self);
-  pts = kling_speech_timeline_pts (&self->tl, self->tl.position);
-  dur = kling_speech_timeline_duration (&self->tl, self->tl.position, n);
-  if (self->live && !wait_clock (self, pts + dur))
-    return GST_FLOW_FLUSHING;
-
-  buf = gst_buffer_new_allocate (NULL, n * 2, NULL);
-  if (data)
-    gst_buffer_fill (buf, 0, data, n * 2);
-  else {
-    gst_buffer_memset (buf, 0, 0, n * 2);
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  }
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = dur;
-  GST_BUFFER_OFFSET (buf) = self->tl.position;
-  GST_BUFFER_OFFSET_END (buf) = self->tl.position + n;
-  if (self->tl.position == 0)
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-  kling_speech_timeline_advance (&self->tl, n);
-
-  ret = gst_pad_push (self->srcpad, buf);
-  g_mutex_lock (&self->lock);
-  self->audio_flow = ret;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_EOS)
-    ret = GST_FLOW_OK;          /* the words may still be wanted */
-  return ret;
-}
-
-/* Silence up to sample @until, in chunks, with GAPs on the words pad. */
-static GstFlowReturn
-push_silence (GstKlingSpeak * self, guint64 until)
-{
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  while (ret == GST_FLOW_OK && self->tl.position < until) {
-    guint64 n = MIN (until - self->tl.position, CHUNK_SAMPLES);
-
-    if (!words_gap_until (self, kling_speech_timeline_pts (&self->tl,
-                self->tl.position + n)))
-      return GST_FLOW_FLUSHING;
-    ret = push_audio (self, NULL, n);
-  }
-  return ret;
-}
-
-/* In interrupt mode, the sample at which the utterance being spoken must
- * stop for the next one, G_MAXUINT64 for none yet.  Outside live mode it
- * first waits until the input is known up to @chunk_end (a next buffer, a
- * GAP, or EOS), so the cut does not depend on thread timing. */
-static guint64
-next_cut (GstKlingSpeak * self, KlingSpeechPolicy policy, guint64 chunk_end)
-{
-  GstClockTime need = kling_speech_timeline_pts (&self->tl, chunk_end);
-  guint64 cut = G_MAXUINT64;
-
-  if (policy != KLING_SPEECH_POLICY_INTERRUPT)
-    return cut;
-  g_mutex_lock (&self->lock);
-  for (;;) {
-    Utterance *next = NULL;
-    gboolean eos = FALSE;
-    GList *l;
-
-    for (l = self->utterances.head; l; l = l->next) {
-      Utterance *x = l->data;
-
-      if (x->eos) {
-        eos = TRUE;
-        break;
-      }
-      if (x->text) {
-        next = x;
-        break;
-      }
-    }
-    if (next) {
-      cut = kling_speech_timeline_cut (&self->tl, policy, next->time);
-      break;
-    }
-    if (eos || self->live || self->flushing || self->horizon >= need)
-      break;
-    g_cond_wait (&self->cond, &self->lock);
-  }
-  g_mutex_unlock (&self->lock);
-  return cut;
-}
-
-static void
-clip_queued_words (GstKlingSpeak * self, GstClockTime cut)
-{
-  GList *l;
-
-  g_mutex_lock (&self->lock);
-  for (l = self->word_items.head; l; l = l->next) {
-    WordItem *w = l->data;
-
-    if (w->type == WORD_ITEM_BUFFER
-        && GST_BUFFER_PTS (w->buffer) + GST_BUFFER_DURATION (w->buffer) > cut) {
-      w->buffer = gst_buffer_make_writable (w->buffer);
-      GST_BUFFER_DURATION (w->buffer) = cut > GST_BUFFER_PTS (w->buffer) ?
-          cut - GST_BUFFER_PTS (w->buffer) : 0;
-    }
-  }
-  g_mutex_unlock (&self->lock);
-  if (self->words_time > cut)
-    self->words_time = cut;
-}
-
-typedef struct
-{
-  gchar *voice;
-  gint rate, pitch, volume, speaker;
-  KlingSpeechPolicy policy;
-} Params;
-
-static void
-read_params (GstKlingSpeak * self, const gchar * text, Params * p)
-{
-  GST_OBJECT_LOCK (self);
-  if (self->voice) {
-    p->voice = g_strdup (self->voice);
-  } else {
-    const gchar *lang = "en";
-
-    switch (self->language) {
-      case GST_KLING_SPEAK_LANGUAGE_ZH:
-        lang = "zh";
-        break;
-      case GST_KLING_SPEAK_LANGUAGE_YUE:
-        lang = "yue";
-        break;
-      case GST_KLING_SPEAK_LANGUAGE_EN:
-        lang = "en";
-        break;
-      case GST_KLING_SPEAK_LANGUAGE_AUTO:
-        lang = kling_speech_text_script (text) == KLING_SPEECH_SCRIPT_HAN ?
-            "zh" : "en";
-        break;
-    }
-    p->voice = g_strdup (kling_espeak_voice_for_language (lang));
-  }
-  p->rate = self->rate;
-  p->pitch = self->pitch;
-  p->volume = self->volume;
-  p->speaker = self->speaker;
-  p->policy = self->policy;
-  GST_OBJECT_UNLOCK (self);
-}
-
-/* Synthesises one piece into self->samples / self->words. */
-static gboolean
-synth_piece (GstKlingSpeak * self, const gchar * piece, GError ** error)
-{
-  Params p;
+  GstKlingSpeak *self = data;
+  KlingEspeakParams ep;
+  gint speaker;
   gboolean ok;
 
-  g_array_set_size (self->samples, 0);
-  g_array_set_size (self->words, 0);
-  gst_object_sync_values (GST_OBJECT (self),
-      kling_speech_timeline_pts (&self->tl, self->tl.position));
-  read_params (self, piece, &p);
-  if (self->model) {
-    ok = kling_speech_model_synth (self->model, piece, p.speaker,
-        self->samples, self->words, self->cancellable, error);
-  } else {
-    KlingEspeakParams ep = { p.voice, p.rate, p.pitch, p.volume };
-
-    ok = kling_espeak_synth (&ep, piece, self->samples, self->words,
-        &self->cancel, error);
-  }
-  g_free (p.voice);
+  gst_object_sync_values (GST_OBJECT (self), pts);
+  GST_OBJECT_LOCK (self);
+  ep.voice = g_strdup (self->voice ? self->voice :
+      gst_kling_speak_language_voice (self->language, piece));
+  ep.rate = self->rate;
+  ep.pitch = self->pitch;
+  ep.volume = self->volume;
+  speaker = self->speaker;
+  *policy = self->policy;
+  GST_OBJECT_UNLOCK (self);
+  if (self->model)
+    ok = kling_speech_model_synth (self->model, piece, speaker, samples,
+        words, self->cancellable, error);
+  else
+    ok = kling_espeak_synth (&ep, piece, samples, words, &self->cancel, error);
+  g_free ((gchar *) ep.voice);
   return ok;
 }
 
-/* Speaks @u piece by piece; FALSE when the task must pause (*ret says
- * why). */
-static gboolean
-speak (GstKlingSpeak * self, Utterance * u, GstFlowReturn * ret)
-{
-  guint64 start = kling_speech_timeline_start (&self->tl, u->time);
-  gsize max_piece = self->live ? LIVE_PIECE_BYTES : MAX_PIECE_BYTES;
-  const gchar *p;
-  gchar *piece = NULL;
-  gboolean cut_done = FALSE;
-
-  if (self->model)
-    max_piece = MIN (max_piece, kling_speech_model_max_bytes (self->model));
-
-  *ret = push_silence (self, start);
-  if (*ret != GST_FLOW_OK)
-    return FALSE;
-  if (u->text == NULL)
-    return TRUE;
-
-  for (p = u->text; *p && !cut_done;) {
-    gsize len = kling_speech_text_piece_length (p, max_piece);
-
-    g_free (piece);
-    piece = g_strndup (p, len);
-    GError *err = NULL;
-    guint64 piece_start = self->tl.position, off = 0, sound_end;
-    guint n_words, w = 0;
-    KlingSpeechWord *words;
-    KlingSpeechPolicy policy;
-
-    if (!synth_piece (self, piece, &err)) {
-      if (g_atomic_int_get (&self->cancel)) {
-        *ret = GST_FLOW_FLUSHING;
-      } else {
-        GST_ELEMENT_ERROR (self, LIBRARY, FAILED,
-            ("Could not synthesise speech: %s", err->message),
-            ("text: \"%.80s\"", piece));
-        *ret = GST_FLOW_ERROR;
-      }
-      g_clear_error (&err);
-      goto out;
-    }
-    sound_end = kling_speech_sound_end ((gint16 *) self->samples->data,
-        self->samples->len, SILENCE_THRESHOLD);
-    words = (KlingSpeechWord *) self->words->data;
-    n_words = kling_speech_words_finish (words, self->words->len, sound_end);
-    GST_OBJECT_LOCK (self);
-    policy = self->policy;
-    GST_OBJECT_UNLOCK (self);
-
-    while (off < self->samples->len) {
-      guint64 n = MIN (self->samples->len - off, CHUNK_SAMPLES);
-      guint64 cut = next_cut (self, policy, self->tl.position + n);
-      gboolean stop = FALSE;
-      GstClockTime cut_time = GST_CLOCK_TIME_NONE;
-
-      if (cut != G_MAXUINT64 && cut < self->tl.position + n) {
-        n = cut - self->tl.position;
-        cut_time = kling_speech_timeline_pts (&self->tl, cut);
-        stop = TRUE;
-      }
-      /* the words whose onset is in this chunk go out before its audio */
-      while (w < n_words && words[w].sample < off + n) {
-        KlingSpeechWord *kw = &words[w++];
-        GstClockTime pts = kling_speech_timeline_pts (&self->tl,
-            piece_start + kw->sample);
-        GstClockTime end = kling_speech_timeline_pts (&self->tl,
-            piece_start + kw->sample + kw->n_samples);
-        WordItem *item;
-
-        if (stop && end > cut_time)
-          end = cut_time;
-        if (!stop) {
-          /* a word heard past this chunk: cut where the next utterance
-           * will interrupt it, known before it goes out */
-          guint64 wcut = next_cut (self, policy,
-              piece_start + kw->sample + kw->n_samples);
-
-          if (wcut != G_MAXUINT64)
-            end = MIN (end, kling_speech_timeline_pts (&self->tl, wcut));
-        }
-        if (end <= pts || kw->text_offset + kw->text_length > len)
-          continue;
-        if (!words_gap_until (self, pts))
-          goto flushing;
-        item = g_new0 (WordItem, 1);
-        item->type = WORD_ITEM_BUFFER;
-        item->buffer = gst_buffer_new_memdup (piece + kw->text_offset,
-            kw->text_length);
-        GST_BUFFER_PTS (item->buffer) = pts;
-        GST_BUFFER_DURATION (item->buffer) = end - pts;
-        self->words_time = MAX (self->words_time, end);
-        if (!queue_word_item (self, item))
-          goto flushing;
-      }
-      if (n > 0) {
-        *ret = push_audio (self, (gint16 *) self->samples->data + off, n);
-        if (*ret != GST_FLOW_OK)
-          goto out;
-      }
-      off += n;
-      if (!words_gap_until (self, kling_speech_timeline_pts (&self->tl,
-                  self->tl.position)))
-        goto flushing;
-      if (stop) {
-        GST_DEBUG_OBJECT (self, "interrupted at %" GST_TIME_FORMAT,
-            GST_TIME_ARGS (cut_time));
-        clip_queued_words (self, cut_time);
-        cut_done = TRUE;
-        break;
-      }
-    }
-    p += len;
-  }
-  g_free (piece);
-  return TRUE;
-
-flushing:
-  *ret = GST_FLOW_FLUSHING;
-out:
-  g_free (piece);
-  return FALSE;
-}
-
 static void
-audio_loop (GstKlingSpeak * self)
+synth_loop (GstKlingSpeak * self)
 {
-  Utterance *u = NULL;
-  GstFlowReturn ret = GST_FLOW_OK;
+  GstFlowReturn ret = kling_speech_sched_iterate (self->sched);
 
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && g_queue_is_empty (&self->utterances)
-      && !self->live)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    goto pause;
-  }
-  u = g_queue_pop_head (&self->utterances);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
-  if (u == NULL) {
-    /* live and nothing to say: silence, at the pace of the clock */
-    ret = push_silence (self, self->tl.position + CHUNK_SAMPLES);
-    if (ret != GST_FLOW_OK)
-      goto pause;
+  if (ret == GST_FLOW_OK)
     return;
-  }
-  if (u->eos) {
-    GST_DEBUG_OBJECT (self, "EOS after %" G_GUINT64_FORMAT " samples",
-        self->tl.position);
-    utterance_free (u);
-    ensure_audio_started (self);
-    words_gap_until (self, kling_speech_timeline_pts (&self->tl,
-            self->tl.position));
-    {
-      WordItem *item = g_new0 (WordItem, 1);
-
-      item->type = WORD_ITEM_EOS;
-      queue_word_item (self, item);
-    }
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    ret = GST_FLOW_EOS;
-    goto pause;
-  }
-  if (!speak (self, u, &ret)) {
-    utterance_free (u);
-    goto pause;
-  }
-  utterance_free (u);
-  return;
-
-pause:
-  GST_DEBUG_OBJECT (self, "audio task pausing: %s", gst_flow_get_name (ret));
-  if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && ret != GST_FLOW_ERROR) {
-    GST_ELEMENT_FLOW_ERROR (self, ret);
-  }
-  if (ret < GST_FLOW_EOS && ret != GST_FLOW_FLUSHING) {
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    gst_pad_push_event (self->wordspad, gst_event_new_eos ());
-  }
   g_mutex_lock (&self->lock);
-  if (ret != GST_FLOW_FLUSHING && ret != GST_FLOW_EOS)
-    self->audio_flow = ret;
-  g_cond_broadcast (&self->cond);
+  if (ret == GST_FLOW_ERROR)
+    self->synth_flow = ret;
   g_mutex_unlock (&self->lock);
-  gst_pad_pause_task (self->srcpad);
+  gst_task_pause (self->task);
 }
 
 /* ---- the sink pad ------------------------------------------------------ */
@@ -831,40 +236,26 @@ pause:
 static GstFlowReturn
 combined_flow (GstKlingSpeak * self)
 {
-  GstFlowReturn a, w;
+  GstFlowReturn synth;
 
   g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    return GST_FLOW_FLUSHING;
-  }
-  a = self->audio_flow;
-  w = self->words_flow;
+  synth = self->flushing ? GST_FLOW_FLUSHING : self->synth_flow;
   g_mutex_unlock (&self->lock);
-  gst_flow_combiner_update_pad_flow (self->combiner, self->wordspad, w);
-  return gst_flow_combiner_update_pad_flow (self->combiner, self->srcpad, a);
+  if (synth != GST_FLOW_OK)
+    return synth;
+  gst_flow_combiner_update_pad_flow (self->combiner, self->wordspad,
+      kling_pad_queue_flow (self->words_q));
+  return gst_flow_combiner_update_pad_flow (self->combiner, self->srcpad,
+      kling_pad_queue_flow (self->audio_q));
 }
 
 static GstFlowReturn
-enqueue (GstKlingSpeak * self, Utterance * u)
+enqueue (GstKlingSpeak * self, gchar * text, GstClockTime time, gboolean eos)
 {
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && !u->eos
-      && g_queue_get_length (&self->utterances) >= MAX_UTTERANCES)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    utterance_free (u);
-    return GST_FLOW_FLUSHING;
-  }
-  if (u->eos)
-    self->horizon = G_MAXUINT64;
-  else if (GST_CLOCK_TIME_IS_VALID (u->time))
-    self->horizon = MAX (self->horizon, u->time);
-  g_queue_push_tail (&self->utterances, u);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  return combined_flow (self);
+  GstFlowReturn ret = kling_speech_sched_enqueue (self->sched, text, time,
+      eos);
+
+  return ret == GST_FLOW_OK ? combined_flow (self) : ret;
 }
 
 static GstFlowReturn
@@ -873,8 +264,7 @@ gst_kling_speak_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstKlingSpeak *self = GST_KLING_SPEAK (parent);
   GstMapInfo map;
   gsize bad = 0;
-  Utterance *u;
-  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime pts = GST_BUFFER_PTS (buf), time = GST_CLOCK_TIME_NONE;
   gchar *text;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
@@ -897,29 +287,20 @@ gst_kling_speak_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   text = kling_speech_text_clean ((const gchar *) map.data, map.size);
   gst_buffer_unmap (buf, &map);
 
-  u = g_new0 (Utterance, 1);
-  u->time = GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID (pts) && self->segment.format == GST_FORMAT_TIME)
-    u->time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
-        pts);
+    time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, pts);
   if (*text == '\0') {
     /* nothing to say: only tells the time */
-    g_free (text);
-    text = NULL;
-    if (GST_CLOCK_TIME_IS_VALID (u->time)
-        && GST_BUFFER_DURATION_IS_VALID (buf))
-      u->time += GST_BUFFER_DURATION (buf);
-    if (!GST_CLOCK_TIME_IS_VALID (u->time)) {
-      utterance_free (u);
-      gst_buffer_unref (buf);
-      return combined_flow (self);
-    }
+    g_clear_pointer (&text, g_free);
+    if (GST_CLOCK_TIME_IS_VALID (time) && GST_BUFFER_DURATION_IS_VALID (buf))
+      time += GST_BUFFER_DURATION (buf);
   }
-  u->text = text;
-  GST_DEBUG_OBJECT (self, "utterance at %" GST_TIME_FORMAT ": %.60s",
-      GST_TIME_ARGS (u->time), text ? text : "(none)");
   gst_buffer_unref (buf);
-  return enqueue (self, u);
+  if (text == NULL && !GST_CLOCK_TIME_IS_VALID (time))
+    return combined_flow (self);
+  GST_DEBUG_OBJECT (self, "utterance at %" GST_TIME_FORMAT ": %.60s",
+      GST_TIME_ARGS (time), text ? text : "(none)");
+  return enqueue (self, text, time, FALSE);
 }
 
 static void
@@ -929,33 +310,77 @@ set_flushing (GstKlingSpeak * self, gboolean flushing)
   self->flushing = flushing;
   g_atomic_int_set (&self->cancel, flushing);
   if (flushing) {
-    if (self->clock_id)
-      gst_clock_id_unschedule (self->clock_id);
-    if (self->cancellable)
-      g_cancellable_cancel (self->cancellable);
+    g_cancellable_cancel (self->cancellable);
   } else {
-    g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
-    g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
-    self->audio_flow = GST_FLOW_OK;
-    self->words_flow = GST_FLOW_OK;
-    self->horizon = 0;
-    if (self->cancellable)
-      g_cancellable_reset (self->cancellable);
+    self->synth_flow = GST_FLOW_OK;
+    g_cancellable_reset (self->cancellable);
   }
-  g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  kling_speech_sched_set_flushing (self->sched, flushing);
 }
 
 static void
 start_tasks (GstKlingSpeak * self)
 {
-  kling_speech_timeline_init (&self->tl, self->sample_rate);
-  self->audio_started = FALSE;
-  self->words_started = FALSE;
-  self->words_time = 0;
+  set_flushing (self, FALSE);
+  kling_speech_sched_reset (self->sched, self->sample_rate, self->model ?
+      kling_speech_model_max_bytes (self->model) : G_MAXUINT);
   gst_flow_combiner_reset (self->combiner);
-  gst_pad_start_task (self->srcpad, (GstTaskFunction) audio_loop, self, NULL);
-  gst_pad_start_task (self->wordspad, (GstTaskFunction) words_loop, self, NULL);
+  kling_pad_queue_start (self->audio_q, "audio", audio_caps (self));
+  kling_pad_queue_start (self->words_q, "words",
+      gst_static_pad_template_get_caps (&words_template));
+  gst_task_start (self->task);
+}
+
+/* Unblocks every thread, then pauses the tasks (a flush) or stops them. */
+static void
+stop_tasks (GstKlingSpeak * self, gboolean join)
+{
+  set_flushing (self, TRUE);
+  kling_pad_queue_stop (self->audio_q, join);
+  kling_pad_queue_stop (self->words_q, join);
+  if (join) {
+    gst_task_stop (self->task);
+    gst_task_join (self->task);
+  } else {
+    gst_task_pause (self->task);
+    /* wait until the loop is out of its iteration */
+    g_rec_mutex_lock (&self->task_lock);
+    g_rec_mutex_unlock (&self->task_lock);
+  }
+}
+
+static void measure_latency (GstKlingSpeak * self);
+
+/* Live: the audio follows the clock, a little is synthesised ahead, and
+ * LATENCY has the figure measured now. */
+static void
+set_live (GstKlingSpeak * self, gboolean live)
+{
+  if (live)
+    measure_latency (self);
+  /* the queue first: the task may be waiting for live to start */
+  kling_pad_queue_set_sync (self->audio_q, live);
+  kling_speech_sched_set_ahead (self->sched, live ? LIVE_AHEAD : AUDIO_AHEAD);
+  kling_speech_sched_set_live (self->sched, live);
+}
+
+/* A live upstream makes the audio follow the clock, as is-live does. */
+static void
+follow_upstream (GstKlingSpeak * self)
+{
+  GstQuery *q = gst_query_new_latency ();
+  gboolean live = FALSE;
+
+  self->upstream_checked = TRUE;
+  if (gst_pad_peer_query (self->sinkpad, q))
+    gst_query_parse_latency (q, &live, NULL, NULL);
+  gst_query_unref (q);
+  if (!live || kling_speech_sched_is_live (self->sched))
+    return;
+  GST_INFO_OBJECT (self, "upstream is live: audio follows the clock");
+  /* the task waits for the first utterance: no synthesis is running */
+  set_live (self, TRUE);
 }
 
 static gboolean
@@ -967,61 +392,48 @@ gst_kling_speak_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_STREAM_START:{
       guint group_id;
 
-      g_mutex_lock (&self->lock);
       if (!gst_event_parse_group_id (event, &group_id))
         group_id = gst_util_group_id_next ();
-      self->group_id = group_id;
-      g_mutex_unlock (&self->lock);
+      kling_pad_queue_set_group_id (self->audio_q, group_id);
+      kling_pad_queue_set_group_id (self->words_q, group_id);
       gst_event_unref (event);
       return TRUE;
     }
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment (event, &self->segment);
       gst_event_unref (event);
+      if (!self->upstream_checked)
+        follow_upstream (self);
       return TRUE;
     case GST_EVENT_GAP:{
       GstClockTime ts, dur;
-      Utterance *u;
 
       gst_event_parse_gap (event, &ts, &dur);
       gst_event_unref (event);
+      /* live, the clock fills the silence */
       if (!GST_CLOCK_TIME_IS_VALID (ts)
-          || self->segment.format != GST_FORMAT_TIME)
+          || self->segment.format != GST_FORMAT_TIME
+          || kling_speech_sched_is_live (self->sched))
         return TRUE;
       if (GST_CLOCK_TIME_IS_VALID (dur))
         ts += dur;
-      u = g_new0 (Utterance, 1);
-      u->time = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
-          ts);
-      if (!GST_CLOCK_TIME_IS_VALID (u->time) || self->live) {
-        utterance_free (u);     /* live: the clock fills the silence */
-        return TRUE;
-      }
-      return enqueue (self, u) != GST_FLOW_FLUSHING;
+      ts = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, ts);
+      return !GST_CLOCK_TIME_IS_VALID (ts)
+          || enqueue (self, NULL, ts, FALSE) != GST_FLOW_FLUSHING;
     }
-    case GST_EVENT_EOS:{
-      Utterance *u = g_new0 (Utterance, 1);
-
-      u->eos = TRUE;
-      u->time = GST_CLOCK_TIME_NONE;
+    case GST_EVENT_EOS:
       gst_event_unref (event);
-      return enqueue (self, u) != GST_FLOW_FLUSHING;
-    }
+      return enqueue (self, NULL, GST_CLOCK_TIME_NONE, TRUE) !=
+          GST_FLOW_FLUSHING;
     case GST_EVENT_FLUSH_START:
       set_flushing (self, TRUE);
       gst_pad_push_event (self->srcpad, gst_event_ref (event));
       gst_pad_push_event (self->wordspad, event);
-      gst_pad_pause_task (self->srcpad);
-      gst_pad_pause_task (self->wordspad);
+      stop_tasks (self, FALSE);
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
       gst_pad_push_event (self->srcpad, gst_event_ref (event));
       gst_pad_push_event (self->wordspad, event);
-      GST_PAD_STREAM_LOCK (self->srcpad);
-      GST_PAD_STREAM_UNLOCK (self->srcpad);
-      GST_PAD_STREAM_LOCK (self->wordspad);
-      GST_PAD_STREAM_UNLOCK (self->wordspad);
-      set_flushing (self, FALSE);
       start_tasks (self);
       return TRUE;
     case GST_EVENT_CAPS:
@@ -1034,27 +446,6 @@ gst_kling_speak_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       }
       return gst_pad_event_default (pad, parent, event);
   }
-}
-
-static gboolean
-gst_kling_speak_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
-    GstCaps *filter, *caps = gst_pad_get_pad_template_caps (pad);
-
-    gst_query_parse_caps (query, &filter);
-    if (filter) {
-      GstCaps *i = gst_caps_intersect_full (filter, caps,
-          GST_CAPS_INTERSECT_FIRST);
-
-      gst_caps_unref (caps);
-      caps = i;
-    }
-    gst_query_set_caps_result (query, caps);
-    gst_caps_unref (caps);
-    return TRUE;
-  }
-  return gst_pad_query_default (pad, parent, query);
 }
 
 static gboolean
@@ -1071,7 +462,7 @@ gst_kling_speak_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       if (gst_pad_peer_query (self->sinkpad, up))
         gst_query_parse_latency (up, &live, &min, &max);
       gst_query_unref (up);
-      if (self->live) {
+      if (kling_speech_sched_is_live (self->sched)) {
         min += self->latency;
         if (GST_CLOCK_TIME_IS_VALID (max))
           max += self->latency;
@@ -1083,33 +474,50 @@ gst_kling_speak_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
     case GST_QUERY_CAPS:{
       GstCaps *filter, *caps;
 
-      if (pad == self->srcpad && self->sample_rate > 0) {
-        caps = gst_caps_new_simple ("audio/x-raw",
-            "format", G_TYPE_STRING, "S16LE",
-            "layout", G_TYPE_STRING, "interleaved",
-            "channels", G_TYPE_INT, 1,
-            "rate", G_TYPE_INT, self->sample_rate, NULL);
-      } else {
-        caps = gst_pad_get_pad_template_caps (pad);
-      }
+      /* the engine's rate once started; else the templates */
+      if (pad != self->srcpad || self->sample_rate == 0)
+        break;
       gst_query_parse_caps (query, &filter);
-      if (filter) {
-        GstCaps *i = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-
-        gst_caps_unref (caps);
-        caps = i;
-      }
+      caps = audio_caps (self);
+      if (filter)
+        gst_caps_take (&caps, gst_caps_intersect_full (filter, caps,
+                GST_CAPS_INTERSECT_FIRST));
       gst_query_set_caps_result (query, caps);
       gst_caps_unref (caps);
       return TRUE;
     }
     default:
-      return gst_pad_query_default (pad, parent, query);
+      break;
   }
+  return gst_pad_query_default (pad, parent, query);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
+
+/* Live, a piece waits for its synthesis, for the audio queued ahead of it
+ * and for the chunk it is in: measure the synthesis once.  Only while the
+ * task is not synthesising (before it runs, or waiting for text). */
+static void
+measure_latency (GstKlingSpeak * self)
+{
+  GArray *samples = g_array_new (FALSE, FALSE, sizeof (gint16));
+  GArray *words = g_array_new (FALSE, FALSE, sizeof (KlingSpeechWord));
+  gint64 t0 = g_get_monotonic_time ();
+  KlingSpeechPolicy policy;
+  GError *err = NULL;
+
+  self->latency = LIVE_AHEAD + gst_util_uint64_scale
+      (KLING_SPEECH_CHUNK_SAMPLES, GST_SECOND, self->sample_rate);
+  if (synth_piece (self, "Measuring the latency of speech synthesis, "
+          "one piece of text at a time, before the stream starts.", 0,
+          samples, words, &policy, &err))
+    self->latency += (g_get_monotonic_time () - t0) * GST_USECOND;
+  g_clear_error (&err);
+  g_array_free (samples, TRUE);
+  g_array_free (words, TRUE);
+  GST_INFO_OBJECT (self, "latency when live %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (self->latency));
+}
 
 static gboolean
 gst_kling_speak_start (GstKlingSpeak * self)
@@ -1125,7 +533,6 @@ gst_kling_speak_start (GstKlingSpeak * self)
   live = self->is_live;
   GST_OBJECT_UNLOCK (self);
 
-  self->live = live;
   if (model_path) {
     self->model = kling_speech_model_open (model_path, device, &err);
     if (self->model == NULL) {
@@ -1150,25 +557,10 @@ gst_kling_speak_start (GstKlingSpeak * self)
       goto fail;
     }
   }
-  kling_speech_timeline_init (&self->tl, self->sample_rate);
-  /* a live pipeline waits for a chunk of audio, and for the synthesis of
-   * the piece it starts: measure that once */
-  self->latency = gst_util_uint64_scale (CHUNK_SAMPLES, GST_SECOND,
-      self->sample_rate);
-  if (live) {
-    gint64 t0 = g_get_monotonic_time ();
-
-    if (synth_piece (self, "Measuring the latency of speech synthesis, "
-            "one piece of text at a time, before the stream starts.", &err)) {
-      self->latency += (g_get_monotonic_time () - t0) * GST_USECOND;
-    } else {
-      g_clear_error (&err);
-    }
-    GST_INFO_OBJECT (self, "latency %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->latency));
-  }
+  set_live (self, live);
+  kling_pad_queue_set_playing (self->audio_q, FALSE);
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-  self->group_id = gst_util_group_id_next ();
+  self->upstream_checked = FALSE;
   g_free (voice);
   g_free (model_path);
   g_free (device);
@@ -1188,8 +580,6 @@ gst_kling_speak_stop (GstKlingSpeak * self)
   kling_speech_model_free (self->model);
   self->model = NULL;
   self->sample_rate = 0;
-  g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
-  g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
 }
 
 static GstStateChangeReturn
@@ -1197,21 +587,22 @@ gst_kling_speak_change_state (GstElement * element, GstStateChange transition)
 {
   GstKlingSpeak *self = GST_KLING_SPEAK (element);
   GstStateChangeReturn ret;
+  gboolean live_source;
+
+  GST_OBJECT_LOCK (self);
+  live_source = self->is_live;
+  GST_OBJECT_UNLOCK (self);
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_kling_speak_start (self))
         return GST_STATE_CHANGE_FAILURE;
-      set_flushing (self, FALSE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      g_mutex_lock (&self->lock);
-      self->playing = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      kling_pad_queue_set_playing (self->audio_q, TRUE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      set_flushing (self, TRUE);
+      stop_tasks (self, FALSE);
       break;
     default:
       break;
@@ -1224,19 +615,16 @@ gst_kling_speak_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       start_tasks (self);
-      if (self->live)
+      if (live_source)
         ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      g_mutex_lock (&self->lock);
-      self->playing = FALSE;
-      g_mutex_unlock (&self->lock);
-      if (self->live)
+      kling_pad_queue_set_playing (self->audio_q, FALSE);
+      if (live_source)
         ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_pad_stop_task (self->srcpad);
-      gst_pad_stop_task (self->wordspad);
+      stop_tasks (self, TRUE);
       gst_kling_speak_stop (self);
       break;
     default:
@@ -1247,19 +635,16 @@ gst_kling_speak_change_state (GstElement * element, GstStateChange transition)
 
 /* ---- properties -------------------------------------------------------- */
 
-static gboolean
-setup_locked (GstKlingSpeak * self, const gchar * what)
-{
-  GstState state;
+/* With the object lock: TRUE in NULL or READY, for set-up properties */
+#define SETUP_MUTABLE(self) (GST_STATE (self) <= GST_STATE_READY)
 
-  GST_OBJECT_LOCK (self);
-  state = GST_STATE (self);
-  GST_OBJECT_UNLOCK (self);
-  if (state > GST_STATE_READY) {
-    GST_WARNING_OBJECT (self, "%s can only be changed in NULL or READY", what);
-    return TRUE;
-  }
-  return FALSE;
+static void
+set_string (gchar ** field, const GValue * value)
+{
+  g_free (*field);
+  *field = g_value_dup_string (value);
+  if (*field && **field == '\0')
+    g_clear_pointer (field, g_free);
 }
 
 static void
@@ -1267,77 +652,54 @@ gst_kling_speak_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKlingSpeak *self = GST_KLING_SPEAK (object);
+  gboolean refused = FALSE;
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LANGUAGE:
-      GST_OBJECT_LOCK (self);
       self->language = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_VOICE:
-      if (setup_locked (self, "voice"))
-        break;
-      GST_OBJECT_LOCK (self);
-      g_free (self->voice);
-      self->voice = g_value_dup_string (value);
-      if (self->voice && *self->voice == '\0')
-        g_clear_pointer (&self->voice, g_free);
-      GST_OBJECT_UNLOCK (self);
+      if (!(refused = !SETUP_MUTABLE (self)))
+        set_string (&self->voice, value);
       break;
     case PROP_RATE:
-      GST_OBJECT_LOCK (self);
       self->rate = g_value_get_int (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_PITCH:
-      GST_OBJECT_LOCK (self);
       self->pitch = g_value_get_int (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_VOLUME:
-      GST_OBJECT_LOCK (self);
       self->volume = g_value_get_int (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_QUEUE_POLICY:
-      GST_OBJECT_LOCK (self);
       self->policy = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_MODEL:
-      if (setup_locked (self, "model"))
-        break;
-      GST_OBJECT_LOCK (self);
-      g_free (self->model_path);
-      self->model_path = g_value_dup_string (value);
-      if (self->model_path && *self->model_path == '\0')
-        g_clear_pointer (&self->model_path, g_free);
-      GST_OBJECT_UNLOCK (self);
+      if (!(refused = !SETUP_MUTABLE (self)))
+        set_string (&self->model_path, value);
       break;
     case PROP_DEVICE:
-      if (setup_locked (self, "device"))
-        break;
-      GST_OBJECT_LOCK (self);
-      g_free (self->device);
-      self->device = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (self);
+      if (!(refused = !SETUP_MUTABLE (self))) {
+        g_free (self->device);
+        self->device = g_value_dup_string (value);
+      }
       break;
     case PROP_SPEAKER:
-      GST_OBJECT_LOCK (self);
       self->speaker = g_value_get_int (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_IS_LIVE:
-      if (setup_locked (self, "is-live"))
-        break;
-      GST_OBJECT_LOCK (self);
-      self->is_live = g_value_get_boolean (value);
-      GST_OBJECT_UNLOCK (self);
+      if (!(refused = !SETUP_MUTABLE (self)))
+        self->is_live = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
+  if (refused)
+    GST_WARNING_OBJECT (self, "%s can only be changed in NULL or READY",
+        pspec->name);
 }
 
 static void
@@ -1391,16 +753,16 @@ gst_kling_speak_finalize (GObject * object)
   GstKlingSpeak *self = GST_KLING_SPEAK (object);
 
   gst_flow_combiner_free (self->combiner);
-  g_queue_clear_full (&self->utterances, (GDestroyNotify) utterance_free);
-  g_queue_clear_full (&self->word_items, (GDestroyNotify) word_item_free);
-  g_array_free (self->samples, TRUE);
-  g_array_free (self->words, TRUE);
+  kling_pad_queue_free (self->audio_q);
+  kling_pad_queue_free (self->words_q);
+  gst_object_unref (self->task);
+  g_rec_mutex_clear (&self->task_lock);
+  kling_speech_sched_free (self->sched);
   g_object_unref (self->cancellable);
   g_free (self->voice);
   g_free (self->model_path);
   g_free (self->device);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1462,14 +824,16 @@ gst_kling_speak_class_init (GstKlingSpeakClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_SPEAKER,
       g_param_spec_int ("speaker", "Speaker",
-          "Speaker id passed to a multi-speaker model's synthesize()", 0,
+          "Speaker id passed to a multi-speaker model's synthesize(); -1: "
+          "the model's default (its manifest's defaults.speaker, else 0)", -1,
           G_MAXINT, DEFAULT_SPEAKER, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
           "Produce audio at the pace of the clock, silence when there is "
           "nothing to say (for a live pipeline); otherwise as fast as "
-          "downstream takes it", DEFAULT_IS_LIVE,
+          "downstream takes it, unless upstream is live, which does the "
+          "same", DEFAULT_IS_LIVE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -1493,7 +857,6 @@ gst_kling_speak_init (GstKlingSpeak * self)
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (self->sinkpad, gst_kling_speak_chain);
   gst_pad_set_event_function (self->sinkpad, gst_kling_speak_sink_event);
-  gst_pad_set_query_function (self->sinkpad, gst_kling_speak_sink_query);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
@@ -1510,12 +873,17 @@ gst_kling_speak_init (GstKlingSpeak * self)
   gst_flow_combiner_add_pad (self->combiner, self->srcpad);
   gst_flow_combiner_add_pad (self->combiner, self->wordspad);
 
+  self->audio_q = kling_pad_queue_new (GST_ELEMENT (self), self->srcpad,
+      G_MAXUINT, AUDIO_AHEAD, GST_CLOCK_TIME_NONE);
+  self->words_q = kling_pad_queue_new (GST_ELEMENT (self), self->wordspad,
+      MAX_WORD_ITEMS, GST_CLOCK_TIME_NONE, MAX_WORDS_GAP);
+  g_rec_mutex_init (&self->task_lock);
+  self->task = gst_task_new ((GstTaskFunction) synth_loop, self, NULL);
+  gst_object_set_name (GST_OBJECT (self->task), "klingspeak:synth");
+  gst_task_set_lock (self->task, &self->task_lock);
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->utterances);
-  g_queue_init (&self->word_items);
-  self->samples = g_array_new (FALSE, FALSE, sizeof (gint16));
-  self->words = g_array_new (FALSE, FALSE, sizeof (KlingSpeechWord));
+  self->sched = kling_speech_sched_new (GST_ELEMENT (self), self->audio_q,
+      self->words_q, synth_piece, self);
   self->cancellable = g_cancellable_new ();
   self->flushing = TRUE;
   self->language = DEFAULT_LANGUAGE;

@@ -25,6 +25,7 @@ struct _KlingSpeechModel
   gint offset;
   guint max_length;
   gboolean takes_speaker;
+  gint64 default_speaker;       /* defaults.speaker */
 };
 
 void
@@ -50,68 +51,29 @@ KlingSpeechModel *
 kling_speech_model_open (const gchar * path, const gchar * device,
     GError ** error)
 {
-  static const gchar *extra[] = { KLING_MANIFEST_FILE, NULL };
   KlingLoadOptions opts = { device, KLING_PRECISION_FLOAT32, 0 };
-  KlingSpeechModel *m;
-  gboolean has_manifest = FALSE;
-  const gchar *json;
-  gsize len = 0;
+  KlingSpeechModel *m = g_new0 (KlingSpeechModel, 1);
   gint n_args;
-  gint64 rate, max_length;
 
-  if (!kling_archive_has_entry (path, "/extra/" KLING_MANIFEST_FILE,
-          &has_manifest, error))
-    return NULL;
-  if (!has_manifest) {
-    invalid (error, path, "it has no " KLING_MANIFEST_FILE " manifest; "
-        "wrap it with models/kling-wrap.py");
-    return NULL;
-  }
-  m = g_new0 (KlingSpeechModel, 1);
+  /* the manifest reader checks task `speech`: synthesize, audio.rate,
+   * the tokenizer and defaults.speaker */
   m->path = g_strdup (path);
-  m->model = kling_model_load (path, &opts, extra, error);
+  m->model = kling_package_load (path, "speech", &opts, FALSE, &m->manifest,
+      error);
   if (m->model == NULL)
     goto fail;
-  json = kling_model_get_extra_file (m->model, KLING_MANIFEST_FILE, &len);
-  m->manifest = kling_manifest_parse (json, len, path, error);
-  if (m->manifest == NULL)
-    goto fail;
-  if (g_strcmp0 (m->manifest->task, "speech") != 0) {
-    gchar *msg = g_strdup_printf ("it is for task `%s`, but klingspeak needs "
-        "a `speech` model", m->manifest->task);
-
-    invalid (error, path, msg);
-    g_free (msg);
-    goto fail;
-  }
   n_args = kling_model_method_n_args (m->model, "synthesize");
   if (n_args != 1 && n_args != 2) {
-    invalid (error, path, n_args < 0 ? "it has no method `synthesize`" :
-        "its `synthesize` must take (ids) or (ids, speaker)");
+    invalid (error, path, "its `synthesize` must take (ids) or (ids, speaker)");
     goto fail;
   }
   m->takes_speaker = n_args == 2;
-  rate = kling_manifest_get_int (m->manifest, "audio.rate", 0);
-  if (rate < 8000 || rate > 192000) {
-    invalid (error, path, "manifest field `audio.rate` must be a sample rate "
-        "from 8000 to 192000");
-    goto fail;
-  }
-  m->rate = rate;
-  if (g_strcmp0 (m->manifest->tokenizer_type, "utf8-bytes") != 0) {
-    invalid (error, path, "manifest field `tokenizer.type` must be "
-        "\"utf8-bytes\"");
-    goto fail;
-  }
-  max_length = kling_manifest_get_int (m->manifest, "tokenizer.max_length",
-      256);
-  if (max_length < 8 || max_length > 4096) {
-    invalid (error, path, "manifest field `tokenizer.max_length` must be "
-        "from 8 to 4096");
-    goto fail;
-  }
-  m->max_length = max_length;
-  m->offset = kling_manifest_get_int (m->manifest, "tokenizer.offset", 0);
+  m->rate = kling_manifest_get_int (m->manifest, "audio.rate", 0);
+  m->max_length = kling_manifest_get_int (m->manifest,
+      "tokenizer.max_length", 256);
+  m->offset = m->manifest->tokenizer_offset;
+  m->default_speaker = kling_manifest_get_int (m->manifest,
+      "defaults.speaker", 0);
   return m;
 
 fail:
@@ -219,7 +181,8 @@ kling_speech_model_synth (KlingSpeechModel * m, const gchar * text,
 {
   gint64 *ids = g_new0 (gint64, m->max_length);
   gint64 *mask = g_new0 (gint64, m->max_length);
-  gint64 speaker_id = speaker, shape[2], n_wave = 0, n_dur = 0, i;
+  gint64 speaker_id = speaker < 0 ? m->default_speaker : speaker;
+  gint64 shape[2], n_wave = 0, n_dur = 0, i;
   gint64 *durations = NULL;
   KlingTensor in[2];
   KlingOutputs *out = NULL;

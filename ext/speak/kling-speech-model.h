@@ -37,6 +37,8 @@ void kling_speech_split_words (const gchar * text, GArray * words);
 void kling_speech_place_words (GArray * words, const gint64 * durations,
     guint n_tokens, gsize text_length, guint64 n_samples);
 
+/* @speaker: passed to a synthesize(ids, speaker); below 0, the manifest's
+ * defaults.speaker (0 when it has none). */
 gboolean kling_speech_model_synth (KlingSpeechModel * model,
     const gchar * text, gint speaker, GArray * samples, GArray * words,
     GCancellable * cancellable, GError ** error);

@@ -30,6 +30,8 @@ static const KlingTaskNeeds task_needs[] = {
       {"latent", "tokenizer.type"}},
   /* talking-head: every field has a default (Wav2Lip's layout) */
   {"talking-head", {"forward"}, {NULL}},
+  /* klingspeak's model engine (ext/speak/kling-speech-model.c) */
+  {"speech", {"synthesize"}, {"audio.rate", "tokenizer.type"}},
 };
 
 static const gchar *
@@ -716,6 +718,11 @@ check_limits (const KlingManifest * m, const gchar * task, GPtrArray * problems)
 
   if (strcmp (task, "talking-head") == 0)
     check_talking_head (m, problems);
+  if (strcmp (task, "speech") == 0) {
+    int_field (m, "audio.rate", TRUE, 0, 8000, 192000, &v, problems);
+    int_field (m, "tokenizer.max_length", FALSE, 256, 8, 4096, &v, problems);
+    int_field (m, "defaults.speaker", FALSE, 0, 0, G_MAXINT32, &v, problems);
+  }
 }
 
 gboolean

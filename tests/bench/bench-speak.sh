@@ -1,10 +1,19 @@
 #!/bin/sh
-# klingspeak against espeak-ng's own CLI on the same text: wall time of a
-# whole run (process start included for both), alternated A B A B, medians,
-# and real-time factor (seconds of audio per second of wall time).
-# Usage: tests/bench/bench-speak.sh [runs]   (inside meson devenv)
+# klingspeak's overhead over espeak-ng, in two parts:
+# 1. bench-speak (C): latency from a text buffer to its first audio sample
+#    and real-time factor per line, against libespeak-ng's own synthesis
+#    (time to its first callback with samples), alternated, medians;
+# 2. a whole run against espeak-ng's command line on 3 minutes of text:
+#    wall time (process start included for both), A B A B, medians.
+# Usage: tests/bench/bench-speak.sh [runs [BUILD_DIR]]   (GST_PLUGIN_PATH
+# must reach klingspeak, as tests/bench/run.sh sets it)
 set -eu
 runs=${1:-7}
+build=${2:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+if [ -x "$build/tests/bench/bench-speak" ]; then
+  "$build/tests/bench/bench-speak" $((runs * 2 + 1))
+  echo
+fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 i=0
@@ -38,5 +47,5 @@ def secs(p):
 ka, ea = secs(d + "/k.wav"), secs(d + "/e.wav")
 print("klingspeak: %.3f s wall for %.1f s of audio, RTF %.0f" % (a, ka, ka / a))
 print("espeak-ng : %.3f s wall for %.1f s of audio, RTF %.0f" % (b, ea, ea / b))
-print("klingspeak / espeak-ng wall time: %.2f" % (a / b))
+print("klingspeak / espeak-ng wall time: %.2f (%d runs each)" % (a / b, len(open(d + "/a").readlines())))
 PY

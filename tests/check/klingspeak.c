@@ -126,8 +126,9 @@ collect (GstHarness * h, GstHarness * w, Result * r)
   }
 }
 
+/* @live: what the harness's source answers to a LATENCY query */
 static GstHarness *
-new_speak (const gchar * props, GstHarness ** words)
+new_speak_upstream (const gchar * props, gboolean live, GstHarness ** words)
 {
   GstElement *e = gst_element_factory_make ("klingspeak", NULL);
   gchar **kv = g_strsplit (props ? props : "", " ", -1);
@@ -146,8 +147,15 @@ new_speak (const gchar * props, GstHarness ** words)
   h = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
   *words = gst_harness_new_with_element (h->element, NULL, "words");
+  gst_harness_set_live (h, live);
   gst_harness_set_src_caps_str (h, "text/x-raw, format=utf8");
   return h;
+}
+
+static GstHarness *
+new_speak (const gchar * props, GstHarness ** words)
+{
+  return new_speak_upstream (props, FALSE, words);
 }
 
 static void
@@ -643,9 +651,13 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
-GST_START_TEST (test_live_testclock)
+/* is-live=true, or a live upstream (@upstream_live): the audio follows the
+ * clock, and LATENCY says live with the element's own figure on top of
+ * upstream's */
+static void
+check_live (const gchar * props, gboolean upstream_live)
 {
-  GstHarness *w, *h = new_speak ("is-live=true", &w);
+  GstHarness *w, *h = new_speak_upstream (props, upstream_live, &w);
   GstTestClock *clock;
   GstQuery *q;
   gboolean live;
@@ -653,6 +665,7 @@ GST_START_TEST (test_live_testclock)
   guint i, loud = 0;
   guint64 n = 0;
 
+  gst_harness_set_upstream_latency (h, 40 * GST_MSECOND);
   gst_harness_use_testclock (h);
   clock = gst_harness_get_testclock (h);
   gst_harness_play (w);
@@ -693,9 +706,102 @@ GST_START_TEST (test_live_testclock)
   fail_unless (gst_pad_peer_query (h->sinkpad, q));
   gst_query_parse_latency (q, &live, &min, &max);
   fail_unless (live);
-  fail_unless (min >= gst_util_uint64_scale (CHUNK, GST_SECOND, RATE));
+  /* upstream's 40 ms, the chunk, the 0.1 s queued ahead, the synthesis */
+  fail_unless (min >= 40 * GST_MSECOND + GST_SECOND / 10 +
+      gst_util_uint64_scale (CHUNK, GST_SECOND, RATE), "latency %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (min));
+  fail_unless (min < 40 * GST_MSECOND + 2 * GST_SECOND);
+  g_printerr ("live latency (%s): %" GST_TIME_FORMAT "\n",
+      upstream_live ? "upstream live" : "is-live", GST_TIME_ARGS (min));
   gst_query_unref (q);
   gst_object_unref (clock);
+  gst_harness_teardown (w);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_live_testclock)
+{
+  check_live ("is-live=true", FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_live_upstream)
+{
+  check_live ("", TRUE);
+}
+
+GST_END_TEST;
+
+/* A flush in the middle of a long utterance (a seek upstream): the tasks
+ * stop, the queues empty, and after FLUSH_STOP the next text is spoken
+ * from a new segment, with no leak and no hang. */
+GST_START_TEST (test_flush)
+{
+  GstHarness *w, *h = new_speak ("", &w);
+  GString *text = g_string_new (NULL);
+  GstBuffer *b;
+  guint i, audio = 0;
+  Result r;
+
+  for (i = 0; i < 40; i++)
+    g_string_append (text, "A long line of copy that is cut by a seek. ");
+  gst_harness_play (w);
+  push_text (h, text->str, 0);
+  /* some of it is out, most of it not */
+  b = gst_harness_pull (h);
+  fail_unless (b != NULL);
+  gst_buffer_unref (b);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  /* drop what came out before the flush */
+  while ((b = gst_harness_try_pull (h)))
+    gst_buffer_unref (b);
+  while ((b = gst_harness_try_pull (w)))
+    gst_buffer_unref (b);
+  {
+    GstSegment seg;
+
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  }
+  push_text (h, "After the seek.", 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  collect (h, w, &r);
+  fail_unless (r.audio_eos && r.words_eos);
+  /* a new stream from sample 0: only the new line (under 3 s) */
+  fail_unless (r.samples->len > RATE / 2 && r.samples->len < 3 * RATE,
+      "%u samples after the flush", r.samples->len);
+  for (i = 0; i < r.words->len; i++) {
+    gchar *t = word_text (g_ptr_array_index (r.words, i));
+
+    audio += g_str_equal (t, "seek.") || g_str_equal (t, "seek");
+    g_free (t);
+  }
+  fail_unless (audio >= 1, "the new line's words are not out");
+  result_clear (&r);
+  g_string_free (text, TRUE);
+  gst_harness_teardown (w);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* upstream not live, is-live=false: LATENCY passes upstream's on */
+GST_START_TEST (test_not_live_latency)
+{
+  GstHarness *w, *h = new_speak ("", &w);
+  GstQuery *q = gst_query_new_latency ();
+  gboolean live;
+  GstClockTime min, max;
+
+  gst_harness_set_upstream_latency (h, 40 * GST_MSECOND);
+  gst_harness_play (w);
+  fail_unless (gst_pad_peer_query (h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_if (live);
+  fail_unless_equals_uint64 (min, 40 * GST_MSECOND);
+  gst_query_unref (q);
   gst_harness_teardown (w);
   gst_harness_teardown (h);
 }
@@ -868,8 +974,7 @@ check_sine_words (const Line * lines, guint n_lines, const gchar ** expect,
       fail_unless_equals_uint64 (GST_BUFFER_PTS (b),
           gst_util_uint64_scale (onset, GST_SECOND, SINE_RATE));
       fail_unless (GST_BUFFER_DURATION (b) > 0);
-      fail_unless (GST_BUFFER_PTS (b) >= prev_end, "word %u not monotonic",
-          k);
+      fail_unless (GST_BUFFER_PTS (b) >= prev_end, "word %u not monotonic", k);
       prev_end = GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b);
       /* inside its utterance */
       fail_unless (prev_end <= gst_util_uint64_scale (utt_end, GST_SECOND,
@@ -882,6 +987,48 @@ check_sine_words (const Line * lines, guint n_lines, const gchar ** expect,
   fail_unless_equals_int (k, n_expect);
   result_clear (&r);
 }
+
+/* speech-speaker.pt: synthesize(ids, speaker) puts each "a" burst at
+ * 530 + 100 * speaker Hz; its manifest's defaults.speaker is 2.  Returns
+ * the frequency the zero crossings of "aaaa" say. */
+static gdouble
+speaker_hz (const gchar * speaker_prop)
+{
+  gchar *model = model_prop ("speech-speaker.pt");
+  gchar *props = g_strdup_printf ("%s %s", model, speaker_prop);
+  const Line line = { "aaaa", 0 };
+  guint64 i, crossings = 0;
+  Result r;
+
+  speak_lines (props, &line, 1, &r);
+  fail_unless_equals_int (r.rate, SINE_RATE);
+  fail_unless_equals_uint64 (r.samples->len, 4 * sine_duration ('a'));
+  for (i = 1; i < r.samples->len; i++) {
+    gint16 a = g_array_index (r.samples, gint16, i - 1);
+    gint16 b = g_array_index (r.samples, gint16, i);
+
+    crossings += (a < 0) != (b < 0);
+  }
+  result_clear (&r);
+  g_free (props);
+  g_free (model);
+  return crossings * (gdouble) SINE_RATE / (2.0 * 4 * sine_duration ('a'));
+}
+
+GST_START_TEST (test_model_speaker)
+{
+  gdouble dflt = speaker_hz (""), five = speaker_hz ("speaker=5");
+  gdouble zero = speaker_hz ("speaker=0");
+
+  g_printerr ("speaker: default %.0f Hz, 0: %.0f Hz, 5: %.0f Hz\n", dflt,
+      zero, five);
+  /* the manifest's default, 2; then the property's */
+  fail_unless (fabs (dflt - 730) < 40, "default speaker at %.0f Hz", dflt);
+  fail_unless (fabs (zero - 530) < 40, "speaker 0 at %.0f Hz", zero);
+  fail_unless (fabs (five - 1030) < 40, "speaker 5 at %.0f Hz", five);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_model_english)
 {
@@ -981,6 +1128,9 @@ klingspeak_suite (void)
   tcase_add_test (tc, test_two_instances);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_live_testclock);
+  tcase_add_test (tc, test_live_upstream);
+  tcase_add_test (tc, test_not_live_latency);
+  tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_huge_buffer);
   tcase_add_test (tc, test_model_missing);
   /* the model engine needs the libtorch backend and tests/models */
@@ -990,6 +1140,7 @@ klingspeak_suite (void)
     tcase_add_test (tc, test_model_english);
     tcase_add_test (tc, test_model_chinese);
     tcase_add_test (tc, test_model_bad_output);
+    tcase_add_test (tc, test_model_speaker);
   }
   g_free (model);
   return s;

@@ -1,7 +1,6 @@
 #!/bin/sh
 # klingspeak end to end: speech to WAV and words to SRT with no queues
-# (both sinks must preroll).  Muxing both into MKV still hangs (not
-# covered here yet).
+# (both sinks must preroll); launch-klingspeak-mkv.sh muxes both.
 set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

@@ -346,6 +346,23 @@ def make_huge_manifest(out):
     kling_wrap.wrap(probe, m, os.path.join(out, "probe-huge-manifest.pt"))
 
 
+def sine_bursts(ids: torch.Tensor, shift: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Each byte token a sine burst of 200 + 40 * (id % 8) samples at 200 +
+    10 * (id % 64) + @shift Hz, a space 400 samples of silence: the
+    waveform [N] at 16 kHz and the samples of each token [T]."""
+    t = ids[0]
+    space = t == 32
+    dur = torch.where(space, torch.full_like(t, 400), 200 + 40 * (t % 8))
+    freq = torch.where(space, torch.zeros_like(t), 200 + 10 * (t % 64) + shift)
+    amp = torch.where(space, torch.zeros_like(t), torch.ones_like(t))
+    tok = torch.repeat_interleave(torch.arange(t.shape[0]), dur)
+    start = torch.cumsum(dur, 0) - dur
+    n = torch.arange(tok.shape[0]) - start[tok]
+    wave = 0.5 * amp[tok].float() * torch.sin(
+        2.0 * 3.141592653589793 * freq[tok].float() * n.float() / 16000.0)
+    return wave, dur
+
+
 class SineSpeech(torch.nn.Module):
     """A deterministic `speech` model (docs/models.md): each byte token
     becomes a sine burst of 200 + 40 * (id % 8) samples at 200 + 10 * (id %
@@ -354,17 +371,7 @@ class SineSpeech(torch.nn.Module):
 
     @torch.jit.export
     def synthesize(self, ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        t = ids[0]
-        space = t == 32
-        dur = torch.where(space, torch.full_like(t, 400), 200 + 40 * (t % 8))
-        freq = torch.where(space, torch.zeros_like(t), 200 + 10 * (t % 64))
-        amp = torch.where(space, torch.zeros_like(t), torch.ones_like(t))
-        tok = torch.repeat_interleave(torch.arange(t.shape[0]), dur)
-        start = torch.cumsum(dur, 0) - dur
-        n = torch.arange(tok.shape[0]) - start[tok]
-        wave = 0.5 * amp[tok].float() * torch.sin(
-            2.0 * 3.141592653589793 * freq[tok].float() * n.float() / 16000.0)
-        return wave, dur
+        return sine_bursts(ids, 0)
 
 
 class BadShapeSpeech(torch.nn.Module):
@@ -376,6 +383,16 @@ class BadShapeSpeech(torch.nn.Module):
         return torch.zeros(2, 100 * ids.shape[1], dtype=torch.int64)
 
 
+class SpeakerSineSpeech(torch.nn.Module):
+    """SineSpeech with a speaker: synthesize(ids, speaker) raises every
+    burst by 100 Hz per speaker id (docs/models.md, `speech`)."""
+
+    @torch.jit.export
+    def synthesize(self, ids: torch.Tensor,
+                   speaker: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        return sine_bursts(ids, 100 * int(speaker[0]))
+
+
 def make_speech(out):
     m = {"format": 1, "name": "sine-speech", "task": "speech",
          "methods": ["synthesize"], "audio": {"rate": 16000},
@@ -385,6 +402,9 @@ def make_speech(out):
     bad = dict(m, name="bad-shape-speech")
     kling_wrap.wrap(torch.jit.script(BadShapeSpeech()), bad,
                     os.path.join(out, "speech-bad-shape.pt"))
+    multi = dict(m, name="speaker-speech", defaults={"speaker": 2})
+    kling_wrap.wrap(torch.jit.script(SpeakerSineSpeech()), multi,
+                    os.path.join(out, "speech-speaker.pt"))
 
 
 def main():
