@@ -98,3 +98,9 @@ fi
 echo
 echo "## klinghost"
 run "$build/tests/bench/bench-host" "$(default_or_test kling-host.pt host-bench.pt)" "$threads"
+
+echo
+echo "## gst-kling-serve (vs klinggen in a plain pipeline)"
+if [ -x "$build/tools/serve/gst-kling-serve" ]; then
+  "$(dirname "$0")/bench-serve.sh" "$build" 4 3
+fi
