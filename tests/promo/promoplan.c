@@ -111,7 +111,7 @@ GST_START_TEST (test_plan)
   fail_unless (kling_promo_plan_shots (total, 3, 60, 15, shots, NULL));
   fail_unless_equals_uint64 (shots[2].start + shots[2].frames, 241);
 
-  fail_if (kling_promo_plan_shots (300, 8, 60, 15, shots, &err));
+  fail_if (kling_promo_plan_shots (300, 8, 60, 30, shots, &err));
   fail_unless (strstr (err->message, "fewer") != NULL);
   g_clear_error (&err);
   fail_if (kling_promo_plan_shots (60, 1, 60, 15, shots, NULL));
