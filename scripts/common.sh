@@ -27,6 +27,9 @@ KLING_PACKAGES=(
   python3-torchvision
   # models/detect/eval: the second product renderer (PIL drawing, JPEG)
   python3-pil
+  # gst-kling-promo: x264enc (ugly), avdec_h264 for its test, and GES
+  # (libges-1.0-dev) for the timeline work still to come (docs/promo.md)
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav libges-1.0-dev
 )
 
 kling_install_deps() {

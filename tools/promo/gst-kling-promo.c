@@ -68,7 +68,7 @@ run_thread (gpointer data)
 {
   gpointer *args = data;
   gboolean ok = kling_promo_run (args[0], on_progress, args[1], args[2],
-      args[3]);
+      args[5], args[3]);
 
   g_idle_add (quit_idle, args[4]);
   return GINT_TO_POINTER (ok);
@@ -142,7 +142,8 @@ main (int argc, char **argv)
   gboolean ok;
   GThread *thread;
   GMainLoop *loop;
-  gpointer args[5];
+  gpointer args[6];
+  KlingPromoReport rep = { 0 };
 
   kling_promo_options_init (&o);
   ctx = g_option_context_new ("PHOTO - make a promo video of a product");
@@ -248,6 +249,7 @@ main (int argc, char **argv)
   args[2] = cancellable;
   args[3] = &error;
   args[4] = loop;
+  args[5] = &rep;
   thread = g_thread_new ("promo", run_thread, args);
   g_main_loop_run (loop);
   ok = GPOINTER_TO_INT (g_thread_join (thread));
@@ -257,9 +259,22 @@ main (int argc, char **argv)
     fprintf (stderr, "\n");
   if (!ok)
     goto fail;
-  printf ("%s: %g s, %dx%d at %d fps (%.1f s to make)\n", o.output,
-      o.duration, o.width, o.height, KLING_PROMO_FPS,
-      (g_get_monotonic_time () - bar.started) / 1e6);
+  {
+    guint i;
+    for (i = 0; rep.copy && rep.copy[i]; i++)
+      printf ("copy %u: %s\n", i + 1, rep.copy[i]);
+  }
+  printf ("product at %d,%d size %dx%d\n", rep.product_x, rep.product_y,
+      rep.product_w, rep.product_h);
+  printf ("time: %.2f s generation, %.2f s composition, %.2f s total\n",
+      rep.generation_seconds, rep.composition_seconds, rep.total_seconds);
+  if (o.hls_dir && rep.first_segment_seconds >= 0)
+    printf ("first HLS segment after %.2f s, with %u of %u shots "
+        "generated\n", rep.first_segment_seconds, rep.shots_at_first_segment,
+        rep.n_shots);
+  printf ("%s: %g s, %dx%d at %d fps\n", o.output, o.duration, o.width,
+      o.height, KLING_PROMO_FPS);
+  kling_promo_report_clear (&rep);
   kling_promo_options_clear (&o);
   g_option_context_free (ctx);
   return 0;

@@ -214,6 +214,13 @@ too_short:
 }
 
 void
+kling_promo_report_clear (KlingPromoReport * report)
+{
+  g_strfreev (report->copy);
+  memset (report, 0, sizeof (*report));
+}
+
+void
 kling_promo_cue_free (KlingPromoCue * cue)
 {
   if (cue == NULL)

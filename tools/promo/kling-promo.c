@@ -58,13 +58,19 @@ typedef struct
   /* per shot: frames at the model's size, RGBA */
   GPtrArray **shot_frames;
   gint sw, sh;
+
+  gint64 started;
+  gdouble gen_seconds, compose_seconds;
+  gdouble first_segment;
+  guint shots_at_first_segment;
+  guint generated;
 } Promo;
 
 /* ---------- running a pipeline into app sinks ---------- */
 
 static gboolean
-bus_check (GstElement * pipeline, const gchar * what, gboolean * eos,
-    GError ** error)
+bus_check (Promo * p, GstElement * pipeline, const gchar * what,
+    gboolean * eos, GError ** error)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
@@ -106,7 +112,7 @@ run_sinks (Promo * p, GstElement * pipeline, GstAppSink ** sinks,
 
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
-    if (bus_check (pipeline, what, NULL, error))
+    if (bus_check (p, pipeline, what, NULL, error))
       g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
           "%s failed to start", what);
     ok = FALSE;
@@ -129,7 +135,7 @@ run_sinks (Promo * p, GstElement * pipeline, GstAppSink ** sinks,
     }
     if (!ok)
       break;
-    if (!bus_check (pipeline, what, &eos, error)) {
+    if (!bus_check (p, pipeline, what, &eos, error)) {
       ok = FALSE;
       break;
     }
@@ -723,8 +729,8 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
   const guint8 *last_key = NULL;
   guint i;
   gboolean ok = TRUE, eos = FALSE;
-  guint generated = 0;
   const gchar *what = "encoding";
+  gchar *playlist = NULL;
   gint font = MAX (12, p->o->height / 40);
 
   g_string_append_printf (desc,
@@ -734,18 +740,18 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
       "textoverlay name=card valignment=center halignment=center "
       "font-desc=\"Sans Bold %d\" ! videoconvert ! video/x-raw,format=I420 ! "
       "x264enc speed-preset=veryfast key-int-max=%d threads=%d ! "
-      "video/x-h264,profile=high ! h264parse ! tee name=vt ! queue ! "
+      "video/x-h264,profile=high ! tee name=vt ! queue ! h264parse ! "
       "mp4mux name=mux faststart=true ! filesink name=file  "
       "appsrc name=sub_src ! sub.text_sink  "
       "appsrc name=card_src ! card.text_sink  "
-      "appsrc name=a ! audioconvert ! voaacenc ! aacparse ! tee name=at ! "
-      "queue ! mux.audio_0  "
+      "appsrc name=a ! audioconvert ! voaacenc ! tee name=at ! queue ! "
+      "aacparse ! mux.audio_0  "
       "appsrc name=soft ! mux.subtitle_0 ", out_bytes * 4, font, font * 2,
       KLING_PROMO_FPS * 2, MAX (1, p->o->threads));
   if (p->o->hls_dir)
     g_string_append (desc, " hlssink2 name=hls target-duration=2 "
-        "playlist-length=0 max-files=0  vt. ! queue ! hls.video  "
-        "at. ! queue ! hls.audio ");
+        "playlist-length=0 max-files=0  vt. ! queue ! h264parse ! hls.video  "
+        "at. ! queue ! aacparse ! hls.audio ");
   pipeline = parse (desc->str, what, error);
   g_string_free (desc, TRUE);
   if (pipeline == NULL) {
@@ -775,7 +781,7 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     set_by_name (pipeline, "hls", "location", seg, "playlist-location", pl,
         NULL);
     g_free (seg);
-    g_free (pl);
+    playlist = pl;
   }
   caps = g_strdup_printf ("video/x-raw,format=RGBA,width=%d,height=%d,"
       "framerate=%d/1,pixel-aspect-ratio=1/1", p->o->width, p->o->height,
@@ -792,7 +798,7 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
 
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
-    if (bus_check (pipeline, what, NULL, error))
+    if (bus_check (p, pipeline, what, NULL, error))
       g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
           "%s failed to start", what);
     ok = FALSE;
@@ -829,15 +835,18 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
   for (f = 0; ok && f < p->total_frames; f++) {
     GstBuffer *b;
     GstMapInfo map;
+    gint64 t_compose;
     guint cur = 0, next;
     gboolean end_card = f >= p->total_frames - p->end_frames;
 
     for (i = 0; i < p->n_shots; i++)
       if (f >= p->shots[i].start)
         cur = i;
-    while (generated <= cur && ok) {
-      ok = make_shot (p, generated, error);
-      generated++;
+    while (p->generated <= cur && ok) {
+      gint64 t0 = g_get_monotonic_time ();
+      ok = make_shot (p, p->generated, error);
+      p->gen_seconds += (g_get_monotonic_time () - t0) / 1e6;
+      p->generated++;
     }
     if (!ok)
       break;
@@ -846,6 +855,7 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     if (cur > 0 && f < p->shots[cur].start + p->fade_frames)
       cur = cur - 1;
 
+    t_compose = g_get_monotonic_time ();
     if (end_card) {
       const guint8 *k = p->shot_frames[p->n_shots - 1]->pdata
           [p->shot_frames[p->n_shots - 1]->len - 1];
@@ -891,6 +901,7 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
         p->o->height, &p->product);
     kling_composite_over (bg, (gsize) p->o->width * 4, p->o->width,
         p->o->height, p->product_rgba, &p->product);
+    p->compose_seconds += (g_get_monotonic_time () - t_compose) / 1e6;
     if (p->o->dump_dir && f % 15 == 0)
       write_ppm (p->o->dump_dir, f, bg, p->o->width, p->o->height);
 
@@ -901,13 +912,13 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     GST_BUFFER_PTS (b) = frames_to_time (f);
     GST_BUFFER_DURATION (b) = frames_to_time (f + 1) - frames_to_time (f);
     if (gst_app_src_push_buffer (vsrc, b) != GST_FLOW_OK) {
-      if (bus_check (pipeline, what, NULL, error))
+      if (bus_check (p, pipeline, what, NULL, error))
         g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
             "%s stopped", what);
       ok = FALSE;
       break;
     }
-    if (!bus_check (pipeline, what, NULL, error)) {
+    if (!bus_check (p, pipeline, what, NULL, error)) {
       ok = FALSE;
       break;
     }
@@ -915,8 +926,14 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
       ok = FALSE;
       break;
     }
+    /* hlssink2 writes the playlist when a segment is finished */
+    if (playlist && p->first_segment < 0
+        && g_file_test (playlist, G_FILE_TEST_EXISTS)) {
+      p->first_segment = (g_get_monotonic_time () - p->started) / 1e6;
+      p->shots_at_first_segment = p->generated;
+    }
     if (p->progress && f % 10 == 0)
-      p->progress (generated < p->n_shots ? KLING_PROMO_STAGE_SHOTS :
+      p->progress (p->generated < p->n_shots ? KLING_PROMO_STAGE_SHOTS :
           KLING_PROMO_STAGE_ENCODE, (gdouble) f / p->total_frames,
           kling_promo_overall (KLING_PROMO_STAGE_SHOTS, 0) +
           (1.0 - kling_promo_overall (KLING_PROMO_STAGE_SHOTS, 0)) *
@@ -948,6 +965,12 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
   }
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
+  if (ok && playlist && p->first_segment < 0
+      && g_file_test (playlist, G_FILE_TEST_EXISTS)) {
+    p->first_segment = (g_get_monotonic_time () - p->started) / 1e6;
+    p->shots_at_first_segment = p->generated;
+  }
+  g_free (playlist);
   g_free (scaled);
   g_free (bg);
   return ok;
@@ -987,7 +1010,8 @@ report (Promo * p, KlingPromoStage stage, gdouble fraction)
 
 gboolean
 kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
-    gpointer user_data, GCancellable * cancellable, GError ** error)
+    gpointer user_data, GCancellable * cancellable, KlingPromoReport * rep,
+    GError ** error)
 {
   Promo p = { o, progress, user_data, cancellable };
   gchar *dir, *tmp = NULL;
@@ -995,6 +1019,8 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
   gboolean ok = FALSE;
 
   g_return_val_if_fail (o->input && o->output, FALSE);
+  p.started = g_get_monotonic_time ();
+  p.first_segment = -1;
 
   if (o->duration < KLING_PROMO_MIN_DURATION
       || o->duration > KLING_PROMO_MAX_DURATION) {
@@ -1064,6 +1090,20 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
   }
   report (&p, KLING_PROMO_STAGE_ENCODE, 1.0);
   ok = TRUE;
+  if (rep) {
+    rep->copy = g_strdupv (p.copy);
+    rep->n_cues = p.cues->len;
+    rep->product_x = p.product.x;
+    rep->product_y = p.product.y;
+    rep->product_w = p.product.w;
+    rep->product_h = p.product.h;
+    rep->generation_seconds = p.gen_seconds;
+    rep->composition_seconds = p.compose_seconds;
+    rep->total_seconds = (g_get_monotonic_time () - p.started) / 1e6;
+    rep->first_segment_seconds = p.first_segment;
+    rep->shots_at_first_segment = p.shots_at_first_segment;
+    rep->n_shots = p.n_shots;
+  }
 
 done:
   if (!ok)
