@@ -30,6 +30,8 @@ KLING_PACKAGES=(
   # gst-kling-promo: x264enc (ugly), avdec_h264 for its test, and GES
   # (libges-1.0-dev) for the timeline work still to come (docs/promo.md)
   gstreamer1.0-plugins-ugly gstreamer1.0-libav libges-1.0-dev
+  # CJK glyphs for the burnt-in subtitles and the end card
+  fonts-wqy-microhei
 )
 
 kling_install_deps() {

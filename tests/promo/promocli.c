@@ -95,6 +95,27 @@ draw_product_photo (void)
   return path;
 }
 
+static gchar *
+make_music (void)
+{
+  gchar *path = g_build_filename (tmpdir, "music.wav", NULL);
+  gchar *desc = g_strdup_printf ("audiotestsrc wave=sine freq=220 "
+      "num-buffers=100 ! audioconvert ! wavenc ! filesink location=\"%s\"",
+      path);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstMessage *m;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS);
+  gst_message_unref (m);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+  return path;
+}
+
 /* noise everywhere: nothing stands out of a plain ground */
 static gchar *
 draw_noise_photo (void)
@@ -396,9 +417,10 @@ GST_START_TEST (test_promo)
   gchar *dump_arg = g_strdup_printf ("--dump-frames=%s", dump);
   gchar *dump2_arg = g_strdup_printf ("--dump-frames=%s", dump2);
   gchar *hls_arg = g_strdup_printf ("--hls=%s", hls);
+  gchar *music = make_music ();
   const gchar *args[] = { photo, "-o", output, "--duration", "10", "--lang",
     "en", "--seed", "7", "--name", "Cola", "--price", "$1.99", dump_arg,
-    hls_arg, NULL
+    hls_arg, "--music", music, NULL
   };
   gchar *out = NULL, *err = NULL, *copy, *pl = NULL;
   JsonParser *parser;
@@ -550,6 +572,7 @@ GST_START_TEST (test_promo)
   }
 
   g_free (pl);
+  g_free (music);
   g_free (copy);
   g_free (out);
   g_free (err);
@@ -613,6 +636,12 @@ GST_START_TEST (test_bad_inputs)
   {
     const gchar *a[] = { photo, "-o", output, "--aspect", "4:3", NULL };
     assert_fails (a, output, "--aspect");
+  }
+  {
+    const gchar *a[] = { photo, "-o", output, "--duration", "10", "--music",
+      text, NULL
+    };
+    assert_fails (a, output, "--music");
   }
   {
     gchar *missing = g_build_filename (tmpdir, "missing.png", NULL);

@@ -7,6 +7,7 @@
 #include "config.h"
 #endif
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,6 +146,11 @@ main (int argc, char **argv)
   gpointer args[6];
   KlingPromoReport rep = { 0 };
 
+  /* options are UTF-8 text (Chinese copy, names, prices): in a C locale
+   * GOption would refuse them, so take C.UTF-8 then */
+  setlocale (LC_ALL, "");
+  if (!g_get_charset (NULL))
+    setlocale (LC_CTYPE, "C.UTF-8");
   kling_promo_options_init (&o);
   ctx = g_option_context_new ("PHOTO - make a promo video of a product");
   g_option_context_set_summary (ctx, "Cuts the product out of PHOTO, makes "

@@ -405,6 +405,7 @@ typedef struct
   GArray *words;                /* KlingPromoWord, text owned */
   gboolean music;
   gsize pos;
+  GArray *music_samples;        /* gint16 */
 } VoiceData;
 
 static GstClockTime
@@ -444,14 +445,10 @@ take_audio (GstSample * sample, guint sink, gpointer data, GError ** error)
     gsize n = map.size / 2, i, at;
 
     if (v->music) {
-      /* looped under the whole promo */
-      for (at = 0; at < p->n_samples && n > 0; at += n)
-        for (i = 0; i < n && at + i < p->n_samples; i++) {
-          gsize k = (v->pos + i) % p->n_samples;
-          gint v32 = p->audio[k] + (gint) (in[i] * MUSIC_GAIN);
-          p->audio[k] = CLAMP (v32, G_MININT16, G_MAXINT16);
-        }
-      v->pos += n;
+      /* kept whole, mixed after (looped if shorter than the promo) */
+      if (v->music_samples->len < p->n_samples)
+        g_array_append_vals (v->music_samples, in,
+            MIN (n, p->n_samples - v->music_samples->len));
     } else {
       GstClockTime pts = GST_BUFFER_PTS (buf);
       at = GST_CLOCK_TIME_IS_VALID (pts) ?
@@ -472,7 +469,7 @@ stage_voice (Promo * p, GError ** error)
   GstAppSink *sinks[2];
   GstAppSrc *src;
   VoiceData v = { p, g_array_new (FALSE, FALSE, sizeof (KlingPromoWord)),
-    FALSE, 0
+    FALSE, 0, NULL
   };
   GstCaps *caps;
   gboolean ok;
@@ -557,7 +554,7 @@ stage_voice (Promo * p, GError ** error)
   set_by_name (pipeline, "src", "location", p->o->music, NULL);
   sinks[0] = get_sink (pipeline, "a");
   v.music = TRUE;
-  v.pos = 0;
+  v.music_samples = g_array_new (FALSE, FALSE, sizeof (gint16));
   {
     GError *err = NULL;
     ok = run_sinks (p, pipeline, sinks, 1, "reading --music", take_audio, &v,
@@ -566,8 +563,21 @@ stage_voice (Promo * p, GError ** error)
       g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_INPUT,
           "--music %s cannot be played: %s", p->o->music, err->message);
       g_clear_error (&err);
+    } else if (v.music_samples->len == 0) {
+      g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_INPUT,
+          "--music %s holds no sound", p->o->music);
+      ok = FALSE;
     }
   }
+  if (ok) {
+    const gint16 *m = (const gint16 *) v.music_samples->data;
+    gsize k, len = v.music_samples->len;
+    for (k = 0; k < p->n_samples; k++) {
+      gint mixed = p->audio[k] + (gint) (m[k % len] * MUSIC_GAIN);
+      p->audio[k] = CLAMP (mixed, G_MININT16, G_MAXINT16);
+    }
+  }
+  g_array_free (v.music_samples, TRUE);
   gst_object_unref (pipeline);
   return ok;
 }
@@ -725,20 +735,24 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
   gchar *caps;
   guint64 f;
   gsize out_bytes = (gsize) p->o->width * p->o->height * 4;
-  guint8 *bg = g_malloc (out_bytes), *scaled = NULL;
+  guint8 *bg = g_malloc (out_bytes), *scaled = NULL, *card_bg = NULL;
   const guint8 *last_key = NULL;
   guint i;
   gboolean ok = TRUE, eos = FALSE;
   const gchar *what = "encoding";
   gchar *playlist = NULL;
-  gint font = MAX (12, p->o->height / 40);
+  /* text in the band the layout leaves above the product: subtitles in
+   * its lower half, the end card in its upper part */
+  gint font = MAX (8, MIN (p->o->width, p->o->height) / 40);
 
   g_string_append_printf (desc,
       "appsrc name=v block=true max-bytes=%" G_GSIZE_FORMAT " ! videoconvert ! "
-      "textoverlay name=sub valignment=bottom halignment=center "
-      "wrap-mode=wordchar shaded-background=true font-desc=\"Sans %d\" ! "
-      "textoverlay name=card valignment=center halignment=center "
-      "font-desc=\"Sans Bold %d\" ! videoconvert ! video/x-raw,format=I420 ! "
+      "textoverlay name=sub valignment=top halignment=center ypad=0 "
+      "deltay=%d wrap-mode=wordchar shaded-background=true "
+      "font-desc=\"Sans %d\" ! "
+      "textoverlay name=card valignment=top halignment=center ypad=0 "
+      "deltay=%d font-desc=\"Sans Bold %d\" ! videoconvert ! "
+      "video/x-raw,format=I420 ! "
       "x264enc speed-preset=veryfast key-int-max=%d threads=%d ! "
       "video/x-h264,profile=high ! tee name=vt ! queue ! h264parse ! "
       "mp4mux name=mux faststart=true ! filesink name=file  "
@@ -746,7 +760,9 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
       "appsrc name=card_src ! card.text_sink  "
       "appsrc name=a ! audioconvert ! voaacenc ! tee name=at ! queue ! "
       "aacparse ! mux.audio_0  "
-      "appsrc name=soft ! mux.subtitle_0 ", out_bytes * 4, font, font * 2,
+      "appsrc name=soft ! mux.subtitle_0 ", out_bytes * 4,
+      p->text_area.y + p->text_area.h * 11 / 20, font,
+      p->text_area.y + p->text_area.h / 6, font * 3 / 2,
       KLING_PROMO_FPS * 2, MAX (1, p->o->threads));
   if (p->o->hls_dir)
     g_string_append (desc, " hlssink2 name=hls target-duration=2 "
@@ -857,20 +873,17 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
 
     t_compose = g_get_monotonic_time ();
     if (end_card) {
-      const guint8 *k = p->shot_frames[p->n_shots - 1]->pdata
-          [p->shot_frames[p->n_shots - 1]->len - 1];
-      if (k != last_key) {
+      if (card_bg == NULL) {
+        GPtrArray *last = p->shot_frames[p->n_shots - 1];
         gsize j;
-        g_free (scaled);
-        scaled = kling_resample_rgba (k, p->sw, p->sh, p->o->width,
-            p->o->height);
+        card_bg = kling_resample_rgba (last->pdata[last->len - 1], p->sw,
+            p->sh, p->o->width, p->o->height);
         /* darker, so the name and price read */
         for (j = 0; j < out_bytes; j++)
           if (j % 4 != 3)
-            scaled[j] = scaled[j] * 2 / 5;
-        last_key = k;
+            card_bg[j] = card_bg[j] * 2 / 5;
       }
-      memcpy (bg, scaled, out_bytes);
+      memcpy (bg, card_bg, out_bytes);
     } else if (next != cur) {
       /* cross-fade at the model's size, then scale */
       const guint8 *a = shot_picture (p, cur, f);
@@ -971,6 +984,7 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     p->shots_at_first_segment = p->generated;
   }
   g_free (playlist);
+  g_free (card_bg);
   g_free (scaled);
   g_free (bg);
   return ok;
