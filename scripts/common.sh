@@ -31,6 +31,11 @@ KLING_PACKAGES=(
   # x264enc (plugins-ugly), and for its tests rtspsrc and avdec_h264
   libgstrtspserver-1.0-dev libsoup-3.0-dev gstreamer1.0-plugins-ugly
   gstreamer1.0-rtsp gstreamer1.0-libav
+  # gst-kling-promo: x264enc and avdec_h264 (above), GES (libges-1.0-dev)
+  # for the timeline work still to come (docs/promo.md)
+  libges-1.0-dev
+  # CJK glyphs for the burnt-in subtitles and the end card
+  fonts-wqy-microhei
 )
 
 kling_install_deps() {
