@@ -37,26 +37,28 @@ product_pixel (gint x, gint y, guint8 * rgb)
   rgb[2] = (y * 3) & 255;
 }
 
+/* @format: RGB or GRAY8 (@bpp 3 or 1) */
 static void
-write_png (const gchar * path, const guint8 * rgb, gint w, gint h)
+write_png_format (const gchar * path, const guint8 * rgb, gint w, gint h,
+    const gchar * format, gint bpp)
 {
   GstElement *p = gst_parse_launch ("appsrc name=src ! pngenc ! "
       "filesink name=sink", NULL);
   GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
   GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
-      G_TYPE_STRING, "RGB", "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
+      G_TYPE_STRING, format, "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
       "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize) w * h * 3, NULL);
+  GstBuffer *buf;
   GstMapInfo map;
   GstMessage *m;
-  gint y, stride = GST_ROUND_UP_4 (w * 3);
+  gint y, stride = GST_ROUND_UP_4 (w * bpp);
 
-  gst_buffer_unref (buf);
   buf = gst_buffer_new_allocate (NULL, (gsize) stride * h, NULL);
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
   for (y = 0; y < h; y++)
-    memcpy (map.data + (gsize) y * stride, rgb + (gsize) y * w * 3, w * 3);
+    memcpy (map.data + (gsize) y * stride, rgb + (gsize) y * w * bpp,
+        (gsize) w * bpp);
   gst_buffer_unmap (buf, &map);
   g_object_set (src, "caps", caps, NULL);
   g_object_set (sink, "location", path, NULL);
@@ -72,6 +74,12 @@ write_png (const gchar * path, const guint8 * rgb, gint w, gint h)
   gst_object_unref (src);
   gst_object_unref (sink);
   gst_object_unref (p);
+}
+
+static void
+write_png (const gchar * path, const guint8 * rgb, gint w, gint h)
+{
+  write_png_format (path, rgb, w, h, "RGB", 3);
 }
 
 /* a product on a plain white ground */
@@ -133,8 +141,10 @@ draw_noise_photo (void)
   return path;
 }
 
+/* @size: --size WxH, or NULL for none */
 static gint
-run_cli (const gchar * const *extra, gchar ** out, gchar ** err)
+run_cli_sized (const gchar * size, const gchar * const *extra, gchar ** out,
+    gchar ** err)
 {
   const gchar *models = g_getenv ("KLING_TEST_MODELS");
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
@@ -142,8 +152,10 @@ run_cli (const gchar * const *extra, gchar ** out, gchar ** err)
   GError *error = NULL;
 
   g_ptr_array_add (argv, g_strdup (g_getenv ("PROMO_CLI")));
-  g_ptr_array_add (argv, g_strdup ("--size"));
-  g_ptr_array_add (argv, g_strdup_printf ("%dx%d", W, H));
+  if (size) {
+    g_ptr_array_add (argv, g_strdup ("--size"));
+    g_ptr_array_add (argv, g_strdup (size));
+  }
   g_ptr_array_add (argv, g_strdup ("--threads=1"));
   g_ptr_array_add (argv, g_strdup_printf ("--video-model=%s/video-colour.pt",
           models));
@@ -160,6 +172,25 @@ run_cli (const gchar * const *extra, gchar ** out, gchar ** err)
   if (WIFEXITED (status))
     return WEXITSTATUS (status);
   return -1;
+}
+
+static gint
+run_cli (const gchar * const *extra, gchar ** out, gchar ** err)
+{
+  gchar *size = g_strdup_printf ("%dx%d", W, H);
+  gint ret = run_cli_sized (size, extra, out, err);
+
+  g_free (size);
+  return ret;
+}
+
+/* the CLI's own message in its stderr (the rest is debug output) */
+static const gchar *
+cli_error (const gchar * err)
+{
+  const gchar *m = err ? strstr (err, "gst-kling-promo: ") : NULL;
+
+  return m ? m : "(no message)";
 }
 
 /* no output, and no temporary file left beside it */
@@ -232,22 +263,30 @@ read_layout (const gchar * dir, Layout * l)
 }
 
 /* the product's opaque pixels, one to one where the layout put them (the
- * cut-out carries a one-pixel feathered ring around them) */
+ * cut-out carries a one-pixel feathered ring around them), in a frame
+ * @fw pixels wide */
 static void
-assert_product_exact (const guint8 * frame, const Layout * l, guint f)
+assert_product_exact_in (const guint8 * frame, gint fw, const Layout * l,
+    guint f)
 {
   gint x, y;
 
   for (y = PY; y < PY + PH; y++)
     for (x = PX; x < PX + PW; x++) {
       guint8 want[3];
-      const guint8 *got = frame + ((gsize) (l->y + 1 + y - PY) * W +
+      const guint8 *got = frame + ((gsize) (l->y + 1 + y - PY) * fw +
           (l->x + 1 + x - PX)) * 3;
       product_pixel (x, y, want);
       fail_unless (memcmp (want, got, 3) == 0, "frame %u: product pixel "
           "%d,%d is %d,%d,%d, not %d,%d,%d", f, x, y, got[0], got[1],
           got[2], want[0], want[1], want[2]);
     }
+}
+
+static void
+assert_product_exact (const guint8 * frame, const Layout * l, guint f)
+{
+  assert_product_exact_in (frame, W, l, f);
 }
 
 static JsonObject *
@@ -397,6 +436,211 @@ subtitle_text (const gchar * file)
   g_free (out);
   return text;
 }
+
+/* ffprobe: H.264 @w x @h at 30 fps with @frames frames, AAC and a subtitle
+ * track, @frames / 30 s long (within a frame) */
+static void
+assert_probe (const gchar * file, gint w, gint h, guint frames)
+{
+  JsonParser *parser;
+  JsonObject *root = ffprobe (file, &parser);
+  JsonArray *streams = json_object_get_array_member (root, "streams");
+  gboolean seen_video = FALSE, seen_audio = FALSE, seen_text = FALSE;
+  gchar *n = g_strdup_printf ("%u", frames);
+  gdouble d;
+  guint i;
+
+  for (i = 0; i < json_array_get_length (streams); i++) {
+    JsonObject *s = json_array_get_object_element (streams, i);
+    const gchar *type = json_object_get_string_member (s, "codec_type");
+    const gchar *codec = json_object_get_string_member (s, "codec_name");
+    if (g_strcmp0 (type, "video") == 0) {
+      fail_unless_equals_string (codec, "h264");
+      fail_unless_equals_int (json_object_get_int_member (s, "width"), w);
+      fail_unless_equals_int (json_object_get_int_member (s, "height"), h);
+      fail_unless_equals_string (json_object_get_string_member (s,
+              "r_frame_rate"), "30/1");
+      fail_unless_equals_string (json_object_get_string_member (s,
+              "nb_read_frames"), n);
+      seen_video = TRUE;
+    } else if (g_strcmp0 (type, "audio") == 0) {
+      fail_unless_equals_string (codec, "aac");
+      seen_audio = TRUE;
+    } else if (g_strcmp0 (type, "subtitle") == 0) {
+      fail_unless_equals_string (codec, "mov_text");
+      seen_text = TRUE;
+    }
+  }
+  fail_unless (seen_video && seen_audio && seen_text);
+  d = g_ascii_strtod (json_object_get_string_member
+      (json_object_get_object_member (root, "format"), "duration"), NULL);
+  fail_unless (fabs (d - frames / 30.0) <= 1.0 / 30, "duration %f", d);
+  g_object_unref (parser);
+  g_free (n);
+}
+
+/* every dumped frame (every 15th) of a @w x @h promo holds the product's
+ * pixels exactly at the rectangle the layout (and the CLI) gave, inside
+ * the frame */
+static void
+assert_dump_exact (const gchar * dump, const gchar * out, gint w, gint h,
+    Layout * l)
+{
+  gchar *said;
+  guint f;
+
+  read_layout (dump, l);
+  fail_unless_equals_int (l->frames, 300);
+  fail_unless_equals_int (l->w, PW + 2);
+  fail_unless_equals_int (l->h, PH + 2);
+  fail_unless (l->x >= 0 && l->y >= 0 && l->x + l->w <= w
+      && l->y + l->h <= h, "product at %d,%d %dx%d outside %dx%d", l->x,
+      l->y, l->w, l->h, w, h);
+  said = g_strdup_printf ("product at %d,%d size %dx%d\n", l->x, l->y, l->w,
+      l->h);
+  fail_unless (strstr (out, said) != NULL, "'%s' not in: %s", said, out);
+  g_free (said);
+  for (f = 0; f < l->frames; f += 15) {
+    gint fw, fh;
+    guint8 *px = read_ppm (dump, f, &fw, &fh);
+    fail_unless (fw == w && fh == h, "frame %u is %dx%d", f, fw, fh);
+    assert_product_exact_in (px, w, l, f);
+    g_free (px);
+  }
+}
+
+/* --aspect with a --size of that aspect (small, so the test stays short) */
+static void
+check_aspect (const gchar * aspect, gint w, gint h)
+{
+  gchar *photo = draw_product_photo ();
+  gchar *output = g_strdup_printf ("%s/promo-%dx%d.mp4", tmpdir, w, h);
+  gchar *dump = g_strdup_printf ("%s/dump-%dx%d", tmpdir, w, h);
+  gchar *dump_arg = g_strdup_printf ("--dump-frames=%s", dump);
+  gchar *size = g_strdup_printf ("%dx%d", w, h);
+  const gchar *args[] = { photo, "-o", output, "--aspect", aspect,
+    "--duration", "10", "--lang", "en", "--style", "beach,snow", "--seed",
+    "5", "--name", "Cola", "--price", "$1", dump_arg, NULL
+  };
+  gchar *out = NULL, *err = NULL;
+  Layout l;
+
+  fail_unless (run_cli_sized (size, args, &out, &err) == 0,
+      "--aspect %s --size %s failed: %s", aspect, size, cli_error (err));
+  assert_probe (output, w, h, 300);
+  assert_dump_exact (dump, out, w, h, &l);
+  fail_unless_equals_int (l.n_shots, 2);
+  g_free (out);
+  g_free (err);
+  g_free (size);
+  g_free (dump_arg);
+  g_free (dump);
+  g_free (output);
+  g_free (photo);
+}
+
+GST_START_TEST (test_aspect_16_9)
+{
+  check_aspect ("16:9", 320, 180);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_aspect_1_1)
+{
+  check_aspect ("1:1", 240, 240);
+}
+
+GST_END_TEST;
+
+/* the product on a busy ground (noise): the plain-background cut-out
+ * cannot separate it, its mask can.  The mask is opaque on the product
+ * and half transparent on a one-pixel ring around it. */
+GST_START_TEST (test_mask)
+{
+  guint8 *rgb = g_malloc ((gsize) PHOTO_W * PHOTO_H * 3);
+  guint8 *mask = g_malloc0 ((gsize) PHOTO_W * PHOTO_H);
+  gchar *photo = g_build_filename (tmpdir, "busy.png", NULL);
+  gchar *mask_path = g_build_filename (tmpdir, "busy-mask.png", NULL);
+  gchar *output = g_build_filename (tmpdir, "masked.mp4", NULL);
+  gchar *dump = g_build_filename (tmpdir, "dump-mask", NULL);
+  gchar *dump_arg = g_strdup_printf ("--dump-frames=%s", dump);
+  gchar *mask_arg = g_strdup_printf ("--mask=%s", mask_path);
+  GRand *r = g_rand_new_with_seed (11);
+  gchar *out = NULL, *err = NULL;
+  Layout l;
+  gint x, y;
+
+  for (y = 0; y < PHOTO_H; y++)
+    for (x = 0; x < PHOTO_W; x++) {
+      guint8 *d = rgb + ((gsize) y * PHOTO_W + x) * 3;
+      gboolean in = x >= PX && x < PX + PW && y >= PY && y < PY + PH;
+      gboolean ring = x >= PX - 1 && x <= PX + PW && y >= PY - 1
+          && y <= PY + PH;
+      if (in) {
+        product_pixel (x, y, d);
+        mask[y * PHOTO_W + x] = 255;
+      } else {
+        d[0] = g_rand_int_range (r, 0, 256);
+        d[1] = g_rand_int_range (r, 0, 256);
+        d[2] = g_rand_int_range (r, 0, 256);
+        mask[y * PHOTO_W + x] = ring ? 128 : 0;
+      }
+    }
+  write_png (photo, rgb, PHOTO_W, PHOTO_H);
+  write_png_format (mask_path, mask, PHOTO_W, PHOTO_H, "GRAY8", 1);
+
+  /* without the mask: no separable product */
+  {
+    const gchar *a[] = { photo, "-o", output, "--duration", "10", NULL };
+    fail_if (run_cli (a, &out, &err) == 0, "a busy photo was cut out: %s", out);
+    fail_unless (strstr (err, "no separable product") != NULL, "%s", err);
+    fail_unless (strstr (err, "--mask") != NULL, "%s", err);
+    assert_nothing_left (tmpdir, output);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  /* a mask of another size is refused */
+  {
+    gchar *small = g_build_filename (tmpdir, "small-mask.png", NULL);
+    gchar *small_arg = g_strdup_printf ("--mask=%s", small);
+    const gchar *a[] = { photo, "-o", output, "--duration", "10", small_arg,
+      NULL
+    };
+    write_png_format (small, mask, PHOTO_W / 2, PHOTO_H / 2, "GRAY8", 1);
+    fail_if (run_cli (a, &out, &err) == 0);
+    fail_unless (strstr (err, "--mask") != NULL
+        && strstr (err, "size") != NULL, "%s", err);
+    assert_nothing_left (tmpdir, output);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_free (small_arg);
+    g_free (small);
+  }
+  /* with it: the product exact where the mask is opaque */
+  {
+    const gchar *a[] = { photo, "-o", output, "--duration", "10", "--lang",
+      "en", "--style", "marble", "--seed", "2", mask_arg, dump_arg, NULL
+    };
+    fail_unless (run_cli (a, &out, &err) == 0, "failed: %s", cli_error (err));
+    assert_probe (output, W, H, 300);
+    assert_dump_exact (dump, out, W, H, &l);
+  }
+
+  g_rand_free (r);
+  g_free (out);
+  g_free (err);
+  g_free (mask_arg);
+  g_free (dump_arg);
+  g_free (dump);
+  g_free (output);
+  g_free (mask_path);
+  g_free (photo);
+  g_free (mask);
+  g_free (rgb);
+}
+
+GST_END_TEST;
 
 static gchar *
 copy_line (const gchar * out)
@@ -638,6 +882,12 @@ GST_START_TEST (test_bad_inputs)
     assert_fails (a, output, "--aspect");
   }
   {
+    const gchar *a[] = { photo, "-o", output, "--aspect", "16:9", "--size",
+      "180x320", NULL
+    };
+    assert_fails (a, output, "is not --aspect 16:9");
+  }
+  {
     const gchar *a[] = { photo, "-o", output, "--duration", "10", "--music",
       text, NULL
     };
@@ -702,6 +952,9 @@ promocli_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_promo);
   tcase_add_test (tc, test_bad_inputs);
+  tcase_add_test (tc, test_aspect_16_9);
+  tcase_add_test (tc, test_aspect_1_1);
+  tcase_add_test (tc, test_mask);
   return s;
 }
 

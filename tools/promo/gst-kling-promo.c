@@ -98,7 +98,8 @@ main (int argc, char **argv)
     {"aspect", 'a', 0, G_OPTION_ARG_STRING, &aspect,
         "9:16 (1080x1920, default), 16:9 or 1:1", "W:H"},
     {"size", 0, 0, G_OPTION_ARG_STRING, &size,
-        "Exact output size instead of --aspect", "WxH"},
+          "Exact output size (of --aspect's shape when both are given)",
+        "WxH"},
     {"lang", 'l', 0, G_OPTION_ARG_STRING, &lang,
         "Language of the copy and the voice: zh (default) or en", "zh|en"},
     {"copy", 0, 0, G_OPTION_ARG_STRING, &copy,
@@ -179,6 +180,17 @@ main (int argc, char **argv)
     goto fail;
   if (size && !kling_promo_parse_size (size, &o.width, &o.height, &error))
     goto fail;
+  if (size && aspect) {
+    /* both: the size must be of that aspect */
+    gint aw, ah;
+    kling_promo_parse_aspect (aspect, &aw, &ah, NULL);
+    if ((gint64) o.width * ah != (gint64) o.height * aw) {
+      g_set_error (&error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OPTION,
+          "--size %s is not --aspect %s: give a size of that aspect, or "
+          "only one of them", size, aspect);
+      goto fail;
+    }
+  }
   if (style && !(o.styles = kling_promo_parse_styles (style, &error)))
     goto fail;
   if (lang) {

@@ -635,7 +635,9 @@ make_shot (Promo * p, guint i, GError ** error)
     ph = POSTER_LONG_SIDE;
     pw = MAX (16, POSTER_LONG_SIDE * p->o->width / p->o->height);
   }
-  desc = g_strdup_printf ("filesrc name=src ! decodebin ! videoconvert ! "
+  /* ketuposter gets the cut-out (alpha: the product), not the photo: so
+   * it places the same product whichever way it was cut out (--mask) */
+  desc = g_strdup_printf ("appsrc name=src format=time ! videoconvert ! "
       "ketuposter name=poster variants=1 width=%d height=%d ! videoconvert ! "
       "kg.image  klinggen name=kg duration=%f ! videoconvert ! "
       "video/x-raw,format=RGBA ! appsink name=sink sync=false", pw, ph,
@@ -647,7 +649,23 @@ make_shot (Promo * p, guint i, GError ** error)
     g_ptr_array_free (d.frames, TRUE);
     return FALSE;
   }
-  set_by_name (pipeline, "src", "location", p->o->input, NULL);
+  {
+    GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+    gsize n = (gsize) p->cutout->width * p->cutout->height * 4;
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
+        G_TYPE_STRING, "RGBA", "width", G_TYPE_INT, p->cutout->width,
+        "height", G_TYPE_INT, p->cutout->height, "framerate",
+        GST_TYPE_FRACTION, 0, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+        1, NULL);
+    GstBuffer *b = gst_buffer_new_memdup (p->cutout->rgba, n);
+
+    GST_BUFFER_PTS (b) = 0;
+    g_object_set (src, "caps", caps, NULL);
+    gst_caps_unref (caps);
+    gst_app_src_push_buffer (GST_APP_SRC (src), b);
+    gst_app_src_end_of_stream (GST_APP_SRC (src));
+    gst_object_unref (src);
+  }
   set_by_name (pipeline, "poster", "prompt", p->styles[i], "seed",
       (guint64) (p->o->seed + i), NULL);
   set_by_name (pipeline, "kg", "prompt", p->styles[i], "seed",
