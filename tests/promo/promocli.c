@@ -620,9 +620,12 @@ GST_START_TEST (test_mask)
   /* with it: the product exact where the mask is opaque */
   {
     const gchar *a[] = { photo, "-o", output, "--duration", "10", "--lang",
-      "en", "--style", "marble", "--seed", "2", mask_arg, dump_arg, NULL
+      "en", "--style", "marble", "--seed", "2", "--kind", "bottle",
+      mask_arg, dump_arg, NULL
     };
     fail_unless (run_cli (a, &out, &err) == 0, "failed: %s", cli_error (err));
+    fail_unless (strstr (out, "kind: bottle (--kind)\n") != NULL, "%s", out);
+    fail_unless (strstr (out, "copy 1: red thing\n") != NULL, "%s", out);
     assert_probe (output, W, H, 300);
     assert_dump_exact (dump, out, W, H, &l);
   }
@@ -638,6 +641,130 @@ GST_START_TEST (test_mask)
   g_free (photo);
   g_free (mask);
   g_free (rgb);
+}
+
+GST_END_TEST;
+
+/* a bottle: a neck, a body with rounded shoulders and a label band */
+static gchar *
+draw_bottle_photo (void)
+{
+  const gint w = 160, h = 240, r = 12;
+  guint8 *rgb = g_malloc ((gsize) w * h * 3);
+  gchar *path = g_build_filename (tmpdir, "bottle.png", NULL);
+  gint x, y;
+
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++) {
+      guint8 *d = rgb + ((gsize) y * w + x) * 3;
+      gboolean neck = x >= 68 && x <= 92 && y >= 30 && y <= 70;
+      gboolean body = x >= 50 && x <= 110 && y >= 65 && y <= 210;
+      /* the body's corners, rounded */
+      gint cx = x < 50 + r ? 50 + r : x > 110 - r ? 110 - r : x;
+      gint cy = y < 65 + r ? 65 + r : y > 210 - r ? 210 - r : y;
+      if (body && (x - cx) * (x - cx) + (y - cy) * (y - cy) > r * r)
+        body = FALSE;
+      d[0] = d[1] = d[2] = 255;
+      if (neck || body) {
+        d[0] = 30;
+        d[1] = 120;
+        d[2] = 200;
+      }
+      if (body && y >= 120 && y <= 150) {
+        d[0] = 240;
+        d[1] = 200;
+        d[2] = 40;
+      }
+    }
+  write_png_format (path, rgb, w, h, "RGB", 3);
+  g_free (rgb);
+  return path;
+}
+
+/* a thin bar: a separable product the detector does not take for any
+ * kind */
+static gchar *
+draw_bar_photo (void)
+{
+  guint8 *rgb = g_malloc ((gsize) PHOTO_W * PHOTO_H * 3);
+  gchar *path = g_build_filename (tmpdir, "bar.png", NULL);
+  gint x, y;
+
+  for (y = 0; y < PHOTO_H; y++)
+    for (x = 0; x < PHOTO_W; x++) {
+      guint8 *d = rgb + ((gsize) y * PHOTO_W + x) * 3;
+      gboolean bar = x >= 10 && x <= 110 && y >= 78 && y <= 84;
+      d[0] = bar ? 200 : 255;
+      d[1] = d[2] = bar ? 40 : 255;
+    }
+  write_png (path, rgb, PHOTO_W, PHOTO_H);
+  g_free (rgb);
+  return path;
+}
+
+/* the kind from the shipped detector (no --kind), and the fallback when
+ * it finds none */
+GST_START_TEST (test_kind)
+{
+  gchar *bottle = draw_bottle_photo ();
+  gchar *bar = draw_bar_photo ();
+  gchar *output = g_build_filename (tmpdir, "kind.mp4", NULL);
+  gchar *other = g_strdup_printf ("--detect-model=%s/detect-yolov8.pt",
+      g_getenv ("KLING_TEST_MODELS"));
+  gchar *out = NULL, *err = NULL;
+  const gchar *c;
+  gdouble score = 0;
+
+  /* a bottle: bottle copy (the echo copywriter's line 0), a bottle's
+   * scenes */
+  {
+    const gchar *a[] = { bottle, "-o", output, "--duration", "10", "--lang",
+      "en", NULL
+    };
+    fail_unless (run_cli (a, &out, &err) == 0, "failed: %s", cli_error (err));
+    c = strstr (out, "kind: bottle (detected, score ");
+    fail_unless (c != NULL, "%s", out);
+    score = g_ascii_strtod (c + strlen ("kind: bottle (detected, score "),
+        NULL);
+    GST_INFO ("bottle detected with score %.2f", score);
+    /* the shipped detector's threshold (its manifest) is 0.425 */
+    fail_unless (score >= 0.42 && score <= 1.0, "score %f", score);
+    fail_unless (strstr (out, "scenes: summer beach, snow, grass\n") != NULL,
+        "%s", out);
+    fail_unless (strstr (out, "copy 1: red thing\n") != NULL, "%s", out);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  /* a bar: nothing above the threshold; the default scenes, a message */
+  {
+    const gchar *a[] = { bar, "-o", output, "--duration", "10", "--lang",
+      "en", "--style", "snow", NULL
+    };
+    fail_unless (run_cli (a, &out, &err) == 0, "failed: %s", cli_error (err));
+    fail_unless (strstr (out, "kind: none (the detector's best guess "
+            "scores ") != NULL, "%s", out);
+    fail_unless (strstr (out, "give --kind\n") != NULL, "%s", out);
+    fail_unless (strstr (out, "copy 1: red thing\n") != NULL, "%s", out);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  /* a detector whose labels are no kinds: the fallback says so */
+  {
+    const gchar *a[] = { bar, "-o", output, "--duration", "10", "--lang",
+      "en", other, NULL
+    };
+    fail_unless (run_cli (a, &out, &err) == 0, "failed: %s", cli_error (err));
+    fail_unless (strstr (out, "not a kind gst-kling-promo knows") != NULL,
+        "%s", out);
+    fail_unless (strstr (out, "scenes: summer beach, snow, grass\n") != NULL,
+        "%s", out);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  g_free (other);
+  g_free (output);
+  g_free (bar);
+  g_free (bottle);
 }
 
 GST_END_TEST;
@@ -679,7 +806,13 @@ GST_START_TEST (test_promo)
   fail_unless_equals_int (run_cli (args, &out, &err), 0);
   GST_INFO ("stdout: %s", out);
   copy = copy_line (out);
-  fail_unless (*copy != '\0');
+  /* no --kind: the shipped detector calls the drawn product a can (label
+   * 1), so the echo copywriter says its line 1 and the scenes are a
+   * can's */
+  fail_unless (strstr (out, "kind: can (detected, score ") != NULL, "%s", out);
+  fail_unless (strstr (out, "scenes: summer beach, ice cubes, party\n") !=
+      NULL, "%s", out);
+  fail_unless_equals_string (copy, "green thing");
 
   /* ffprobe: H.264 at the size and 30 fps, AAC, a subtitle track */
   root = ffprobe (output, &parser);
@@ -894,6 +1027,13 @@ GST_START_TEST (test_bad_inputs)
     assert_fails (a, output, "--music");
   }
   {
+    gchar *bad = g_strdup_printf ("--detect-model=%s/not-torchscript.pt",
+        g_getenv ("KLING_TEST_MODELS"));
+    const gchar *a[] = { photo, "-o", output, "--duration", "10", bad, NULL };
+    assert_fails (a, output, "cannot load the detector");
+    g_free (bad);
+  }
+  {
     gchar *missing = g_build_filename (tmpdir, "missing.png", NULL);
     const gchar *a[] = { missing, "-o", output, "--duration", "10", NULL };
     assert_fails (a, output, "no such file");
@@ -955,6 +1095,7 @@ promocli_suite (void)
   tcase_add_test (tc, test_aspect_16_9);
   tcase_add_test (tc, test_aspect_1_1);
   tcase_add_test (tc, test_mask);
+  tcase_add_test (tc, test_kind);
   return s;
 }
 

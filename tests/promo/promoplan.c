@@ -186,6 +186,47 @@ GST_START_TEST (test_overall)
 
 GST_END_TEST;
 
+/* the kinds are the shipped detector's and copywriter's labels, in order;
+ * every kind has its own scenes, an unknown one the defaults */
+GST_START_TEST (test_kinds)
+{
+  const gchar *order[] = { "bottle", "can", "box", "cup", "bag", "shoe" };
+  gchar **def_zh = kling_promo_default_styles (KLING_PROMO_LANG_ZH);
+  gchar **def_en = kling_promo_default_styles (KLING_PROMO_LANG_EN);
+  gchar **st;
+  gint i, j;
+
+  for (i = 0; i < KLING_PROMO_N_KINDS; i++) {
+    fail_unless_equals_string (kling_promo_kind_name (i), order[i]);
+    fail_unless_equals_int (kling_promo_kind_from_name (order[i]), i);
+    for (j = 0; j < 2; j++) {
+      st = kling_promo_kind_styles (i, j ? KLING_PROMO_LANG_EN :
+          KLING_PROMO_LANG_ZH);
+      fail_unless_equals_int (g_strv_length (st), 3);
+      g_strfreev (st);
+    }
+  }
+  fail_unless_equals_int (kling_promo_kind_from_name ("BOTTLE"), 0);
+  fail_unless_equals_int (kling_promo_kind_from_name ("red"), -1);
+  fail_unless_equals_int (kling_promo_kind_from_name (NULL), -1);
+  fail_unless (kling_promo_kind_name (-1) == NULL);
+  fail_unless (kling_promo_kind_name (KLING_PROMO_N_KINDS) == NULL);
+  /* a can is not shot where a bottle is */
+  st = kling_promo_kind_styles (1, KLING_PROMO_LANG_EN);
+  fail_unless_equals_string (st[1], "ice cubes");
+  fail_if (g_strv_equal ((const gchar * const *) st,
+          (const gchar * const *) def_en));
+  g_strfreev (st);
+  st = kling_promo_kind_styles (-1, KLING_PROMO_LANG_ZH);
+  fail_unless (g_strv_equal ((const gchar * const *) st,
+          (const gchar * const *) def_zh));
+  g_strfreev (st);
+  g_strfreev (def_zh);
+  g_strfreev (def_en);
+}
+
+GST_END_TEST;
+
 static Suite *
 promoplan_suite (void)
 {
@@ -199,6 +240,7 @@ promoplan_suite (void)
   tcase_add_test (tc, test_plan);
   tcase_add_test (tc, test_cues);
   tcase_add_test (tc, test_overall);
+  tcase_add_test (tc, test_kinds);
   return s;
 }
 

@@ -84,6 +84,7 @@ main (int argc, char **argv)
   gchar *mask = NULL, *music = NULL, *hls = NULL, *name = NULL;
   gchar *price = NULL, *video_model = NULL, *poster_model = NULL;
   gchar *copy_model = NULL, *speech_model = NULL, *dump = NULL;
+  gchar *detect_model = NULL;
   gint64 seed = 0;
   gint threads = 0;
   gboolean version = FALSE;
@@ -106,8 +107,9 @@ main (int argc, char **argv)
           "The copy lines, separated by |, instead of the copywriter's",
         "LINE|LINE"},
     {"kind", 0, 0, G_OPTION_ARG_STRING, &kind,
-        "What the product is, for the copywriter (one of its labels, e.g. "
-          "bottle, can, box, cup)", "KIND"},
+          "What the product is, for the copy and the scenes: bottle, can, "
+          "box, cup, bag or shoe (default: the detector's best guess)",
+        "KIND"},
     {"mask", 'm', 0, G_OPTION_ARG_FILENAME, &mask,
         "The product's mask (white: product) for photos without a plain "
           "background", "FILE"},
@@ -129,6 +131,9 @@ main (int argc, char **argv)
         "ketuposter's poster package (default: the shipped one)", "FILE"},
     {"copy-model", 0, 0, G_OPTION_ARG_FILENAME, &copy_model,
         "The copywriter package (default: the shipped one)", "FILE"},
+    {"detect-model", 0, 0, G_OPTION_ARG_FILENAME, &detect_model,
+        "The detector that finds the product's kind when --kind is not "
+          "given (default: the shipped kling-detect-products.pt)", "FILE"},
     {"speech-model", 0, 0, G_OPTION_ARG_FILENAME, &speech_model,
         "klingspeak's speech package (default: espeak-ng)", "FILE"},
     {"dump-frames", 0, 0, G_OPTION_ARG_FILENAME, &dump,
@@ -218,18 +223,10 @@ main (int argc, char **argv)
       goto fail;
     }
   }
-  if (kind) {
-    static const gchar *kinds[] = { "bottle", "can", "box", "cup", "bag",
-      "shoe", NULL
-    };
-    for (o.kind = 0; kinds[o.kind]; o.kind++)
-      if (g_strcmp0 (kinds[o.kind], kind) == 0)
-        break;
-    if (kinds[o.kind] == NULL) {
-      g_set_error (&error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OPTION,
-          "--kind '%s': use bottle, can, box, cup, bag or shoe", kind);
-      goto fail;
-    }
+  if (kind && (o.kind = kling_promo_kind_from_name (kind)) < 0) {
+    g_set_error (&error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OPTION,
+        "--kind '%s': use bottle, can, box, cup, bag or shoe", kind);
+    goto fail;
   }
   if (threads < 0) {
     g_set_error (&error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OPTION,
@@ -247,6 +244,7 @@ main (int argc, char **argv)
   o.poster_model = g_strdup (poster_model);
   o.copy_model = g_strdup (copy_model);
   o.speech_model = g_strdup (speech_model);
+  o.detect_model = g_strdup (detect_model);
   o.dump_dir = g_strdup (dump);
   if (o.dump_dir && g_mkdir_with_parents (o.dump_dir, 0755) != 0) {
     g_set_error (&error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OPTION,
@@ -282,6 +280,20 @@ main (int argc, char **argv)
     for (i = 0; rep.copy && rep.copy[i]; i++)
       printf ("copy %u: %s\n", i + 1, rep.copy[i]);
   }
+  {
+    gchar *scenes = g_strjoinv (", ", rep.styles);
+    printf ("scenes: %s\n", scenes);
+    g_free (scenes);
+  }
+  if (rep.kind_detected)
+    printf ("kind: %s (detected, score %.2f)\n",
+        kling_promo_kind_name (rep.kind), rep.kind_score);
+  else if (rep.kind >= 0)
+    printf ("kind: %s (--kind)\n", kling_promo_kind_name (rep.kind));
+  else
+    printf ("kind: none (%s): the default scenes, the copy written as for "
+        "a %s; give --kind\n", rep.kind_note ? rep.kind_note : "not detected",
+        kling_promo_kind_name (0));
   printf ("product at %d,%d size %dx%d\n", rep.product_x, rep.product_y,
       rep.product_w, rep.product_h);
   printf ("time: %.2f s generation, %.2f s composition, %.2f s total\n",

@@ -40,6 +40,7 @@ kling_promo_options_clear (KlingPromoOptions * o)
   g_free (o->copy_model);
   g_free (o->speech_model);
   g_free (o->dump_dir);
+  g_free (o->detect_model);
   kling_promo_options_init (o);
 }
 
@@ -181,6 +182,54 @@ kling_promo_default_styles (KlingPromoLang lang)
   return g_strdupv ((gchar **) (lang == KLING_PROMO_LANG_EN ? en : zh));
 }
 
+static const gchar *const kinds[KLING_PROMO_N_KINDS] = {
+  "bottle", "can", "box", "cup", "bag", "shoe"
+};
+
+const gchar *
+kling_promo_kind_name (gint kind)
+{
+  return kind >= 0 && kind < KLING_PROMO_N_KINDS ? kinds[kind] : NULL;
+}
+
+gint
+kling_promo_kind_from_name (const gchar * name)
+{
+  gint i;
+
+  for (i = 0; name && i < KLING_PROMO_N_KINDS; i++)
+    if (g_ascii_strcasecmp (kinds[i], name) == 0)
+      return i;
+  return -1;
+}
+
+gchar **
+kling_promo_kind_styles (gint kind, KlingPromoLang lang)
+{
+  /* three scenes per kind, where such a product is bought or used */
+  static const gchar *zh[KLING_PROMO_N_KINDS][4] = {
+    {"夏日海灘", "雪地", "草地", NULL},
+    {"夏日海灘", "冰塊", "派對", NULL},
+    {"大理石桌面", "客廳", "禮物", NULL},
+    {"咖啡館", "木桌", "清晨窗邊", NULL},
+    {"城市街道", "時裝店", "咖啡館", NULL},
+    {"跑道", "城市街道", "山路", NULL},
+  };
+  static const gchar *en[KLING_PROMO_N_KINDS][4] = {
+    {"summer beach", "snow", "grass", NULL},
+    {"summer beach", "ice cubes", "party", NULL},
+    {"marble table", "living room", "gifts", NULL},
+    {"cafe", "wooden table", "morning window", NULL},
+    {"city street", "boutique", "cafe", NULL},
+    {"running track", "city street", "mountain trail", NULL},
+  };
+
+  if (kind < 0 || kind >= KLING_PROMO_N_KINDS)
+    return kling_promo_default_styles (lang);
+  return g_strdupv ((gchar **) (lang == KLING_PROMO_LANG_EN ? en[kind] :
+          zh[kind]));
+}
+
 gboolean
 kling_promo_plan_shots (guint64 total_frames, guint n_shots,
     guint64 end_frames, guint64 fade_frames, KlingPromoShot * shots,
@@ -217,6 +266,8 @@ void
 kling_promo_report_clear (KlingPromoReport * report)
 {
   g_strfreev (report->copy);
+  g_strfreev (report->styles);
+  g_free (report->kind_note);
   memset (report, 0, sizeof (*report));
 }
 

@@ -23,11 +23,14 @@
 #include "kling-promo.h"
 #include "kling-compose.h"
 #include "kling-copywriter.h"
+#include "kling-detector.h"
 #include "kling-manifest.h"
 
 #define AUDIO_RATE 44100
 #define MUSIC_GAIN 0.25
 #define CUTOUT_TOLERANCE 40
+#define DETECT_MODEL_FILE "kling-detect-products.pt"
+#define DETECT_IOU 0.45f
 /* the poster ketuposter makes for klinggen's first frame: small, the
  * output's aspect */
 #define POSTER_LONG_SIDE 256
@@ -44,6 +47,11 @@ typedef struct
   KlingCutout *cutout;
   KlingRect product, text_area;
   guint8 *product_rgba;         /* the cut-out at product's size */
+
+  gint kind;                    /* for the copy and the scenes, -1: none */
+  gboolean kind_detected;
+  gdouble kind_score, kind_threshold;
+  gchar *kind_note;
 
   gchar **styles;
   gchar **copy;
@@ -319,6 +327,104 @@ stage_cutout (Promo * p, GError ** error)
   return TRUE;
 }
 
+/* ---------- the product's kind ---------- */
+
+/* --kind, or the best detection of the detector (the shipped one unless
+ * --detect-model) on the photo.  Nothing detected, or a label that is no
+ * kind of ours, is no failure: the kind stays -1 and kind_note says why. */
+static gboolean
+stage_kind (Promo * p, GError ** error)
+{
+  KlingLoadOptions lo = { NULL, KLING_PRECISION_FLOAT32, p->o->threads };
+  KlingDetector *det;
+  const KlingManifest *m;
+  gchar *path;
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  GArray *dets;
+  GError *err = NULL;
+  gint n_classes, best = -1;
+  guint i;
+  gboolean ok;
+
+  p->kind = p->o->kind;
+  p->kind_score = -1;
+  if (p->kind >= 0)
+    return TRUE;
+  path = p->o->detect_model ? g_strdup (p->o->detect_model) :
+      kling_package_find_default (DETECT_MODEL_FILE);
+  if (path == NULL) {
+    p->kind_note = g_strdup ("the detector " DETECT_MODEL_FILE " is not "
+        "installed");
+    return TRUE;
+  }
+  det = kling_detector_load (path, &lo, FALSE, &err);
+  if (det == NULL) {
+    /* a detector asked for must load; the shipped one may be absent */
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+        "cannot load the detector %s: %s; give the product's kind with "
+        "--kind", path, err->message);
+    g_clear_error (&err);
+    g_free (path);
+    return FALSE;
+  }
+  m = kling_detector_get_manifest (det);
+  n_classes = m->labels ? g_strv_length (m->labels) : 0;
+  p->kind_threshold = kling_manifest_get_double (m, "defaults.threshold",
+      KLING_PROMO_DETECT_THRESHOLD);
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, p->pw, p->ph);
+  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, p->photo,
+      (gsize) p->pw * p->ph * 4, 0, (gsize) p->pw * p->ph * 4, NULL, NULL);
+  dets = g_array_new (FALSE, FALSE, sizeof (KlingDetection));
+  ok = n_classes > 0 && kling_detector_set_format (det, &info, &err);
+  if (ok) {
+    gst_video_frame_map (&frame, &info, buf, GST_MAP_READ);
+    /* every candidate, so the best score can be told when it is too low */
+    ok = kling_detector_run (det, &frame, n_classes, 0.01f, DETECT_IOU, 16,
+        dets, p->cancellable, &err);
+    gst_video_frame_unmap (&frame);
+  }
+  gst_buffer_unref (buf);
+  if (!ok) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+        "the detector %s failed on %s: %s; give the product's kind with "
+        "--kind", path, p->o->input, err ? err->message : "it has no labels");
+    g_clear_error (&err);
+    g_array_free (dets, TRUE);
+    kling_detector_free (det);
+    g_free (path);
+    return FALSE;
+  }
+  for (i = 0; i < dets->len; i++)
+    if (best < 0 || g_array_index (dets, KlingDetection, i).score >
+        g_array_index (dets, KlingDetection, best).score)
+      best = i;
+  if (best >= 0)
+    p->kind_score = g_array_index (dets, KlingDetection, best).score;
+  if (best < 0 || p->kind_score < p->kind_threshold) {
+    p->kind_note = best < 0 ?
+        g_strdup_printf ("nothing detected in %s", p->o->input) :
+        g_strdup_printf ("the detector's best guess scores %.2f, under its "
+        "threshold %.2f", p->kind_score, p->kind_threshold);
+  } else {
+    gint label = g_array_index (dets, KlingDetection, best).label;
+    const gchar *name = label >= 0 && label < n_classes ? m->labels[label] :
+        NULL;
+    p->kind = kling_promo_kind_from_name (name);
+    if (p->kind < 0)
+      p->kind_note = g_strdup_printf ("the detector found a '%s', not a "
+          "kind gst-kling-promo knows", name ? name : "?");
+    else
+      p->kind_detected = TRUE;
+  }
+  g_array_free (dets, TRUE);
+  kling_detector_free (det);
+  g_free (path);
+  return TRUE;
+}
+
 /* ---------- copy lines ---------- */
 
 static gboolean
@@ -367,7 +473,7 @@ stage_copy (Promo * p, GError ** error)
   for (i = 0, tries = 0; lines->len < p->n_shots && tries < 4 * p->n_shots;
       tries++) {
     gchar *line = kling_copywriter_write (cw, &frame, &box,
-        p->o->kind < 0 ? 0 : p->o->kind,
+        p->kind < 0 ? 0 : p->kind,
         p->o->lang == KLING_PROMO_LANG_EN ? 1 : 0,
         (guint32) (p->o->seed + tries), p->cancellable, &err);
     if (line == NULL)
@@ -1018,6 +1124,7 @@ promo_clear (Promo * p)
   g_free (p->photo);
   kling_cutout_free (p->cutout);
   g_free (p->product_rgba);
+  g_free (p->kind_note);
   g_strfreev (p->styles);
   g_strfreev (p->copy);
   g_free (p->shots);
@@ -1091,21 +1198,33 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
   }
   close (fd);
 
-  p.styles = o->styles ? g_strdupv (o->styles) :
-      kling_promo_default_styles (o->lang);
-  p.n_shots = g_strv_length (p.styles);
-  p.shots = g_new0 (KlingPromoShot, p.n_shots);
-  p.shot_frames = g_new0 (GPtrArray *, p.n_shots);
   p.total_frames = (guint64) (o->duration * KLING_PROMO_FPS + 0.5);
   p.end_frames = (guint64) (KLING_PROMO_END_CARD_SECONDS * KLING_PROMO_FPS);
   p.fade_frames = (guint64) (KLING_PROMO_TRANSITION_SECONDS * KLING_PROMO_FPS);
-
-  if (!kling_promo_plan_shots (p.total_frames, p.n_shots, p.end_frames,
-          p.fade_frames, p.shots, error))
-    goto done;
+  if (o->styles) {
+    /* the plan first: a bad one fails before any model runs */
+    p.styles = g_strdupv (o->styles);
+    p.n_shots = g_strv_length (p.styles);
+    p.shots = g_new0 (KlingPromoShot, p.n_shots);
+    if (!kling_promo_plan_shots (p.total_frames, p.n_shots, p.end_frames,
+            p.fade_frames, p.shots, error))
+      goto done;
+  }
   report (&p, KLING_PROMO_STAGE_CUTOUT, 0);
   if (!stage_cutout (&p, error))
     goto done;
+  if (!stage_kind (&p, error))
+    goto done;
+  if (p.styles == NULL) {
+    /* the scenes that suit the product's kind */
+    p.styles = kling_promo_kind_styles (p.kind, o->lang);
+    p.n_shots = g_strv_length (p.styles);
+    p.shots = g_new0 (KlingPromoShot, p.n_shots);
+    if (!kling_promo_plan_shots (p.total_frames, p.n_shots, p.end_frames,
+            p.fade_frames, p.shots, error))
+      goto done;
+  }
+  p.shot_frames = g_new0 (GPtrArray *, p.n_shots);
   report (&p, KLING_PROMO_STAGE_COPY, 0);
   if (!stage_copy (&p, error))
     goto done;
@@ -1124,6 +1243,7 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
   ok = TRUE;
   if (rep) {
     rep->copy = g_strdupv (p.copy);
+    rep->styles = g_strdupv (p.styles);
     rep->n_cues = p.cues->len;
     rep->product_x = p.product.x;
     rep->product_y = p.product.y;
@@ -1135,6 +1255,11 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
     rep->first_segment_seconds = p.first_segment;
     rep->shots_at_first_segment = p.shots_at_first_segment;
     rep->n_shots = p.n_shots;
+    rep->kind = p.kind;
+    rep->kind_detected = p.kind_detected;
+    rep->kind_score = p.kind_score;
+    rep->kind_threshold = p.kind_threshold;
+    rep->kind_note = g_strdup (p.kind_note);
   }
 
 done:

@@ -47,7 +47,8 @@ typedef struct
   gchar **styles;               /* one scene each */
   gchar **copy;                 /* copy lines given by the user, or NULL */
   KlingPromoLang lang;
-  gint kind;                    /* copywriter label, -1: the first */
+  gint kind;                    /* KlingPromoKind index, -1: detect it */
+  gchar *detect_model;          /* the detector for the kind, NULL: shipped */
   gdouble duration;             /* seconds */
   gint width, height;
   guint64 seed;
@@ -70,8 +71,19 @@ gboolean kling_promo_parse_size (const gchar * text, gint * width,
     gint * height, GError ** error);
 /* --style a,b,c (ASCII or full-width commas): 1 to 8 non-empty styles */
 gchar **kling_promo_parse_styles (const gchar * text, GError ** error);
-/* the styles used when none is given */
+/* the styles used when none is given and the kind is not known */
 gchar **kling_promo_default_styles (KlingPromoLang lang);
+
+/* Product kinds: the labels of the shipped detector and copywriter, in
+ * their order (the copywriter's label index). */
+#define KLING_PROMO_N_KINDS 6
+const gchar *kling_promo_kind_name (gint kind);
+/* the kind called @name, or -1 */
+gint kling_promo_kind_from_name (const gchar * name);
+/* the scenes that suit @kind (-1: kling_promo_default_styles) */
+gchar **kling_promo_kind_styles (gint kind, KlingPromoLang lang);
+/* the detector's confidence threshold when its manifest gives none */
+#define KLING_PROMO_DETECT_THRESHOLD 0.35
 
 typedef struct
 {
@@ -129,8 +141,15 @@ gdouble kling_promo_overall (KlingPromoStage stage, gdouble fraction);
 typedef struct
 {
   gchar **copy;                 /* the copy lines spoken and subtitled */
+  gchar **styles;               /* the scenes, one per shot */
   guint n_cues;                 /* subtitle cues */
   gint product_x, product_y, product_w, product_h;           /* where the product stands, output pixels */
+  /* the product kind used for the copy and the scenes (-1: none known),
+   * where it came from, and the detector's best score (-1: not run) */
+  gint kind;
+  gboolean kind_detected;
+  gdouble kind_score, kind_threshold;
+  gchar *kind_note;             /* why no kind was detected, or NULL */
   /* seconds spent: generation (posters, klinggen), composition (scaling,
    * fades, the product put back), the rest of the encoding pipeline */
   gdouble generation_seconds, composition_seconds, total_seconds;
