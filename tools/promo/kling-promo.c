@@ -52,6 +52,7 @@ typedef struct
   gboolean kind_detected;
   gdouble kind_score, kind_threshold;
   gchar *kind_note;
+  GstVideoRectangle kind_box;   /* the detection, photo pixels */
 
   gchar **styles;
   gchar **copy;
@@ -416,8 +417,16 @@ stage_kind (Promo * p, GError ** error)
     if (p->kind < 0)
       p->kind_note = g_strdup_printf ("the detector found a '%s', not a "
           "kind gst-kling-promo knows", name ? name : "?");
-    else
+    else {
+      const KlingDetection *d = &g_array_index (dets, KlingDetection, best);
       p->kind_detected = TRUE;
+      p->kind_box.x = CLAMP ((gint) d->x0, 0, p->pw - 1);
+      p->kind_box.y = CLAMP ((gint) d->y0, 0, p->ph - 1);
+      p->kind_box.w = CLAMP ((gint) (d->x1 + 0.5f), p->kind_box.x + 1,
+          p->pw) - p->kind_box.x;
+      p->kind_box.h = CLAMP ((gint) (d->y1 + 0.5f), p->kind_box.y + 1,
+          p->ph) - p->kind_box.y;
+    }
   }
   g_array_free (dets, TRUE);
   kling_detector_free (det);
@@ -467,8 +476,10 @@ stage_copy (Promo * p, GError ** error)
   buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, p->photo,
       (gsize) p->pw * p->ph * 4, 0, (gsize) p->pw * p->ph * 4, NULL, NULL);
   gst_video_frame_map (&frame, &info, buf, GST_MAP_READ);
-  /* the product's box in the photo: where the cut-out came from is not
-   * kept, so the copywriter sees the whole photo on its plain ground */
+  /* the copywriter sees the product as aiproductdetect shows it, its
+   * detected box; without a detection, the whole photo */
+  if (p->kind_detected)
+    box = p->kind_box;
   lines = g_ptr_array_new ();
   for (i = 0, tries = 0; lines->len < p->n_shots && tries < 4 * p->n_shots;
       tries++) {
