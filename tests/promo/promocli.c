@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
@@ -813,6 +814,17 @@ GST_START_TEST (test_promo)
   fail_unless (strstr (out, "scenes: summer beach, ice cubes, party\n") !=
       NULL, "%s", out);
   fail_unless_equals_string (copy, "green thing");
+
+  /* the finished file has the mode a directly written one would have
+   * (0666 under the umask), not its temporary file's 0600 */
+  {
+    GStatBuf st;
+    mode_t mask = umask (022);
+
+    umask (mask);
+    fail_unless (g_stat (output, &st) == 0);
+    fail_unless_equals_int (st.st_mode & 0777, 0666 & ~mask);
+  }
 
   /* ffprobe: H.264 at the size and 30 fps, AAC, a subtitle track */
   root = ffprobe (output, &parser);

@@ -15,6 +15,7 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
@@ -1200,7 +1201,9 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
     g_free (base);
   }
   g_free (dir);
-  fd = g_mkstemp (tmp);
+  /* 0666 under the umask, as the file would be if written directly (a
+   * plain g_mkstemp() leaves a finished promo readable by its owner only) */
+  fd = g_mkstemp_full (tmp, O_RDWR, 0666);
   if (fd < 0) {
     g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OUTPUT,
         "cannot write %s: %s", o->output, g_strerror (errno));
