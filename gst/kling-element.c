@@ -372,7 +372,10 @@ kling_fields_set (GstElement * element, gpointer base,
       *(gint *) p = g_value_get_enum (value);
       break;
     default:
-      g_return_val_if_reached (FALSE);
+      g_return_val_if_fail (GST_VALUE_HOLDS_FRACTION (value), FALSE);
+      ((gint *) p)[0] = gst_value_get_fraction_numerator (value);
+      ((gint *) p)[1] = gst_value_get_fraction_denominator (value);
+      break;
   }
   return TRUE;
 }
@@ -413,11 +416,36 @@ kling_fields_get (gconstpointer base, const KlingField * fields,
       g_value_set_enum (value, *(const gint *) p);
       break;
     default:
-      g_return_val_if_reached (FALSE);
+      g_return_val_if_fail (GST_VALUE_HOLDS_FRACTION (value), FALSE);
+      gst_value_set_fraction (value, ((const gint *) p)[0],
+          ((const gint *) p)[1]);
+      break;
   }
   return TRUE;
 }
 
+void
+kling_fields_set_property (GstElement * element, gpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (element);
+  if (!kling_fields_set (element, base, fields, n_fields, prop_id, value,
+          pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (element, prop_id, pspec);
+  GST_OBJECT_UNLOCK (element);
+}
+
+void
+kling_fields_get_property (GstElement * element, gconstpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (element);
+  if (!kling_fields_get (base, fields, n_fields, prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (element, prop_id, pspec);
+  GST_OBJECT_UNLOCK (element);
+}
 
 void
 kling_element_install_device_threads (GObjectClass * klass,
@@ -654,6 +682,15 @@ kling_clock_wait_set_flushing (KlingClockWait * wait, gboolean flushing)
   g_mutex_lock (&wait->lock);
   wait->flushing = flushing;
   if (flushing && wait->id)
+    gst_clock_id_unschedule (wait->id);
+  g_mutex_unlock (&wait->lock);
+}
+
+void
+kling_clock_wait_unschedule (KlingClockWait * wait)
+{
+  g_mutex_lock (&wait->lock);
+  if (wait->id)
     gst_clock_id_unschedule (wait->id);
   g_mutex_unlock (&wait->lock);
 }

@@ -168,8 +168,8 @@ gboolean kling_gen_props_get (const KlingGenProps * props, guint prop_id,
 
 /* A property kept in a member of an element's struct: its id and the
  * member's offset (G_STRUCT_OFFSET); its type is the GParamSpec's:
- * string (gchar *), boolean, int, uint, uint64, float, double or enum
- * (an enum member). */
+ * string (gchar *), boolean, int, uint, uint64, float, double, enum
+ * (an enum member) or fraction (gint[2]: numerator, denominator). */
 typedef struct
 {
   guint prop_id;
@@ -187,6 +187,16 @@ gboolean kling_fields_set (GstElement * element, gpointer base,
  * @prop_id is not among the @n_fields. */
 gboolean kling_fields_get (gconstpointer base, const KlingField * fields,
     guint n_fields, guint prop_id, GValue * value, GParamSpec * pspec);
+
+/* An element's whole set_property / get_property when all its
+ * properties are @fields: under the object lock taken here; an unknown
+ * @prop_id is warned about. */
+void kling_fields_set_property (GstElement * element, gpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+void kling_fields_get_property (GstElement * element, gconstpointer base,
+    const KlingField * fields, guint n_fields, guint prop_id,
+    GValue * value, GParamSpec * pspec);
 
 /* An element's whole set_property / get_property: the generation
  * properties in @props, then the element's own @fields (kling_fields_set),
@@ -277,6 +287,8 @@ gboolean kling_clock_wait_until (KlingClockWait * wait, GstElement * element,
 /* Flushing on (the wait under way returns FALSE) or off. */
 void kling_clock_wait_set_flushing (KlingClockWait * wait,
     gboolean flushing);
+/* Cuts the wait under way short (it returns FALSE), flushing or not. */
+void kling_clock_wait_unschedule (KlingClockWait * wait);
 
 /* --- product photos ---------------------------------------------------- */
 

@@ -58,25 +58,19 @@
 #include "config.h"
 #endif
 
-#include <math.h>
 #include <string.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
 #include "gstklinghost.h"
 #include "kling-element.h"
-#include "kling-face.h"
-#include "kling-manifest.h"
-#include "kling-mel.h"
+#include "kling-head.h"
+#include "kling-mel-timeline.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_host_debug);
 #define GST_CAT_DEFAULT gst_kling_host_debug
 
 #define DEFAULT_MODEL_FILE "kling-host.pt"
-#define DEFAULT_MODEL NULL
-#define DEFAULT_DEVICE "cpu"
-#define DEFAULT_THREADS 0
-#define DEFAULT_FACE_BOX NULL
 #define DEFAULT_FPS_N 25
 #define DEFAULT_FPS_D 1
 #define DEFAULT_BATCH 0
@@ -113,14 +107,6 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (KLING_FACE_FORMATS)));
 
-/* A portrait frame as the producing thread uses it. */
-typedef struct
-{
-  GstBuffer *buffer;
-  KlingFace *face;
-  gfloat *crop;                 /* [3, H, W] */
-} Portrait;
-
 struct _GstKlingHost
 {
   GstElement parent;
@@ -130,26 +116,23 @@ struct _GstKlingHost
   /* properties, under the object lock */
   gchar *model_path, *device, *face_box;
   gint threads;
-  gint fps_n, fps_d;
-  guint batch_prop;
+  gint framerate[2];
+  guint batch;
   gint feather;
   gboolean live_mode;
 
   /* set in start(), read-only until stop() */
-  KlingModel *model;
-  gchar *model_name;
-  KlingHeadSpec spec;
-  guint batch;
+  KlingHead *head;
   gboolean have_box_prop;
   KlingFaceBox box_prop;
-  gint fps_n_run, fps_d_run;
   gint feather_run;
   gboolean live;
   GstClockTime own_latency;
   GCancellable *cancellable;
+  KlingClockWait clock_wait;
 
-  /* under lock: the portraits from the image pad, the audio timeline and
-   * the spectrogram (fed by the audio thread, read by the producer) */
+  /* under lock: the portraits from the image pad, and the audio timeline
+   * (fed by the audio thread, read by the producer) */
   GMutex lock;
   GCond cond;
   gboolean flushing;
@@ -157,32 +140,16 @@ struct _GstKlingHost
   GPtrArray *portraits;         /* GstBuffer */
   GstVideoInfo pinfo;
   gboolean have_pinfo, image_eos, warned_loop;
-  GstAudioInfo ainfo;
-  gboolean have_ainfo;
-  GstAudioConverter *aconv;
-  gfloat *aout;
-  gsize aout_len;
-  guint8 *silence;              /* 4096 frames of silence, input format */
-  KlingMelStream *mel;
+  KlingMelTimeline *timeline;
   GstSegment segment;
-  gboolean have_segment;
   gchar *stream_id;
-  GstClockTime t0;              /* the first audio sample */
-  guint64 in_samples;           /* at the input rate, silence included */
-  gboolean audio_eos;
-  GstClockID clock_id;
   GstClockTime upstream_latency;
 
   /* the producer (audio thread, or the live task) */
   guint64 next_frame;
   gboolean started_output;
-  GArray *entries;              /* Portrait */
-  gfloat *ref_crop;
   GstVideoInfo oinfo;
-  gfloat *mel_batch, *face_batch;
-  guint64 *batch_frames;
-  guint *batch_portraits;
-  guint n_batch;
+  gfloat *mel;                  /* one window */
 };
 
 #define gst_kling_host_parent_class parent_class
@@ -220,6 +187,8 @@ gst_kling_host_class_init (GstKlingHostClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
 
   gobject_class->finalize = gst_kling_host_finalize;
   gobject_class->set_property = gst_kling_host_set_property;
@@ -229,49 +198,33 @@ gst_kling_host_class_init (GstKlingHostClass * klass)
       g_param_spec_string ("model", "Talking-head model",
           "Talking-head model package (task `talking-head`, docs/models.md);"
           " NULL: the model shipped with gst-kling (" DEFAULT_MODEL_FILE ")",
-          DEFAULT_MODEL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_string ("device", "Device",
-          "Where the model runs: cpu, cuda or cuda:N (CUDA needs gst-kling "
-          "built against a CUDA LibTorch)", DEFAULT_DEVICE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads",
-          "Intra-op threads for inference; 0: one per CPU core", 0, 256,
-          DEFAULT_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          NULL, flags));
+  kling_element_install_device_threads (gobject_class, PROP_DEVICE,
+      PROP_THREADS, "Where the model runs: cpu, cuda or cuda:N (CUDA needs "
+      "gst-kling built against a CUDA LibTorch)");
   g_object_class_install_property (gobject_class, PROP_FACE_BOX,
       g_param_spec_string ("face-box", "Face box",
           "The face in the portrait, \"x,y,width,height\" in pixels; NULL: "
           "a `face` region-of-interest meta on the portrait, else the "
-          "model's default box", DEFAULT_FACE_BOX,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          "model's default box", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_FRAMERATE,
       gst_param_spec_fraction ("framerate", "Frame rate",
           "Frames per second of the video", 1, 1, 240, 1, DEFAULT_FPS_N,
-          DEFAULT_FPS_D, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          DEFAULT_FPS_D, flags));
   g_object_class_install_property (gobject_class, PROP_BATCH,
       g_param_spec_uint ("batch", "Batch",
           "Frames per model call outside live mode (more: faster, more "
-          "latency); 0: the model's `batch`", 0, 64, DEFAULT_BATCH,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          "latency); 0: the model's `batch`", 0, 64, DEFAULT_BATCH, flags));
   g_object_class_install_property (gobject_class, PROP_FEATHER,
       g_param_spec_int ("feather", "Feather",
           "Width in pixels of the seam over which the generated face blends "
           "into the portrait; -1: an eighth of the face box's smaller side",
-          -1, 1024, DEFAULT_FEATHER, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+          -1, 1024, DEFAULT_FEATHER, flags));
   g_object_class_install_property (gobject_class, PROP_LIVE_MODE,
       g_param_spec_boolean ("live-mode", "Live mode",
           "Make each frame at its time on the clock, also when the audio "
           "stops (silence: the host rests); late audio is dropped",
-          DEFAULT_LIVE_MODE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          DEFAULT_LIVE_MODE, flags));
 
   element_class->change_state = gst_kling_host_change_state;
   gst_element_class_add_static_pad_template (element_class, &audio_template);
@@ -310,21 +263,19 @@ gst_kling_host_init (GstKlingHost * self)
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
-  self->device = g_strdup (DEFAULT_DEVICE);
-  self->threads = DEFAULT_THREADS;
-  self->fps_n = DEFAULT_FPS_N;
-  self->fps_d = DEFAULT_FPS_D;
-  self->batch_prop = DEFAULT_BATCH;
+  self->device = g_strdup ("cpu");
+  self->framerate[0] = DEFAULT_FPS_N;
+  self->framerate[1] = DEFAULT_FPS_D;
+  self->batch = DEFAULT_BATCH;
   self->feather = DEFAULT_FEATHER;
   self->live_mode = DEFAULT_LIVE_MODE;
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
+  kling_clock_wait_init (&self->clock_wait);
   self->portraits = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
-  self->entries = g_array_new (FALSE, TRUE, sizeof (Portrait));
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
-  self->t0 = GST_CLOCK_TIME_NONE;
 }
 
 static void
@@ -336,128 +287,42 @@ gst_kling_host_finalize (GObject * object)
   g_free (self->device);
   g_free (self->face_box);
   g_ptr_array_unref (self->portraits);
-  g_array_unref (self->entries);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  kling_clock_wait_clear (&self->clock_wait);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
+
+#define FIELD(id, member) {id, G_STRUCT_OFFSET (GstKlingHost, member)}
+static const KlingField fields[] = {
+  FIELD (PROP_MODEL, model_path),
+  FIELD (PROP_DEVICE, device),
+  FIELD (PROP_THREADS, threads),
+  FIELD (PROP_FACE_BOX, face_box),
+  FIELD (PROP_FRAMERATE, framerate),
+  FIELD (PROP_BATCH, batch),
+  FIELD (PROP_FEATHER, feather),
+  FIELD (PROP_LIVE_MODE, live_mode),
+};
+#undef FIELD
 
 static void
 gst_kling_host_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
-  GstKlingHost *self = GST_KLING_HOST (object);
-
-  GST_OBJECT_LOCK (self);
-  if (!kling_element_setup_mutable (GST_ELEMENT (self), pspec)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_free (self->model_path);
-      self->model_path = g_value_dup_string (value);
-      break;
-    case PROP_DEVICE:
-      g_free (self->device);
-      self->device = g_value_dup_string (value);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_int (value);
-      break;
-    case PROP_FACE_BOX:
-      g_free (self->face_box);
-      self->face_box = g_value_dup_string (value);
-      break;
-    case PROP_FRAMERATE:
-      self->fps_n = gst_value_get_fraction_numerator (value);
-      self->fps_d = gst_value_get_fraction_denominator (value);
-      break;
-    case PROP_BATCH:
-      self->batch_prop = g_value_get_uint (value);
-      break;
-    case PROP_FEATHER:
-      self->feather = g_value_get_int (value);
-      break;
-    case PROP_LIVE_MODE:
-      self->live_mode = g_value_get_boolean (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_fields_set_property (GST_ELEMENT (object), object, fields,
+      G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 static void
 gst_kling_host_get_property (GObject * object, guint prop_id, GValue * value,
     GParamSpec * pspec)
 {
-  GstKlingHost *self = GST_KLING_HOST (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string (value, self->device);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_FACE_BOX:
-      g_value_set_string (value, self->face_box);
-      break;
-    case PROP_FRAMERATE:
-      gst_value_set_fraction (value, self->fps_n, self->fps_d);
-      break;
-    case PROP_BATCH:
-      g_value_set_uint (value, self->batch_prop);
-      break;
-    case PROP_FEATHER:
-      g_value_set_int (value, self->feather);
-      break;
-    case PROP_LIVE_MODE:
-      g_value_set_boolean (value, self->live_mode);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
+  kling_fields_get_property (GST_ELEMENT (object), object, fields,
+      G_N_ELEMENTS (fields), prop_id, value, pspec);
 }
 
 /* --- start / stop ----------------------------------------------------- */
-
-/* The model's forward on @n frames of @mel and @face; the output checked
- * (float32 [n, 3, H, W]).  NULL with @error set. */
-static KlingOutputs *
-call_model (GstKlingHost * self, guint n, gfloat * mel, gfloat * face,
-    const KlingTensor ** out, GError ** error)
-{
-  const KlingHeadSpec *s = &self->spec;
-  gint64 mel_shape[4] = { n, 1, s->mel.n_mels, s->mel.frames };
-  gint64 face_shape[4] = { n, 6, s->face_height, s->face_width };
-  gint64 want[4] = { n, 3, s->face_height, s->face_width };
-  KlingTensor in[2];
-  KlingOutputs *outputs;
-
-  kling_tensor_init_contiguous (&in[0], KLING_DTYPE_FLOAT32, mel, 4, mel_shape);
-  kling_tensor_init_contiguous (&in[1], KLING_DTYPE_FLOAT32, face, 4,
-      face_shape);
-  outputs = kling_model_call (self->model, "forward", in, 2,
-      self->cancellable, error);
-  if (outputs == NULL)
-    return NULL;
-  *out = kling_outputs_expect (outputs, "forward", "0", KLING_DTYPE_FLOAT32,
-      4, want, error);
-  if (*out == NULL) {
-    kling_outputs_free (outputs);
-    return NULL;
-  }
-  return outputs;
-}
 
 static gboolean
 gst_kling_host_start (GstKlingHost * self)
@@ -465,186 +330,103 @@ gst_kling_host_start (GstKlingHost * self)
   gchar *model_prop, *device, *face_box, *path;
   KlingLoadOptions opts = { 0 };
   KlingManifest *manifest = NULL;
+  const KlingHeadSpec *spec;
   GError *error = NULL;
-  const KlingTensor *out;
-  KlingOutputs *outputs;
-  gfloat *mel, *face;
-  gint64 t_start, t_call;
-  guint batch_prop;
-  gboolean live;
-  gint threads;
+  KlingModel *model;
+  gint fps_n, fps_d;
+  guint batch;
+  gboolean ok;
 
   GST_OBJECT_LOCK (self);
   model_prop = g_strdup (self->model_path);
   device = g_strdup (self->device);
   face_box = g_strdup (self->face_box);
-  threads = self->threads;
-  batch_prop = self->batch_prop;
-  self->fps_n_run = self->fps_n;
-  self->fps_d_run = self->fps_d;
+  opts.threads = self->threads;
+  batch = self->batch;
+  fps_n = self->framerate[0];
+  fps_d = self->framerate[1];
   self->feather_run = self->feather;
-  live = self->live_mode;
+  self->live = self->live_mode;
   GST_OBJECT_UNLOCK (self);
 
-  self->live = live;
-  self->have_box_prop = FALSE;
-  if (face_box && *face_box) {
-    if (!kling_face_box_parse (face_box, &self->box_prop)) {
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("face-box \"%s\" is not "
-              "\"x,y,width,height\" in pixels (width and height above 0)",
-              face_box), (NULL));
-      goto fail;
-    }
-    self->have_box_prop = TRUE;
+  self->have_box_prop = face_box && *face_box;
+  ok = !self->have_box_prop || kling_face_box_parse (face_box,
+      &self->box_prop);
+  if (!ok)
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("face-box \"%s\" is not "
+            "\"x,y,width,height\" in pixels (width and height above 0)",
+            face_box), (NULL));
+  path = ok ? kling_element_find_model (GST_ELEMENT (self), model_prop,
+      DEFAULT_MODEL_FILE, "talking-head", "model") : NULL;
+  g_free (model_prop);
+  g_free (face_box);
+  if (path == NULL) {
+    g_free (device);
+    return FALSE;
   }
-
-  path = kling_element_find_model (GST_ELEMENT (self), model_prop,
-      DEFAULT_MODEL_FILE, "talking-head", "model");
-  if (path == NULL)
-    goto fail;
   opts.device = device;
   opts.precision = KLING_PRECISION_FLOAT32;
-  opts.threads = threads;
   GST_INFO_OBJECT (self, "loading %s", path);
-  self->model = kling_package_load (path, "talking-head", &opts, FALSE,
-      &manifest, &error);
-  if (self->model == NULL) {
+  model = kling_package_load (path, "talking-head", &opts, FALSE, &manifest,
+      &error);
+  g_free (device);
+  if (model == NULL) {
     kling_element_post_load_error (GST_ELEMENT (self), "talking-head",
         "model", "talking-head", path, error);
-    g_clear_error (&error);
-    g_free (path);
     goto fail;
-  }
-  kling_head_spec_from_manifest (&self->spec, manifest);
-  self->model_name = g_strdup (manifest->name);
-  kling_manifest_free (manifest);
-  self->batch = batch_prop ? batch_prop : (guint) self->spec.batch;
-  if (self->live)
-    self->batch = 1;
-
-  /* one call on silence: the output shape is checked before any frame,
-   * and its time is the compute part of the latency */
-  mel = g_new (gfloat, self->spec.mel.n_mels * self->spec.mel.frames);
-  face = g_new0 (gfloat, 6 * self->spec.face_width * self->spec.face_height);
-  {
-    gint i, n = self->spec.mel.n_mels * self->spec.mel.frames;
-    gfloat silence = kling_mel_params_silence (&self->spec.mel);
-
-    for (i = 0; i < n; i++)
-      mel[i] = silence;
   }
   self->cancellable = g_cancellable_new ();
-  t_start = g_get_monotonic_time ();
-  outputs = call_model (self, 1, mel, face, &out, &error);
-  t_call = g_get_monotonic_time () - t_start;
-  g_free (mel);
-  g_free (face);
-  if (outputs == NULL) {
+  self->head = kling_head_new (model, manifest, self->live ? 1 : batch,
+      self->cancellable, &error);
+  kling_manifest_free (manifest);
+  if (self->head == NULL) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Talking-head model \"%s\" "
             "does not meet task `talking-head`: %s", path, error->message),
-        ("forward(mel float32 [B, 1, %d, %d], face float32 [B, 6, %d, %d]) "
-            "must return float32 [B, 3, %d, %d]; see docs/models.md",
-            self->spec.mel.n_mels, self->spec.mel.frames,
-            self->spec.face_height, self->spec.face_width,
-            self->spec.face_height, self->spec.face_width));
-    g_clear_error (&error);
-    g_free (path);
+        (NULL));
     goto fail;
   }
-  kling_outputs_free (outputs);
-  g_free (path);
-
-  self->mel = kling_mel_stream_new (&self->spec.mel, &error);
-  if (self->mel == NULL) {
+  spec = kling_head_get_spec (self->head);
+  self->timeline = kling_mel_timeline_new (&spec->mel, fps_n, fps_d, &error);
+  if (self->timeline == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
         (NULL));
-    g_clear_error (&error);
     goto fail;
   }
-  self->own_latency = (GstClockTime) (kling_mel_params_lookahead
-      (&self->spec.mel) * GST_SECOND) + t_call * GST_USECOND;
+  self->mel = g_new (gfloat, spec->mel.n_mels * spec->mel.frames);
+  self->own_latency = kling_mel_timeline_lookahead (self->timeline) +
+      kling_head_get_call_time (self->head);
   if (!self->live)
-    self->own_latency += gst_util_uint64_scale (self->batch - 1,
-        self->fps_d_run * GST_SECOND, self->fps_n_run);
-  self->mel_batch = g_new (gfloat, self->batch * self->spec.mel.n_mels *
-      self->spec.mel.frames);
-  self->face_batch = g_new (gfloat, self->batch * 6 * self->spec.face_width *
-      self->spec.face_height);
-  self->batch_frames = g_new (guint64, self->batch);
-  self->batch_portraits = g_new (guint, self->batch);
+    self->own_latency += gst_util_uint64_scale (kling_head_get_batch
+        (self->head) - 1, fps_d * GST_SECOND, fps_n);
   GST_INFO_OBJECT (self, "model %s: mel %dx%d, face %dx%d, batch %u, one "
-      "call %" G_GINT64_FORMAT " us, latency %" GST_TIME_FORMAT,
-      self->model_name, self->spec.mel.n_mels, self->spec.mel.frames,
-      self->spec.face_width, self->spec.face_height, self->batch, t_call,
+      "call %" GST_TIME_FORMAT ", latency %" GST_TIME_FORMAT,
+      kling_head_get_name (self->head), spec->mel.n_mels, spec->mel.frames,
+      spec->face_width, spec->face_height, kling_head_get_batch (self->head),
+      GST_TIME_ARGS (kling_head_get_call_time (self->head)),
       GST_TIME_ARGS (self->own_latency));
-  g_free (model_prop);
-  g_free (device);
-  g_free (face_box);
+  g_free (path);
   return TRUE;
 
 fail:
-  g_free (model_prop);
-  g_free (device);
-  g_free (face_box);
+  g_clear_error (&error);
+  g_free (path);
   return FALSE;
-}
-
-static void
-clear_entries (GstKlingHost * self)
-{
-  guint i;
-
-  for (i = 0; i < self->entries->len; i++) {
-    Portrait *p = &g_array_index (self->entries, Portrait, i);
-
-    gst_buffer_unref (p->buffer);
-    kling_face_free (p->face);
-    g_free (p->crop);
-  }
-  g_array_set_size (self->entries, 0);
-  g_clear_pointer (&self->ref_crop, g_free);
-}
-
-/* Forgets the stream: timeline, spectrogram, output state.  With lock. */
-static void
-reset_stream_locked (GstKlingHost * self)
-{
-  if (self->mel)
-    kling_mel_stream_reset (self->mel);
-  if (self->aconv)
-    gst_audio_converter_reset (self->aconv);
-  self->t0 = GST_CLOCK_TIME_NONE;
-  self->in_samples = 0;
-  self->audio_eos = FALSE;
-  self->next_frame = 0;
-  self->n_batch = 0;
 }
 
 static void
 gst_kling_host_stop (GstKlingHost * self)
 {
   g_mutex_lock (&self->lock);
-  reset_stream_locked (self);
   g_ptr_array_set_size (self->portraits, 0);
   self->have_pinfo = self->image_eos = self->warned_loop = FALSE;
-  self->have_ainfo = FALSE;
-  g_clear_pointer (&self->aconv, gst_audio_converter_free);
-  g_clear_pointer (&self->aout, g_free);
-  g_clear_pointer (&self->silence, g_free);
-  self->aout_len = 0;
-  g_clear_pointer (&self->mel, kling_mel_stream_free);
-  self->have_segment = FALSE;
+  g_clear_pointer (&self->timeline, kling_mel_timeline_free);
   g_clear_pointer (&self->stream_id, g_free);
   g_mutex_unlock (&self->lock);
-  clear_entries (self);
+  self->next_frame = 0;
   self->started_output = FALSE;
-  g_clear_pointer (&self->model, kling_model_free);
-  g_clear_pointer (&self->model_name, g_free);
+  g_clear_pointer (&self->head, kling_head_free);
+  g_clear_pointer (&self->mel, g_free);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->mel_batch, g_free);
-  g_clear_pointer (&self->face_batch, g_free);
-  g_clear_pointer (&self->batch_frames, g_free);
-  g_clear_pointer (&self->batch_portraits, g_free);
 }
 
 static void
@@ -652,16 +434,26 @@ set_flushing (GstKlingHost * self, gboolean flushing)
 {
   g_mutex_lock (&self->lock);
   self->flushing = flushing;
-  if (flushing && self->clock_id)
-    gst_clock_id_unschedule (self->clock_id);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  kling_clock_wait_set_flushing (&self->clock_wait, flushing);
   if (self->cancellable) {
     if (flushing)
       g_cancellable_cancel (self->cancellable);
     else
       g_cancellable_reset (self->cancellable);
   }
+}
+
+static void
+set_playing (GstKlingHost * self, gboolean playing)
+{
+  g_mutex_lock (&self->lock);
+  self->playing = playing;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (!playing)
+    kling_clock_wait_unschedule (&self->clock_wait);
 }
 
 static GstStateChangeReturn
@@ -679,17 +471,10 @@ gst_kling_host_change_state (GstElement * element, GstStateChange transition)
       set_flushing (self, FALSE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      g_mutex_lock (&self->lock);
-      self->playing = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      set_playing (self, TRUE);
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      g_mutex_lock (&self->lock);
-      self->playing = FALSE;
-      if (self->clock_id)
-        gst_clock_id_unschedule (self->clock_id);
-      g_mutex_unlock (&self->lock);
+      set_playing (self, FALSE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       set_flushing (self, TRUE);
@@ -698,13 +483,8 @@ gst_kling_host_change_state (GstElement * element, GstStateChange transition)
       break;
   }
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  switch (transition) {
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_kling_host_stop (self);
-      break;
-    default:
-      break;
-  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_kling_host_stop (self);
   if (ret != GST_STATE_CHANGE_FAILURE && self->live && (transition ==
           GST_STATE_CHANGE_READY_TO_PAUSED
           || transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED))
@@ -780,88 +560,54 @@ gst_kling_host_image_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
-/* The face box for portrait @buf: the property, the buffer's `face` ROI
- * meta, or the manifest's. */
+/* The portrait frame @n shows, cropped by the head up to it; FALSE after
+ * posting the error. */
 static gboolean
-face_box_for (GstKlingHost * self, GstBuffer * buf, const GstVideoInfo * info,
-    KlingFaceBox * box)
-{
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
-
-  if (self->have_box_prop) {
-    *box = self->box_prop;
-    return TRUE;
-  }
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    if (roi->roi_type == g_quark_from_static_string ("face")) {
-      box->x = roi->x;
-      box->y = roi->y;
-      box->width = roi->w;
-      box->height = roi->h;
-      return TRUE;
-    }
-  }
-  if (self->spec.has_box) {
-    kling_face_box_from_fractions (self->spec.box,
-        GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), box);
-    return TRUE;
-  }
-  return FALSE;
-}
-
-/* Portrait @index, cropped; NULL after posting the error. */
-static Portrait *
-get_portrait (GstKlingHost * self, guint index)
+portrait_for (GstKlingHost * self, guint64 n, guint * index)
 {
   GError *error = NULL;
-  Portrait p = { 0 };
   KlingFaceBox box;
+  guint count;
 
-  while (self->entries->len <= index) {
-    guint i = self->entries->len;
+  g_mutex_lock (&self->lock);
+  count = MAX (self->portraits->len, 1);
+  g_mutex_unlock (&self->lock);
+  *index = (guint) (n % count);
+  while (kling_head_n_portraits (self->head) <= *index) {
+    GstBuffer *buf;
+    gboolean ok;
 
     g_mutex_lock (&self->lock);
-    p.buffer = gst_buffer_ref (g_ptr_array_index (self->portraits, i));
+    buf = gst_buffer_ref (g_ptr_array_index (self->portraits,
+            kling_head_n_portraits (self->head)));
     g_mutex_unlock (&self->lock);
-    if (!face_box_for (self, p.buffer, &self->oinfo, &box)) {
+    if (!kling_head_face_box (self->head, buf, GST_VIDEO_INFO_WIDTH
+            (&self->oinfo), GST_VIDEO_INFO_HEIGHT (&self->oinfo),
+            self->have_box_prop ? &self->box_prop : NULL, &box)) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No face box: set the "
               "face-box property (\"x,y,width,height\" in pixels), attach a "
               "`face` region-of-interest meta to the portrait, or use a "
               "model whose manifest has `face.box`"), ("model %s",
-              self->model_name));
-      gst_buffer_unref (p.buffer);
-      return NULL;
+              kling_head_get_name (self->head)));
+      gst_buffer_unref (buf);
+      return FALSE;
     }
-    p.face = kling_face_new (&self->oinfo, &box, self->spec.face_width,
-        self->spec.face_height, self->spec.mask, self->feather_run, &error);
-    if (p.face == NULL) {
+    ok = kling_head_add_portrait (self->head, buf, &self->oinfo, &box,
+        self->feather_run, &error);
+    gst_buffer_unref (buf);
+    if (!ok) {
       GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", error->message), (NULL));
       g_clear_error (&error);
-      gst_buffer_unref (p.buffer);
-      return NULL;
+      return FALSE;
     }
-    p.crop = g_new (gfloat, 3 * self->spec.face_width * self->spec.face_height);
-    if (!kling_face_crop (p.face, p.buffer, p.crop)) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read the "
-              "portrait frame"), (NULL));
-      kling_face_free (p.face);
-      g_free (p.crop);
-      gst_buffer_unref (p.buffer);
-      return NULL;
-    }
-    GST_DEBUG_OBJECT (self, "portrait %u: face box %d,%d %dx%d", i,
-        kling_face_get_box (p.face)->x, kling_face_get_box (p.face)->y,
-        kling_face_get_box (p.face)->width,
-        kling_face_get_box (p.face)->height);
-    g_array_append_val (self->entries, p);
-    if (i == 0)
-      self->ref_crop = g_memdup2 (p.crop, 3 * sizeof (gfloat) *
-          self->spec.face_width * self->spec.face_height);
+    GST_DEBUG_OBJECT (self, "portrait %u: face box %d,%d %dx%d",
+        kling_head_n_portraits (self->head) - 1,
+        kling_head_get_box (self->head, *index)->x,
+        kling_head_get_box (self->head, *index)->y,
+        kling_head_get_box (self->head, *index)->width,
+        kling_head_get_box (self->head, *index)->height);
   }
-  return &g_array_index (self->entries, Portrait, index);
+  return TRUE;
 }
 
 /* Waits for the first portrait and sends stream-start, caps and segment.
@@ -871,8 +617,10 @@ ensure_output (GstKlingHost * self)
 {
   GstSegment segment;
   GstCaps *caps;
+  GstEvent *start;
   gchar *stream_id;
   gboolean linked;
+  guint index;
 
   if (self->started_output)
     return GST_FLOW_OK;
@@ -880,6 +628,10 @@ ensure_output (GstKlingHost * self)
   g_mutex_lock (&self->lock);
   while (linked && !self->flushing && self->portraits->len == 0
       && !self->image_eos)
+    g_cond_wait (&self->cond, &self->lock);
+  /* outside live mode, a loop is taken whole (or MAX_PORTRAITS of it) */
+  while (!self->live && !self->flushing && !self->image_eos
+      && self->portraits->len > 0 && self->portraits->len < MAX_PORTRAITS)
     g_cond_wait (&self->cond, &self->lock);
   if (self->flushing) {
     g_mutex_unlock (&self->lock);
@@ -893,14 +645,6 @@ ensure_output (GstKlingHost * self)
             "the image pad is not linked"));
     return GST_FLOW_ERROR;
   }
-  /* outside live mode, a loop is taken whole (or MAX_PORTRAITS of it) */
-  while (!self->live && !self->flushing && !self->image_eos
-      && self->portraits->len < MAX_PORTRAITS)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    return GST_FLOW_FLUSHING;
-  }
   self->oinfo = self->pinfo;
   segment = self->segment;
   stream_id = self->stream_id ? g_strdup_printf ("%s/klinghost",
@@ -908,19 +652,18 @@ ensure_output (GstKlingHost * self)
       GST_ELEMENT (self), "video");
   g_mutex_unlock (&self->lock);
 
-  GST_VIDEO_INFO_FPS_N (&self->oinfo) = self->fps_n_run;
-  GST_VIDEO_INFO_FPS_D (&self->oinfo) = self->fps_d_run;
-  if (get_portrait (self, 0) == NULL) {
+  GST_OBJECT_LOCK (self);
+  GST_VIDEO_INFO_FPS_N (&self->oinfo) = self->framerate[0];
+  GST_VIDEO_INFO_FPS_D (&self->oinfo) = self->framerate[1];
+  GST_OBJECT_UNLOCK (self);
+  if (!portrait_for (self, 0, &index)) {
     g_free (stream_id);
     return GST_FLOW_ERROR;
   }
-  {
-    GstEvent *ev = gst_event_new_stream_start (stream_id);
-
-    gst_event_set_group_id (ev, gst_util_group_id_next ());
-    gst_pad_push_event (self->srcpad, ev);
-  }
+  start = gst_event_new_stream_start (stream_id);
   g_free (stream_id);
+  gst_event_set_group_id (start, gst_util_group_id_next ());
+  gst_pad_push_event (self->srcpad, start);
   caps = gst_video_info_to_caps (&self->oinfo);
   gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
   gst_caps_unref (caps);
@@ -931,39 +674,13 @@ ensure_output (GstKlingHost * self)
 
 /* --- frames ------------------------------------------------------------ */
 
-static GstClockTime
-frame_pts (GstKlingHost * self, guint64 n)
-{
-  return self->t0 + gst_util_uint64_scale (n, self->fps_d_run * GST_SECOND,
-      self->fps_n_run);
-}
-
-static gdouble
-frame_seconds (GstKlingHost * self, guint64 n)
-{
-  return (gdouble) n *self->fps_d_run / self->fps_n_run;
-}
-
-/* Frames the audio lasts once it ended: n with n / fps < samples / rate. */
-static guint64
-total_frames_locked (GstKlingHost * self)
-{
-  guint64 rate = self->have_ainfo ? GST_AUDIO_INFO_RATE (&self->ainfo) : 1;
-  guint64 den = (guint64) self->fps_d_run * rate;
-
-  return (self->in_samples * self->fps_n_run + den - 1) / den;
-}
-
 static GstFlowReturn
-push_frame (GstKlingHost * self, GstBuffer * out, guint64 n)
+push_frame (GstBuffer * out, guint64 n, gpointer user_data)
 {
-  GstClockTime pts = frame_pts (self, n);
+  GstKlingHost *self = user_data;
 
-  GST_BUFFER_PTS (out) = pts;
-  GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (out) = frame_pts (self, n + 1) - pts;
-  GST_BUFFER_OFFSET (out) = n;
-  GST_BUFFER_OFFSET_END (out) = n + 1;
+  kling_element_stamp (out, kling_mel_timeline_frame_pts (self->timeline, n),
+      kling_mel_timeline_frame_duration (self->timeline, n), n);
   if (n == 0)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
   else
@@ -971,112 +688,43 @@ push_frame (GstKlingHost * self, GstBuffer * out, guint64 n)
   return gst_pad_push (self->srcpad, out);
 }
 
-/* The portrait frame @n shows. */
-static guint
-portrait_index (GstKlingHost * self, guint64 n)
-{
-  guint count;
-
-  g_mutex_lock (&self->lock);
-  count = self->portraits->len;
-  g_mutex_unlock (&self->lock);
-  return (guint) (n % MAX (count, 1));
-}
-
-/* The host at rest: the portrait itself. */
-static GstFlowReturn
-push_resting (GstKlingHost * self, guint64 n, guint index)
-{
-  Portrait *p = get_portrait (self, index);
-
-  if (p == NULL)
-    return GST_FLOW_ERROR;
-  return push_frame (self, gst_buffer_copy (p->buffer), n);
-}
-
+/* The frames queued, through the model. */
 static GstFlowReturn
 run_batch (GstKlingHost * self)
 {
-  const KlingHeadSpec *s = &self->spec;
-  gsize face_len = 3 * (gsize) s->face_width * s->face_height;
-  GstFlowReturn ret = GST_FLOW_OK;
-  const KlingTensor *out;
-  KlingOutputs *outputs;
   GError *error = NULL;
-  guint i, n = self->n_batch;
+  GstFlowReturn ret;
 
-  if (n == 0)
-    return GST_FLOW_OK;
-  self->n_batch = 0;
-  outputs = call_model (self, n, self->mel_batch, self->face_batch, &out,
+  ret = kling_head_run (self->head, self->cancellable, push_frame, self,
       &error);
-  if (outputs == NULL) {
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_error_free (error);
-      return GST_FLOW_FLUSHING;
-    }
+  if (error) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Talking-head model %s "
-            "failed: %s", self->model_name, error->message),
-        ("forward(mel float32 [%u, 1, %d, %d], face float32 [%u, 6, %d, %d])"
-            " must return float32 [%u, 3, %d, %d]", n, s->mel.n_mels,
-            s->mel.frames, n, s->face_height, s->face_width, n,
-            s->face_height, s->face_width));
+            "failed: %s", kling_head_get_name (self->head), error->message),
+        (NULL));
     g_error_free (error);
-    return GST_FLOW_ERROR;
   }
-  for (i = 0; i < n && ret == GST_FLOW_OK; i++) {
-    Portrait *p = get_portrait (self, self->batch_portraits[i]);
-    GstBuffer *frame;
-
-    if (p == NULL) {
-      ret = GST_FLOW_ERROR;
-      break;
-    }
-    frame = gst_buffer_copy_deep (p->buffer);
-    if (!kling_face_paste (p->face, (const gfloat *) out->data + i * face_len,
-            frame)) {
-      gst_buffer_unref (frame);
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not write the "
-              "frame"), (NULL));
-      ret = GST_FLOW_ERROR;
-      break;
-    }
-    ret = push_frame (self, frame, self->batch_frames[i]);
-  }
-  kling_outputs_free (outputs);
   return ret;
 }
 
-/* Frame @n with its mel window @mel (silent or not): pushed at once when
- * silent (after the frames before it), else queued for the next call. */
+/* Frame @n with its window in self->mel: pushed at once when silent (the
+ * host at rest, after the frames queued before it), else queued. */
 static GstFlowReturn
-add_frame (GstKlingHost * self, guint64 n, const gfloat * mel, gboolean silent)
+add_frame (GstKlingHost * self, guint64 n, gboolean silent)
 {
-  const KlingHeadSpec *s = &self->spec;
-  gsize mel_len = (gsize) s->mel.n_mels * s->mel.frames;
-  gsize face_len = 6 * (gsize) s->face_width * s->face_height;
-  guint index = portrait_index (self, n);
-  GstFlowReturn ret;
-  Portrait *p;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint index;
 
+  if (!portrait_for (self, n, &index))
+    return GST_FLOW_ERROR;
   if (silent) {
     ret = run_batch (self);
-    if (ret != GST_FLOW_OK)
-      return ret;
-    return push_resting (self, n, index);
+    if (ret == GST_FLOW_OK)
+      ret = push_frame (gst_buffer_copy (kling_head_get_portrait (self->head,
+                  index)), n, self);
+  } else if (kling_head_queue (self->head, n, index, self->mel)) {
+    ret = run_batch (self);
   }
-  p = get_portrait (self, index);
-  if (p == NULL)
-    return GST_FLOW_ERROR;
-  memcpy (self->mel_batch + self->n_batch * mel_len, mel,
-      mel_len * sizeof (gfloat));
-  kling_face_make_input (p->face, p->crop, self->ref_crop,
-      self->face_batch + self->n_batch * face_len);
-  self->batch_frames[self->n_batch] = n;
-  self->batch_portraits[self->n_batch] = index;
-  if (++self->n_batch == self->batch)
-    return run_batch (self);
-  return GST_FLOW_OK;
+  return ret;
 }
 
 /* Outside live mode: every frame whose window the audio now covers (all
@@ -1084,101 +732,34 @@ add_frame (GstKlingHost * self, guint64 n, const gfloat * mel, gboolean silent)
 static GstFlowReturn
 produce_ready (GstKlingHost * self)
 {
-  gsize mel_len = (gsize) self->spec.mel.n_mels * self->spec.mel.frames;
-  gfloat *mel = g_new (gfloat, mel_len);
   GstFlowReturn ret = ensure_output (self);
 
   while (ret == GST_FLOW_OK) {
-    gboolean ready, silent = FALSE, eos;
-    guint64 n = self->next_frame, total;
+    gboolean ready, silent, finished;
 
     g_mutex_lock (&self->lock);
-    eos = self->audio_eos;
-    total = total_frames_locked (self);
-    ready = (!eos || n < total)
-        && kling_mel_stream_window (self->mel, frame_seconds (self, n), mel,
-        &silent);
-    if (ready)
-      kling_mel_stream_discard (self->mel, kling_mel_stream_frame_at
-          (self->mel, frame_seconds (self, n)) + self->spec.mel.offset);
+    ready = kling_mel_timeline_window (self->timeline, self->next_frame,
+        self->mel, &silent);
+    finished = kling_mel_timeline_is_finished (self->timeline);
     g_mutex_unlock (&self->lock);
     if (!ready) {
-      if (eos)
+      if (finished)
         ret = run_batch (self);
       break;
     }
-    self->next_frame++;
-    ret = add_frame (self, n, mel, silent);
+    ret = add_frame (self, self->next_frame++, silent);
   }
-  g_free (mel);
   return ret;
 }
 
 /* --- audio ------------------------------------------------------------- */
-
-/* Feeds @n frames of audio (@data in the input format, NULL: silence) to
- * the spectrogram.  With the lock. */
-static void
-feed_locked (GstKlingHost * self, const guint8 * data, gsize n, gboolean count)
-{
-  gint bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
-
-  if (count)
-    self->in_samples += n;
-  while (n > 0) {
-    gsize piece = MIN (n, 4096);
-    gsize out_frames = gst_audio_converter_get_out_frames (self->aconv, piece);
-    gpointer in[1] = { (gpointer) (data ? data : self->silence) }, out[1];
-
-    if (out_frames > self->aout_len) {
-      self->aout_len = out_frames;
-      self->aout = g_renew (gfloat, self->aout, out_frames);
-    }
-    out[0] = self->aout;
-    if (gst_audio_converter_samples (self->aconv, 0, in, piece, out,
-            out_frames))
-      kling_mel_stream_push (self->mel, self->aout, out_frames);
-    if (data)
-      data += piece * bpf;
-    n -= piece;
-  }
-}
-
-/* Silence up to @pos samples after t0.  With the lock. */
-static void
-fill_to_locked (GstKlingHost * self, guint64 pos)
-{
-  if (pos > self->in_samples)
-    feed_locked (self, NULL, pos - self->in_samples, TRUE);
-}
-
-/* The timeline starts at @ts (or the segment's start).  With the lock. */
-static void
-start_timeline_locked (GstKlingHost * self, GstClockTime ts)
-{
-  if (GST_CLOCK_TIME_IS_VALID (self->t0))
-    return;
-  self->t0 = GST_CLOCK_TIME_IS_VALID (ts) ? ts : self->segment.start;
-  g_cond_broadcast (&self->cond);
-}
-
-static guint64
-position_locked (GstKlingHost * self, GstClockTime ts)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (ts) || ts <= self->t0)
-    return 0;
-  return gst_util_uint64_scale_round (ts - self->t0,
-      GST_AUDIO_INFO_RATE (&self->ainfo), GST_SECOND);
-}
 
 static GstFlowReturn
 gst_kling_host_audio_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKlingHost *self = GST_KLING_HOST (parent);
   GstMapInfo map;
-  GstFlowReturn ret = GST_FLOW_OK;
-  gsize n, skip = 0;
-  gint bpf;
+  gsize skipped;
 
   g_mutex_lock (&self->lock);
   if (self->flushing) {
@@ -1186,102 +767,56 @@ gst_kling_host_audio_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
   }
-  if (!self->have_ainfo) {
+  if (!kling_mel_timeline_has_format (self->timeline)) {
     g_mutex_unlock (&self->lock);
     gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Audio came before its "
             "caps"), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
-  start_timeline_locked (self, GST_BUFFER_PTS (buf));
+  kling_mel_timeline_start (self->timeline, GST_BUFFER_PTS_IS_VALID (buf) ?
+      GST_BUFFER_PTS (buf) : self->segment.start);
   gst_buffer_map (buf, &map, GST_MAP_READ);
-  n = map.size / bpf;
-  if (GST_BUFFER_PTS_IS_VALID (buf)) {
-    guint64 pos = position_locked (self, GST_BUFFER_PTS (buf));
-    guint64 slack = GST_AUDIO_INFO_RATE (&self->ainfo) / 50;
-
-    /* a hole of more than 20 ms is silence; audio for time already
-     * covered (late, or overlapping) is dropped */
-    if (pos > self->in_samples + slack)
-      fill_to_locked (self, pos);
-    else if (pos + slack < self->in_samples)
-      skip = MIN (n, self->in_samples - pos);
-  }
-  if (skip)
-    GST_LOG_OBJECT (self, "dropping %" G_GSIZE_FORMAT " late samples (at %"
-        G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " in) pts %" GST_TIME_FORMAT
-        " t0 %" GST_TIME_FORMAT, skip, position_locked (self,
-            GST_BUFFER_PTS (buf)), self->in_samples,
-        GST_TIME_ARGS (GST_BUFFER_PTS (buf)), GST_TIME_ARGS (self->t0));
-  feed_locked (self, map.data + skip * bpf, n - skip, TRUE);
+  skipped = kling_mel_timeline_push (self->timeline, GST_BUFFER_PTS (buf),
+      map.data, map.size);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  if (skipped)
+    GST_LOG_OBJECT (self, "dropped %" G_GSIZE_FORMAT " late samples at %"
+        GST_TIME_FORMAT, skipped, GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
+  return self->live ? GST_FLOW_OK : produce_ready (self);
+}
 
-  if (!self->live)
-    ret = produce_ready (self);
-  return ret;
+/* Forgets the stream: timeline, spectrogram, output position.  With the
+ * lock. */
+static void
+reset_stream_locked (GstKlingHost * self)
+{
+  kling_mel_timeline_reset (self->timeline);
+  kling_head_drop_queued (self->head);
+  self->next_frame = 0;
 }
 
 static gboolean
 set_audio_caps (GstKlingHost * self, GstCaps * caps)
 {
-  GstAudioInfo info, out;
-  GstAudioConverter *conv;
+  GError *error = NULL;
+  GstAudioInfo info;
+  gboolean ok;
 
   if (!gst_audio_info_from_caps (&info, caps))
     return FALSE;
-  gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_F32,
-      self->spec.mel.rate, 1, NULL);
-  conv = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out,
-      NULL);
-  if (conv == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot convert audio %"
-            GST_PTR_FORMAT " to mono at %d Hz", caps, self->spec.mel.rate),
-        (NULL));
-    return FALSE;
-  }
   g_mutex_lock (&self->lock);
-  if (self->aconv)
-    gst_audio_converter_free (self->aconv);
-  self->aconv = conv;
-  /* samples so far stay counted at the old rate's positions: a rate
-   * change restarts the count from the current time */
-  if (self->have_ainfo && GST_AUDIO_INFO_RATE (&self->ainfo) !=
-      GST_AUDIO_INFO_RATE (&info) && GST_CLOCK_TIME_IS_VALID (self->t0)) {
-    GstClockTime now = gst_util_uint64_scale (self->in_samples, GST_SECOND,
-        GST_AUDIO_INFO_RATE (&self->ainfo));
-
-    self->in_samples = gst_util_uint64_scale_round (now,
-        GST_AUDIO_INFO_RATE (&info), GST_SECOND);
-  }
-  self->ainfo = info;
-  self->have_ainfo = TRUE;
-  g_free (self->silence);
-  self->silence = g_malloc (4096 * GST_AUDIO_INFO_BPF (&info));
-  gst_audio_format_info_fill_silence (info.finfo, self->silence,
-      4096 * GST_AUDIO_INFO_BPF (&info));
+  ok = kling_mel_timeline_set_format (self->timeline, &info, &error);
   g_mutex_unlock (&self->lock);
-  return TRUE;
-}
-
-/* The end of the audio: the converter drained, the spectrogram finished. */
-static void
-finish_audio_locked (GstKlingHost * self)
-{
-  if (self->audio_eos)
-    return;
-  if (self->have_ainfo && self->aconv) {
-    gsize lat = gst_audio_converter_get_max_latency (self->aconv);
-
-    if (lat)
-      feed_locked (self, NULL, lat, FALSE);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", error->message),
+        ("caps %" GST_PTR_FORMAT, caps));
+    g_error_free (error);
   }
-  kling_mel_stream_finish (self->mel);
-  self->audio_eos = TRUE;
-  g_cond_broadcast (&self->cond);
+  return ok;
 }
 
 static gboolean
@@ -1321,7 +856,6 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
       } else {
         g_mutex_lock (&self->lock);
         self->segment = *seg;
-        self->have_segment = TRUE;
         g_mutex_unlock (&self->lock);
         if (self->started_output && !self->live)
           gst_pad_push_event (self->srcpad, gst_event_new_segment (seg));
@@ -1331,18 +865,16 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
     }
     case GST_EVENT_GAP:{
       GstClockTime ts, dur;
+      gboolean have_format;
 
       gst_event_parse_gap (event, &ts, &dur);
       g_mutex_lock (&self->lock);
-      if (self->have_ainfo) {
-        start_timeline_locked (self, ts);
-        if (GST_CLOCK_TIME_IS_VALID (dur))
-          fill_to_locked (self, position_locked (self, ts + dur));
-      }
+      kling_mel_timeline_gap (self->timeline, ts, dur);
+      have_format = kling_mel_timeline_has_format (self->timeline);
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
       gst_event_unref (event);
-      if (!self->live && self->have_ainfo)
+      if (!self->live && have_format)
         ret = produce_ready (self) == GST_FLOW_OK;
       break;
     }
@@ -1350,8 +882,10 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gboolean started;
 
       g_mutex_lock (&self->lock);
-      started = GST_CLOCK_TIME_IS_VALID (self->t0);
-      finish_audio_locked (self);
+      started = GST_CLOCK_TIME_IS_VALID (kling_mel_timeline_get_start
+          (self->timeline));
+      kling_mel_timeline_finish (self->timeline);
+      g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
       if (self->live) {
         /* the task pushes the last frames, then EOS */
@@ -1366,8 +900,7 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
           ret = FALSE;
           break;
         }
-      }
-      if (!self->started_output && !started) {
+      } else if (!self->started_output) {
         /* no audio at all: no frames, but a stream */
         ensure_output (self);
       }
@@ -1401,109 +934,72 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
 /* --- live mode --------------------------------------------------------- */
 
+/* One frame at its time on the clock. */
 static void
 gst_kling_host_live_loop (gpointer user_data)
 {
   GstKlingHost *self = GST_KLING_HOST (user_data);
-  gsize mel_len = (gsize) self->spec.mel.n_mels * self->spec.mel.frames;
-  gfloat mel_stack[4096], *mel = mel_len <= 4096 ? mel_stack :
-      g_new (gfloat, mel_len);
-  GstClockTime deadline, base, lookahead;
-  GstClock *clock;
+  GstClockTime deadline = GST_CLOCK_TIME_NONE, start;
   GstFlowReturn ret;
-  gboolean silent = FALSE, eos, ready;
+  gboolean silent, ready;
   guint64 n = self->next_frame;
-  guint tries;
 
   /* the timeline starts with the first audio */
   g_mutex_lock (&self->lock);
-  while (!self->flushing && !GST_CLOCK_TIME_IS_VALID (self->t0)
-      && !self->audio_eos)
+  while (!self->flushing && !GST_CLOCK_TIME_IS_VALID
+      (kling_mel_timeline_get_start (self->timeline))
+      && !kling_mel_timeline_is_finished (self->timeline))
     g_cond_wait (&self->cond, &self->lock);
+  start = kling_mel_timeline_get_start (self->timeline);
   if (self->flushing)
     goto flushing;
-  if (!GST_CLOCK_TIME_IS_VALID (self->t0)) {
+  g_mutex_unlock (&self->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (start)) {
     /* the audio ended before it began */
-    g_mutex_unlock (&self->lock);
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
     goto pause;
   }
-  g_mutex_unlock (&self->lock);
-
   ret = ensure_output (self);
   if (ret != GST_FLOW_OK)
     goto flow_error;
 
   /* wait for the frame's time, plus the look-ahead its window needs and
    * the audio's own latency */
-  lookahead = (GstClockTime) (kling_mel_params_lookahead (&self->spec.mel) *
-      GST_SECOND);
   g_mutex_lock (&self->lock);
   while (!self->flushing && !self->playing)
     g_cond_wait (&self->cond, &self->lock);
   if (self->flushing)
     goto flushing;
   deadline = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
-      frame_pts (self, n));
+      kling_mel_timeline_frame_pts (self->timeline, n));
+  if (GST_CLOCK_TIME_IS_VALID (deadline))
+    deadline += kling_mel_timeline_lookahead (self->timeline) +
+        self->upstream_latency;
   g_mutex_unlock (&self->lock);
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  if (clock && GST_CLOCK_TIME_IS_VALID (deadline)) {
-    GstClockID id = gst_clock_new_single_shot_id (clock, base + deadline +
-        lookahead + self->upstream_latency);
-
-    g_mutex_lock (&self->lock);
-    if (self->flushing) {
-      gst_clock_id_unref (id);
-      gst_object_unref (clock);
-      goto flushing;
-    }
-    self->clock_id = id;
-    g_mutex_unlock (&self->lock);
-    gst_clock_id_wait (id, NULL);
-    g_mutex_lock (&self->lock);
-    self->clock_id = NULL;
-    g_mutex_unlock (&self->lock);
-    gst_clock_id_unref (id);
-  }
-  if (clock)
-    gst_object_unref (clock);
+  /* cut short by flushing (the next round pauses) or by PAUSED (the next
+   * round waits for PLAYING) */
+  if (GST_CLOCK_TIME_IS_VALID (deadline)
+      && !kling_clock_wait_until (&self->clock_wait, GST_ELEMENT (self),
+          deadline))
+    return;
 
   g_mutex_lock (&self->lock);
   if (self->flushing)
     goto flushing;
   if (!self->playing) {
-    /* paused during the wait: wait again once playing */
     g_mutex_unlock (&self->lock);
-    if (mel != mel_stack)
-      g_free (mel);
     return;
   }
-  eos = self->audio_eos;
-  if (eos && n >= total_frames_locked (self)) {
+  if (kling_mel_timeline_is_finished (self->timeline)
+      && n >= kling_mel_timeline_n_frames (self->timeline)) {
     g_mutex_unlock (&self->lock);
-    ret = run_batch (self);
+    run_batch (self);
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
     goto pause;
   }
-  /* the audio for this frame has not come: it is silence (the converter
-   * may hold a few samples back, hence the steps) */
-  ready = FALSE;
-  for (tries = 0; tries < 64; tries++) {
-    guint64 need;
-
-    ready = kling_mel_stream_window (self->mel, frame_seconds (self, n), mel,
-        &silent);
-    if (ready)
-      break;
-    need = gst_util_uint64_scale_round (frame_pts (self, n) - self->t0 +
-        lookahead, GST_AUDIO_INFO_RATE (&self->ainfo), GST_SECOND);
-    fill_to_locked (self, MAX (need, self->in_samples) +
-        (tries + 1) * (GST_AUDIO_INFO_RATE (&self->ainfo) / 200 + 1));
-  }
-  if (ready)
-    kling_mel_stream_discard (self->mel, kling_mel_stream_frame_at
-        (self->mel, frame_seconds (self, n)) + self->spec.mel.offset);
+  /* the audio for this frame has not come: it is silence */
+  ready = kling_mel_timeline_window_now (self->timeline, n, self->mel,
+      &silent);
   g_mutex_unlock (&self->lock);
   if (!ready) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No audio window for frame %"
@@ -1511,13 +1007,11 @@ gst_kling_host_live_loop (gpointer user_data)
     goto pause;
   }
   self->next_frame = n + 1;
-  ret = add_frame (self, n, mel, silent);
+  ret = add_frame (self, n, silent);
   if (ret == GST_FLOW_OK)
     ret = run_batch (self);
   if (ret != GST_FLOW_OK)
     goto flow_error;
-  if (mel != mel_stack)
-    g_free (mel);
   return;
 
 flushing:
@@ -1531,8 +1025,6 @@ flow_error:
   if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
 pause:
-  if (mel != mel_stack)
-    g_free (mel);
   gst_pad_pause_task (self->srcpad);
 }
 
@@ -1570,6 +1062,7 @@ gst_kling_host_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       if (gst_pad_peer_query (self->audio_pad, up))
         gst_query_parse_latency (up, &live, &min, &max);
       gst_query_unref (up);
+      /* the live task waits for the audio's own latency too */
       g_mutex_lock (&self->lock);
       self->upstream_latency = min;
       g_mutex_unlock (&self->lock);
