@@ -76,6 +76,36 @@ kling_face_box_from_fractions (const gdouble * f, gint width, gint height,
   box->height = (gint) floor (f[3] * height + 0.5);
 }
 
+gboolean
+kling_face_box_choose (const KlingHeadSpec * spec, GstBuffer * buffer,
+    gint width, gint height, const KlingFaceBox * box_prop,
+    KlingFaceBox * box)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+
+  if (box_prop) {
+    *box = *box_prop;
+    return TRUE;
+  }
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (roi->roi_type == g_quark_from_static_string ("face")) {
+      box->x = roi->x;
+      box->y = roi->y;
+      box->width = roi->w;
+      box->height = roi->h;
+      return TRUE;
+    }
+  }
+  if (spec->has_box) {
+    kling_face_box_from_fractions (spec->box, width, height, box);
+    return TRUE;
+  }
+  return FALSE;
+}
+
 struct _KlingFace
 {
   GstVideoInfo portrait;

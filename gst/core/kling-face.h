@@ -51,6 +51,13 @@ gboolean kling_face_box_parse (const gchar * text, KlingFaceBox * box);
 void kling_face_box_from_fractions (const gdouble * fractions, gint width,
     gint height, KlingFaceBox * box);
 
+/* The face box of portrait @buffer (@width x @height): @box_prop when not
+ * NULL, else the buffer's `face` region-of-interest meta (a face detector
+ * upstream attaches one), else @spec's default; FALSE when none. */
+gboolean kling_face_box_choose (const KlingHeadSpec * spec,
+    GstBuffer * buffer, gint width, gint height,
+    const KlingFaceBox * box_prop, KlingFaceBox * box);
+
 typedef struct _KlingFace KlingFace;
 
 /* For portraits laid out as @portrait (one of KLING_FACE_FORMATS), the

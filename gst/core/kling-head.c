@@ -7,7 +7,6 @@
 #endif
 
 #include <string.h>
-#include <gst/video/gstvideometa.h>
 
 #include "kling-head.h"
 
@@ -152,35 +151,6 @@ GstClockTime
 kling_head_get_call_time (const KlingHead * head)
 {
   return head->call_time;
-}
-
-gboolean
-kling_head_face_box (const KlingHead * head, GstBuffer * buffer, gint width,
-    gint height, const KlingFaceBox * box_prop, KlingFaceBox * box)
-{
-  GstVideoRegionOfInterestMeta *roi;
-  gpointer state = NULL;
-
-  if (box_prop) {
-    *box = *box_prop;
-    return TRUE;
-  }
-  while ((roi = (GstVideoRegionOfInterestMeta *)
-          gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    if (roi->roi_type == g_quark_from_static_string ("face")) {
-      box->x = roi->x;
-      box->y = roi->y;
-      box->width = roi->w;
-      box->height = roi->h;
-      return TRUE;
-    }
-  }
-  if (head->spec.has_box) {
-    kling_face_box_from_fractions (head->spec.box, width, height, box);
-    return TRUE;
-  }
-  return FALSE;
 }
 
 gboolean

@@ -32,13 +32,6 @@ GstClockTime kling_head_get_call_time (const KlingHead * head);
 
 /* --- portraits --------------------------------------------------------- */
 
-/* The face box of portrait @buffer (@width x @height): @box_prop when not
- * NULL, else the buffer's `face` region-of-interest meta, else the
- * manifest's; FALSE when there is none. */
-gboolean kling_head_face_box (const KlingHead * head, GstBuffer * buffer,
-    gint width, gint height, const KlingFaceBox * box_prop,
-    KlingFaceBox * box);
-
 /* Appends portrait @buffer (a ref is taken), laid out as @info, its face at
  * @box, with a seam @feather pixels wide (-1: the default).  The first
  * portrait is every frame's reference face.  FALSE with @error set. */

@@ -581,8 +581,9 @@ portrait_for (GstKlingHost * self, guint64 n, guint * index)
     buf = gst_buffer_ref (g_ptr_array_index (self->portraits,
             kling_head_n_portraits (self->head)));
     g_mutex_unlock (&self->lock);
-    if (!kling_head_face_box (self->head, buf, GST_VIDEO_INFO_WIDTH
-            (&self->oinfo), GST_VIDEO_INFO_HEIGHT (&self->oinfo),
+    if (!kling_face_box_choose (kling_head_get_spec (self->head), buf,
+            GST_VIDEO_INFO_WIDTH (&self->oinfo),
+            GST_VIDEO_INFO_HEIGHT (&self->oinfo),
             self->have_box_prop ? &self->box_prop : NULL, &box)) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No face box: set the "
               "face-box property (\"x,y,width,height\" in pixels), attach a "

@@ -131,6 +131,33 @@ GST_START_TEST (test_box_parse)
 
 GST_END_TEST;
 
+/* The face box: the property first, then a `face` ROI meta (other ROI
+ * types are not faces), then the manifest's, else none. */
+GST_START_TEST (test_box_choice)
+{
+  KlingHeadSpec spec = { 0 };
+  KlingFaceBox prop = { 1, 2, 3, 4 }, b;
+  GstBuffer *buf = gst_buffer_new ();
+
+  fail_if (kling_face_box_choose (&spec, buf, 200, 100, NULL, &b));
+  spec.has_box = TRUE;
+  spec.box[0] = spec.box[1] = 0.25;
+  spec.box[2] = spec.box[3] = 0.5;
+  fail_unless (kling_face_box_choose (&spec, buf, 200, 100, NULL, &b));
+  fail_unless (b.x == 50 && b.y == 25 && b.width == 100 && b.height == 50);
+  gst_buffer_add_video_region_of_interest_meta (buf, "product", 5, 6, 7, 8);
+  fail_unless (kling_face_box_choose (&spec, buf, 200, 100, NULL, &b));
+  fail_unless_equals_int (b.x, 50);
+  gst_buffer_add_video_region_of_interest_meta (buf, "face", 9, 10, 11, 12);
+  fail_unless (kling_face_box_choose (&spec, buf, 200, 100, NULL, &b));
+  fail_unless (b.x == 9 && b.y == 10 && b.width == 11 && b.height == 12);
+  fail_unless (kling_face_box_choose (&spec, buf, 200, 100, &prop, &b));
+  fail_unless (b.x == 1 && b.y == 2 && b.width == 3 && b.height == 4);
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
 /* A portrait with a different value at every byte. */
 static GstBuffer *
 pattern (const GstVideoInfo * info)
@@ -392,6 +419,7 @@ hostcore_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_manifest_talking_head);
   tcase_add_test (tc, test_box_parse);
+  tcase_add_test (tc, test_box_choice);
   tcase_add_test (tc, test_paste_outside_bit_exact);
   tcase_add_test (tc, test_crop_and_feather);
   tcase_add_test (tc, test_face_errors);

@@ -14,6 +14,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "kling-mel.h"
+#include "kling-mel-timeline.h"
 
 #define MEL_TOLERANCE 1e-3
 
@@ -246,6 +247,163 @@ GST_START_TEST (test_stream_window_timing)
 
 GST_END_TEST;
 
+/* @seconds of a 440 Hz tone, S16LE stereo at @rate (interleaved). */
+static guint8 *
+tone_s16_stereo (gint rate, gdouble seconds, gsize * n_bytes)
+{
+  gsize i, n = (gsize) (rate * seconds + 0.5);
+  gint16 *s = g_new (gint16, 2 * n);
+
+  for (i = 0; i < n; i++)
+    s[2 * i] = s[2 * i + 1] = (gint16) (8000 * sin (2 * G_PI * 440 * i /
+            rate));
+  *n_bytes = 4 * n;
+  return (guint8 *) s;
+}
+
+static KlingMelTimeline *
+new_timeline (gint fps_n, gint fps_d, gint rate, gint channels,
+    GstAudioFormat format)
+{
+  KlingMelParams p;
+  GstAudioInfo info;
+  GError *error = NULL;
+  KlingMelTimeline *tl;
+
+  kling_mel_params_init_default (&p);
+  tl = kling_mel_timeline_new (&p, fps_n, fps_d, &error);
+  fail_unless (tl != NULL, "%s", error ? error->message : "");
+  fail_if (kling_mel_timeline_has_format (tl));
+  gst_audio_info_set_format (&info, format, rate, channels, NULL);
+  fail_unless (kling_mel_timeline_set_format (tl, &info, &error), "%s",
+      error ? error->message : "");
+  return tl;
+}
+
+/* Frames follow the audio from its first sample: a second of 48 kHz
+ * stereo from t = 1 s lasts 25 frames at 25 fps; a hole is silence,
+ * audio for time already covered is dropped, a GAP extends the timeline
+ * and a rate change keeps the time reached. */
+GST_START_TEST (test_timeline_frames)
+{
+  KlingMelTimeline *tl = new_timeline (25, 1, 48000, 2, GST_AUDIO_FORMAT_S16LE);
+  gfloat *win = g_new (gfloat, 80 * 16);
+  gboolean silent;
+  guint8 *tone;
+  gsize n_bytes;
+  guint64 n;
+
+  fail_unless_equals_uint64 (kling_mel_timeline_get_start (tl),
+      GST_CLOCK_TIME_NONE);
+  kling_mel_timeline_start (tl, GST_SECOND);
+  kling_mel_timeline_start (tl, 5 * GST_SECOND);        /* started: kept */
+  fail_unless_equals_uint64 (kling_mel_timeline_get_start (tl), GST_SECOND);
+  fail_unless_equals_uint64 (kling_mel_timeline_frame_pts (tl, 3),
+      GST_SECOND + 120 * GST_MSECOND);
+  fail_unless_equals_uint64 (kling_mel_timeline_frame_duration (tl, 7),
+      40 * GST_MSECOND);
+  fail_unless_equals_uint64 (kling_mel_timeline_lookahead (tl),
+      112500 * GST_USECOND);
+
+  tone = tone_s16_stereo (48000, 1.0, &n_bytes);
+  fail_unless_equals_int (kling_mel_timeline_push (tl, GST_SECOND, tone,
+          n_bytes), 0);
+  fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 25);
+  /* frame n needs audio to n / 25 + 0.1125 s (less what the resampler
+   * holds back): 0..21 are ready and loud, 24 is not yet */
+  for (n = 0; n <= 21; n++) {
+    fail_unless (kling_mel_timeline_window (tl, n, win, &silent), "%d", n);
+    fail_if (silent, "frame %d", (gint) n);
+  }
+  fail_if (kling_mel_timeline_window (tl, 24, win, &silent));
+
+  /* the same second again from 10 ms in: all but its last 10 ms are
+   * time already covered, dropped */
+  fail_unless_equals_int (kling_mel_timeline_push (tl, GST_SECOND + 10 *
+          GST_MSECOND, tone, n_bytes), 48000 - 480);
+  fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 26);
+  /* 0.2 s at t = 3 s: the hole from 2 s is silence */
+  fail_unless_equals_int (kling_mel_timeline_push (tl, 3 * GST_SECOND, tone,
+          n_bytes / 5), 0);
+  fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 55);
+  for (n = 22; n <= 50; n++) {
+    fail_unless (kling_mel_timeline_window (tl, n, win, &silent), "%d", n);
+    /* 1.5 .. 2.0 s of the timeline: well inside the hole */
+    if (n >= 30 && n <= 44)
+      fail_unless (silent, "frame %d in the hole", (gint) n);
+  }
+  /* a GAP to 4 s: 75 frames */
+  kling_mel_timeline_gap (tl, 3200 * GST_MSECOND, 800 * GST_MSECOND);
+  fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 75);
+  /* 16 kHz mono float from here: the count keeps the time, 0.4 s more */
+  {
+    GstAudioInfo info;
+    gfloat *f = g_new0 (gfloat, 6400);
+
+    gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_F32, 16000, 1, NULL);
+    fail_unless (kling_mel_timeline_set_format (tl, &info, NULL));
+    fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 75);
+    kling_mel_timeline_push (tl, GST_CLOCK_TIME_NONE, (guint8 *) f,
+        6400 * sizeof (gfloat));
+    fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 85);
+    g_free (f);
+  }
+  /* the end: every frame the audio lasts, and no more */
+  fail_if (kling_mel_timeline_is_finished (tl));
+  kling_mel_timeline_finish (tl);
+  fail_unless (kling_mel_timeline_is_finished (tl));
+  for (n = 51; n < 85; n++)
+    fail_unless (kling_mel_timeline_window (tl, n, win, &silent), "%d", n);
+  fail_if (kling_mel_timeline_window (tl, 85, win, &silent));
+
+  /* reset: a new stream, the format kept */
+  kling_mel_timeline_reset (tl);
+  fail_unless_equals_uint64 (kling_mel_timeline_get_start (tl),
+      GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 0);
+  fail_if (kling_mel_timeline_is_finished (tl));
+  fail_unless (kling_mel_timeline_has_format (tl));
+  g_free (tone);
+  g_free (win);
+  kling_mel_timeline_free (tl);
+}
+
+GST_END_TEST;
+
+/* Live: a frame whose time has come gets its window even when its audio
+ * has not come (that part is silence); before the start there is none. */
+GST_START_TEST (test_timeline_window_now)
+{
+  KlingMelTimeline *tl = new_timeline (30000, 1001, 44100, 2,
+      GST_AUDIO_FORMAT_S16LE);
+  gfloat *win = g_new (gfloat, 80 * 16);
+  gboolean silent = TRUE;
+  guint8 *tone;
+  gsize n_bytes;
+
+  fail_if (kling_mel_timeline_window_now (tl, 0, win, &silent));
+  kling_mel_timeline_start (tl, 0);
+  tone = tone_s16_stereo (44100, 0.2, &n_bytes);
+  kling_mel_timeline_push (tl, 0, tone, n_bytes);
+  /* frame 2 (66.7 ms) needs audio to 179 ms: 0.2 s covers it, no filling */
+  fail_unless (kling_mel_timeline_window_now (tl, 2, win, &silent));
+  fail_if (silent);
+  fail_unless_equals_uint64 (kling_mel_timeline_n_frames (tl), 6);
+  /* frame 30 (1.001 s): not come, filled with silence up to its window */
+  fail_if (kling_mel_timeline_window (tl, 30, win, &silent));
+  fail_unless (kling_mel_timeline_window_now (tl, 30, win, &silent));
+  fail_unless (silent);
+  fail_unless (kling_mel_timeline_n_frames (tl) >= 34,
+      "%" G_GUINT64_FORMAT, kling_mel_timeline_n_frames (tl));
+  fail_unless (kling_mel_timeline_n_frames (tl) <= 36,
+      "%" G_GUINT64_FORMAT, kling_mel_timeline_n_frames (tl));
+  g_free (tone);
+  g_free (win);
+  kling_mel_timeline_free (tl);
+}
+
+GST_END_TEST;
+
 static gchar *
 manifest_error (const gchar * mel_json)
 {
@@ -324,6 +482,8 @@ melcore_suite (void)
   tcase_add_test (tc, test_stream_equals_offline);
   tcase_add_test (tc, test_stream_window_timing);
   tcase_add_test (tc, test_manifest_params);
+  tcase_add_test (tc, test_timeline_frames);
+  tcase_add_test (tc, test_timeline_window_now);
   return s;
 }
 
