@@ -771,8 +771,12 @@ kling_still_pad_reset (KlingStillPad * still)
   gst_clear_buffer (&old);
 }
 
-gboolean
-kling_still_pad_event (KlingStillPad * still, GstEvent * event)
+/* A still or loop pad's CAPS (kept: all, or the first with @first_only)
+ * and EOS, under @lock; @event is taken. */
+static gboolean
+frames_pad_event (GMutex * lock, GCond * cond, GstVideoInfo * kept,
+    gboolean * have_info, gboolean * eos, gboolean first_only,
+    GstEvent * event)
 {
   gboolean ret = TRUE;
 
@@ -782,20 +786,30 @@ kling_still_pad_event (KlingStillPad * still, GstEvent * event)
 
     gst_event_parse_caps (event, &caps);
     ret = gst_video_info_from_caps (&info, caps);
-    g_mutex_lock (&still->lock);
-    if (ret) {
-      still->info = info;
-      still->have_info = TRUE;
+    g_mutex_lock (lock);
+    if (ret && (!first_only || !*have_info)) {
+      *kept = info;
+      *have_info = TRUE;
+    } else if (ret && !gst_video_info_is_equal (&info, kept)) {
+      GST_WARNING ("caps changed to %" GST_PTR_FORMAT "; keeping the first "
+          "frames'", caps);
     }
-    g_mutex_unlock (&still->lock);
+    g_mutex_unlock (lock);
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    g_mutex_lock (&still->lock);
-    still->eos = TRUE;
-    g_cond_broadcast (&still->cond);
-    g_mutex_unlock (&still->lock);
+    g_mutex_lock (lock);
+    *eos = TRUE;
+    g_cond_broadcast (cond);
+    g_mutex_unlock (lock);
   }
   gst_event_unref (event);
   return ret;
+}
+
+gboolean
+kling_still_pad_event (KlingStillPad * still, GstEvent * event)
+{
+  return frames_pad_event (&still->lock, &still->cond, &still->info,
+      &still->have_info, &still->eos, FALSE, event);
 }
 
 gboolean
@@ -847,4 +861,104 @@ kling_still_pad_wake (KlingStillPad * still)
   g_mutex_lock (&still->lock);
   g_cond_broadcast (&still->cond);
   g_mutex_unlock (&still->lock);
+}
+
+void
+kling_loop_pad_init (KlingLoopPad * loop, guint max_frames,
+    const gchar * what)
+{
+  kling_still_pad_init (&loop->still);
+  loop->frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  loop->max_frames = max_frames;
+  loop->what = what;
+  loop->warned = FALSE;
+}
+
+void
+kling_loop_pad_clear (KlingLoopPad * loop)
+{
+  kling_still_pad_clear (&loop->still);
+  g_ptr_array_unref (loop->frames);
+}
+
+void
+kling_loop_pad_reset (KlingLoopPad * loop)
+{
+  kling_still_pad_reset (&loop->still);
+  g_mutex_lock (&loop->still.lock);
+  g_ptr_array_set_size (loop->frames, 0);
+  loop->warned = FALSE;
+  g_mutex_unlock (&loop->still.lock);
+}
+
+gboolean
+kling_loop_pad_event (KlingLoopPad * loop, GstEvent * event)
+{
+  return frames_pad_event (&loop->still.lock, &loop->still.cond,
+      &loop->still.info, &loop->still.have_info, &loop->still.eos, TRUE,
+      event);
+}
+
+GstFlowReturn
+kling_loop_pad_chain (KlingLoopPad * loop, GstElement * element,
+    GstBuffer * buf)
+{
+  gboolean warn = FALSE;
+
+  g_mutex_lock (&loop->still.lock);
+  if (loop->frames->len < loop->max_frames && loop->still.have_info) {
+    g_ptr_array_add (loop->frames, buf);
+    g_cond_broadcast (&loop->still.cond);
+    buf = NULL;
+  } else if (!loop->warned) {
+    warn = loop->warned = TRUE;
+  }
+  g_mutex_unlock (&loop->still.lock);
+  if (warn)
+    GST_ELEMENT_WARNING (element, STREAM, TOO_LAZY, ("The %s loop is "
+            "longer than %u frames; the frames after that are not used",
+            loop->what, loop->max_frames), (NULL));
+  gst_clear_buffer (&buf);
+  return GST_FLOW_OK;
+}
+
+guint
+kling_loop_pad_wait (KlingLoopPad * loop, gboolean whole,
+    GCancellable * cancellable, GstVideoInfo * info)
+{
+  guint n;
+
+  g_mutex_lock (&loop->still.lock);
+  while (!loop->still.eos && !g_cancellable_is_cancelled (cancellable)
+      && (loop->frames->len == 0 || (whole
+              && loop->frames->len < loop->max_frames)))
+    g_cond_wait (&loop->still.cond, &loop->still.lock);
+  n = loop->frames->len;
+  *info = loop->still.info;
+  g_mutex_unlock (&loop->still.lock);
+  return n;
+}
+
+guint
+kling_loop_pad_n_frames (KlingLoopPad * loop)
+{
+  guint n;
+
+  g_mutex_lock (&loop->still.lock);
+  n = loop->frames->len;
+  g_mutex_unlock (&loop->still.lock);
+  return n;
+}
+
+GstBuffer *
+kling_loop_pad_get (KlingLoopPad * loop, guint index)
+{
+  GstBuffer *buf = NULL;
+
+  g_mutex_lock (&loop->still.lock);
+  if (index < loop->frames->len)
+    buf = gst_buffer_ref (g_ptr_array_index (loop->frames, index));
+  g_mutex_unlock (&loop->still.lock);
+  return buf;
 }

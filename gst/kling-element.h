@@ -343,4 +343,47 @@ void kling_still_pad_wake (KlingStillPad * still);
 
 G_END_DECLS
 
+
+G_BEGIN_DECLS
+
+/* --- a sink pad that takes a short loop of frames: a host at rest ----- */
+
+/* A still pad (its lock, caps and EOS; the first caps are kept) with up
+ * to @max_frames buffers: the pad's streaming thread writes, another
+ * thread waits. */
+typedef struct
+{
+  KlingStillPad still;
+  GPtrArray *frames;
+  guint max_frames;
+  const gchar *what;
+  gboolean warned;
+} KlingLoopPad;
+
+/* @what names the frames in the warning ("portrait"). */
+void kling_loop_pad_init (KlingLoopPad * loop, guint max_frames,
+    const gchar * what);
+void kling_loop_pad_clear (KlingLoopPad * loop);
+/* Forgets frames, caps and EOS (a new run). */
+void kling_loop_pad_reset (KlingLoopPad * loop);
+/* The pad's event (taken): the first CAPS (FALSE if not video caps; a
+ * change is warned about and ignored) and EOS are kept. */
+gboolean kling_loop_pad_event (KlingLoopPad * loop, GstEvent * event);
+/* Keeps @buf (taken) while the loop has room; past that, posts one
+ * warning on @element's bus that the frames after max_frames are not
+ * used. */
+GstFlowReturn kling_loop_pad_chain (KlingLoopPad * loop, GstElement * element,
+    GstBuffer * buf);
+/* Waits for the first frame, then with @whole for the rest (EOS or
+ * max_frames), until @cancellable is cancelled (kling_loop_pad_wake it).
+ * The frames so far (0: none came), their caps into @info. */
+guint kling_loop_pad_wait (KlingLoopPad * loop, gboolean whole,
+    GCancellable * cancellable, GstVideoInfo * info);
+/* The frames so far, and frame @index (a ref). */
+guint kling_loop_pad_n_frames (KlingLoopPad * loop);
+GstBuffer *kling_loop_pad_get (KlingLoopPad * loop, guint index);
+/* A waiter is woken with kling_still_pad_wake (&loop->still). */
+
+G_END_DECLS
+
 #endif

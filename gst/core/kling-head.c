@@ -71,19 +71,27 @@ call (KlingHead * head, guint n, gfloat * mel, gfloat * face,
 }
 
 KlingHead *
-kling_head_new (KlingModel * model, const KlingManifest * manifest,
+kling_head_load (const gchar * path, const KlingLoadOptions * options,
     guint batch, GCancellable * cancellable, GError ** error)
 {
-  KlingHead *head = g_new0 (KlingHead, 1);
+  KlingManifest *manifest = NULL;
+  KlingModel *model;
+  KlingHead *head;
   const KlingTensor *out;
   KlingOutputs *outputs;
   gfloat silence, *mel, *face;
   gint64 t_start;
   gsize i;
 
+  model = kling_package_load (path, "talking-head", options, FALSE,
+      &manifest, error);
+  if (model == NULL)
+    return NULL;
+  head = g_new0 (KlingHead, 1);
   head->model = model;
   kling_head_spec_from_manifest (&head->spec, manifest);
   head->name = g_strdup (manifest->name);
+  kling_manifest_free (manifest);
   head->batch = batch ? batch : (guint) MAX (head->spec.batch, 1);
   head->mel_len = (gsize) head->spec.mel.n_mels * head->spec.mel.frames;
   head->crop_len = 3 * (gsize) head->spec.face_width * head->spec.face_height;

@@ -16,12 +16,14 @@ G_BEGIN_DECLS
 
 typedef struct _KlingHead KlingHead;
 
-/* Takes @model (loaded for task `talking-head`, with its @manifest) and
- * checks its contract with one call on silence, whose time is kept.
- * @batch frames per call, 0: the manifest's.  NULL with @error set (the
- * model freed) when the output is not float32 [B, 3, H, W]. */
-KlingHead *kling_head_new (KlingModel * model, const KlingManifest * manifest,
-    guint batch, GCancellable * cancellable, GError ** error);
+/* Loads @path for task `talking-head` and checks its contract with one
+ * call on silence, whose time is kept.  @batch frames per call, 0: the
+ * manifest's.  NULL with @error set: the backend's error when the package
+ * does not load (KLING_BACKEND_ERROR_NOT_FOUND: no such file), else the
+ * output found and the one the contract wants. */
+KlingHead *kling_head_load (const gchar * path,
+    const KlingLoadOptions * options, guint batch,
+    GCancellable * cancellable, GError ** error);
 void kling_head_free (KlingHead * head);
 
 const KlingHeadSpec *kling_head_get_spec (const KlingHead * head);

@@ -131,15 +131,14 @@ struct _GstKlingHost
   GCancellable *cancellable;
   KlingClockWait clock_wait;
 
-  /* under lock: the portraits from the image pad, and the audio timeline
-   * (fed by the audio thread, read by the producer) */
+  KlingLoopPad portraits;
+
+  /* under lock: the audio timeline (fed by the audio thread, read by the
+   * producer) */
   GMutex lock;
   GCond cond;
   gboolean flushing;
   gboolean playing;             /* live mode: frames wait for PLAYING */
-  GPtrArray *portraits;         /* GstBuffer */
-  GstVideoInfo pinfo;
-  gboolean have_pinfo, image_eos, warned_loop;
   KlingMelTimeline *timeline;
   GstSegment segment;
   gchar *stream_id;
@@ -273,8 +272,7 @@ gst_kling_host_init (GstKlingHost * self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   kling_clock_wait_init (&self->clock_wait);
-  self->portraits = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_buffer_unref);
+  kling_loop_pad_init (&self->portraits, MAX_PORTRAITS, "portrait");
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
@@ -286,7 +284,7 @@ gst_kling_host_finalize (GObject * object)
   g_free (self->model_path);
   g_free (self->device);
   g_free (self->face_box);
-  g_ptr_array_unref (self->portraits);
+  kling_loop_pad_clear (&self->portraits);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   kling_clock_wait_clear (&self->clock_wait);
@@ -329,10 +327,8 @@ gst_kling_host_start (GstKlingHost * self)
 {
   gchar *model_prop, *device, *face_box, *path;
   KlingLoadOptions opts = { 0 };
-  KlingManifest *manifest = NULL;
   const KlingHeadSpec *spec;
   GError *error = NULL;
-  KlingModel *model;
   gint fps_n, fps_d;
   guint batch;
   gboolean ok;
@@ -367,22 +363,13 @@ gst_kling_host_start (GstKlingHost * self)
   opts.device = device;
   opts.precision = KLING_PRECISION_FLOAT32;
   GST_INFO_OBJECT (self, "loading %s", path);
-  model = kling_package_load (path, "talking-head", &opts, FALSE, &manifest,
-      &error);
+  self->cancellable = g_cancellable_new ();
+  self->head = kling_head_load (path, &opts, self->live ? 1 : batch,
+      self->cancellable, &error);
   g_free (device);
-  if (model == NULL) {
+  if (self->head == NULL) {
     kling_element_post_load_error (GST_ELEMENT (self), "talking-head",
         "model", "talking-head", path, error);
-    goto fail;
-  }
-  self->cancellable = g_cancellable_new ();
-  self->head = kling_head_new (model, manifest, self->live ? 1 : batch,
-      self->cancellable, &error);
-  kling_manifest_free (manifest);
-  if (self->head == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Talking-head model \"%s\" "
-            "does not meet task `talking-head`: %s", path, error->message),
-        (NULL));
     goto fail;
   }
   spec = kling_head_get_spec (self->head);
@@ -416,9 +403,8 @@ fail:
 static void
 gst_kling_host_stop (GstKlingHost * self)
 {
+  kling_loop_pad_reset (&self->portraits);
   g_mutex_lock (&self->lock);
-  g_ptr_array_set_size (self->portraits, 0);
-  self->have_pinfo = self->image_eos = self->warned_loop = FALSE;
   g_clear_pointer (&self->timeline, kling_mel_timeline_free);
   g_clear_pointer (&self->stream_id, g_free);
   g_mutex_unlock (&self->lock);
@@ -437,12 +423,12 @@ set_flushing (GstKlingHost * self, gboolean flushing)
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   kling_clock_wait_set_flushing (&self->clock_wait, flushing);
-  if (self->cancellable) {
-    if (flushing)
-      g_cancellable_cancel (self->cancellable);
-    else
-      g_cancellable_reset (self->cancellable);
-  }
+  if (self->cancellable && flushing)
+    g_cancellable_cancel (self->cancellable);
+  else if (self->cancellable)
+    g_cancellable_reset (self->cancellable);
+  /* after the cancel: the portrait wait looks at the cancellable */
+  kling_still_pad_wake (&self->portraits.still);
 }
 
 static void
@@ -497,67 +483,14 @@ gst_kling_host_change_state (GstElement * element, GstStateChange transition)
 static gboolean
 gst_kling_host_image_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  GstKlingHost *self = GST_KLING_HOST (parent);
-  gboolean ret = TRUE;
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-      GstVideoInfo info;
-
-      gst_event_parse_caps (event, &caps);
-      ret = gst_video_info_from_caps (&info, caps);
-      g_mutex_lock (&self->lock);
-      if (ret && !self->have_pinfo) {
-        self->pinfo = info;
-        self->have_pinfo = TRUE;
-      } else if (ret && !gst_video_info_is_equal (&info, &self->pinfo)) {
-        GST_WARNING_OBJECT (self, "portrait caps changed to %" GST_PTR_FORMAT
-            "; keeping the first portrait", caps);
-      }
-      g_mutex_unlock (&self->lock);
-      break;
-    }
-    case GST_EVENT_EOS:
-      g_mutex_lock (&self->lock);
-      self->image_eos = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      break;
-    default:
-      break;
-  }
-  gst_event_unref (event);
-  return ret;
+  return kling_loop_pad_event (&GST_KLING_HOST (parent)->portraits, event);
 }
 
 static GstFlowReturn
 gst_kling_host_image_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
-  GstKlingHost *self = GST_KLING_HOST (parent);
-  gboolean warn = FALSE;
-
-  g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buf);
-    return GST_FLOW_FLUSHING;
-  }
-  if (self->portraits->len < MAX_PORTRAITS && self->have_pinfo) {
-    g_ptr_array_add (self->portraits, buf);
-    g_cond_broadcast (&self->cond);
-    buf = NULL;
-  } else if (!self->warned_loop) {
-    warn = self->warned_loop = TRUE;
-  }
-  g_mutex_unlock (&self->lock);
-  if (warn)
-    GST_ELEMENT_WARNING (self, STREAM, TOO_LAZY, ("The portrait loop is "
-            "longer than %d frames; the frames after that are not used",
-            MAX_PORTRAITS), (NULL));
-  if (buf)
-    gst_buffer_unref (buf);
-  return GST_FLOW_OK;
+  return kling_loop_pad_chain (&GST_KLING_HOST (parent)->portraits,
+      GST_ELEMENT (parent), buf);
 }
 
 /* The portrait frame @n shows, cropped by the head up to it; FALSE after
@@ -567,20 +500,13 @@ portrait_for (GstKlingHost * self, guint64 n, guint * index)
 {
   GError *error = NULL;
   KlingFaceBox box;
-  guint count;
 
-  g_mutex_lock (&self->lock);
-  count = MAX (self->portraits->len, 1);
-  g_mutex_unlock (&self->lock);
-  *index = (guint) (n % count);
+  *index = (guint) (n % MAX (kling_loop_pad_n_frames (&self->portraits), 1));
   while (kling_head_n_portraits (self->head) <= *index) {
-    GstBuffer *buf;
+    GstBuffer *buf = kling_loop_pad_get (&self->portraits,
+        kling_head_n_portraits (self->head));
     gboolean ok;
 
-    g_mutex_lock (&self->lock);
-    buf = gst_buffer_ref (g_ptr_array_index (self->portraits,
-            kling_head_n_portraits (self->head)));
-    g_mutex_unlock (&self->lock);
     if (!kling_face_box_choose (kling_head_get_spec (self->head), buf,
             GST_VIDEO_INFO_WIDTH (&self->oinfo),
             GST_VIDEO_INFO_HEIGHT (&self->oinfo),
@@ -625,28 +551,24 @@ ensure_output (GstKlingHost * self)
 
   if (self->started_output)
     return GST_FLOW_OK;
-  linked = gst_pad_is_linked (self->image_pad);
-  g_mutex_lock (&self->lock);
-  while (linked && !self->flushing && self->portraits->len == 0
-      && !self->image_eos)
-    g_cond_wait (&self->cond, &self->lock);
   /* outside live mode, a loop is taken whole (or MAX_PORTRAITS of it) */
-  while (!self->live && !self->flushing && !self->image_eos
-      && self->portraits->len > 0 && self->portraits->len < MAX_PORTRAITS)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
+  linked = gst_pad_is_linked (self->image_pad);
+  if (linked && kling_loop_pad_wait (&self->portraits, !self->live,
+          self->cancellable, &self->oinfo) == 0
+      && g_cancellable_is_cancelled (self->cancellable))
     return GST_FLOW_FLUSHING;
-  }
-  if (self->portraits->len == 0) {
-    g_mutex_unlock (&self->lock);
+  if (kling_loop_pad_n_frames (&self->portraits) == 0) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No portrait: link a still "
             "image (or a short loop) of the host to the \"image\" pad"),
         ("%s", linked ? "the image pad ended without a frame" :
             "the image pad is not linked"));
     return GST_FLOW_ERROR;
   }
-  self->oinfo = self->pinfo;
+  g_mutex_lock (&self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_FLUSHING;
+  }
   segment = self->segment;
   stream_id = self->stream_id ? g_strdup_printf ("%s/klinghost",
       self->stream_id) : gst_pad_create_stream_id (self->srcpad,

@@ -20,14 +20,8 @@ load (const gchar * name, guint batch, GCancellable * cancellable,
   KlingLoadOptions opts = { "cpu", KLING_PRECISION_FLOAT32, 1 };
   gchar *path = g_build_filename (g_getenv ("KLING_TEST_MODELS"), name,
       NULL);
-  KlingManifest *manifest = NULL;
-  KlingModel *model = kling_package_load (path, "talking-head", &opts, FALSE,
-      &manifest, error);
-  KlingHead *head = NULL;
+  KlingHead *head = kling_head_load (path, &opts, batch, cancellable, error);
 
-  fail_unless (model != NULL, "%s: %s", name, (*error)->message);
-  head = kling_head_new (model, manifest, batch, cancellable, error);
-  kling_manifest_free (manifest);
   g_free (path);
   return head;
 }
@@ -98,6 +92,11 @@ GST_START_TEST (test_contract_checked)
           "float32[1, 3, 32, 32]") != NULL, "%s", error->message);
   fail_unless (strstr (error->message, "docs/models.md") != NULL, "%s",
       error->message);
+  g_clear_error (&error);
+  /* a package that does not load: the backend's own error */
+  fail_if (load ("no-such-host.pt", 0, NULL, &error));
+  fail_unless (g_error_matches (error, KLING_BACKEND_ERROR,
+          KLING_BACKEND_ERROR_NOT_FOUND), "%s", error->message);
   g_clear_error (&error);
 
   head = load ("host-energy.pt", 0, NULL, &error);

@@ -321,6 +321,66 @@ GST_START_TEST (test_batch_same_frames)
 
 GST_END_TEST;
 
+/* A portrait loop: frame n at rest is portrait n mod the loop's length,
+ * byte for byte; frames past 100 are not kept, with one warning. */
+GST_START_TEST (test_portrait_loop)
+{
+  GstBuffer *loop[3];
+  GstMessage *msg;
+  Host host;
+  guint n, i;
+
+  host_new (&host, "host-energy.pt", NULL);
+  gst_harness_play (host.h);
+  for (i = 0; i < 3; i++) {
+    GstMapInfo map;
+
+    loop[i] = portrait ();
+    gst_buffer_map (loop[i], &map, GST_MAP_WRITE);
+    map.data[0] = 200 + i;      /* outside the box: tells them apart */
+    gst_buffer_unmap (loop[i], &map);
+    fail_unless_equals_int (gst_harness_push (host.img,
+            gst_buffer_ref (loop[i])), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (host.img, gst_event_new_eos ()));
+  push_audio (&host, 0, 0.4, burst_08_12, 0);   /* all silence */
+  fail_unless (gst_harness_push_event (host.h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_in_queue (host.h), 10);
+  for (n = 0; n < 10; n++) {
+    GstBuffer *f = gst_harness_pull (host.h);
+
+    fail_unless (outside_box_exact (f, loop[n % 3], BOX_X, BOX_Y, BOX_W,
+            BOX_H), "frame %u is not portrait %u at rest", n, n % 3);
+    gst_buffer_unref (f);
+  }
+  for (i = 0; i < 3; i++)
+    gst_buffer_unref (loop[i]);
+  fail_unless (gst_bus_pop_filtered (host.bus, GST_MESSAGE_WARNING) == NULL);
+  host_free (&host);
+
+  /* 101 frames: one warning naming the limit */
+  host_new (&host, "host-energy.pt", NULL);
+  gst_harness_play (host.h);
+  for (i = 0; i < 105; i++)
+    fail_unless_equals_int (gst_harness_push (host.img, portrait ()),
+        GST_FLOW_OK);
+  msg = gst_bus_pop_filtered (host.bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, "longer than 100 frames") != NULL,
+        "%s", err->message);
+    g_error_free (err);
+  }
+  gst_message_unref (msg);
+  fail_unless (gst_bus_pop_filtered (host.bus, GST_MESSAGE_WARNING) == NULL);
+  host_free (&host);
+}
+
+GST_END_TEST;
+
 /* 48 kHz stereo S16: converted inside, same timeline and sync. */
 GST_START_TEST (test_any_rate_and_channels)
 {
@@ -760,6 +820,7 @@ klinghost_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_frames_follow_audio);
   tcase_add_test (tc, test_batch_same_frames);
+  tcase_add_test (tc, test_portrait_loop);
   tcase_add_test (tc, test_any_rate_and_channels);
   tcase_add_test (tc, test_gap_rests);
   tcase_add_test (tc, test_face_roi_meta);
