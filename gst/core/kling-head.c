@@ -26,6 +26,12 @@ struct _KlingHead
   GstClockTime call_time;
 
   GArray *portraits;            /* Portrait */
+  GstVideoInfo info;
+  gboolean have_box_prop;
+  KlingFaceBox box_prop;
+  gint feather;
+  KlingHeadSource source;
+  gpointer source_data;
   gsize mel_len, crop_len;
   gfloat *mel_batch, *face_batch;
   guint64 *frames;
@@ -223,6 +229,59 @@ kling_head_clear (KlingHead * head)
   head->n_queued = 0;
 }
 
+void
+kling_head_set_source (KlingHead * head, const GstVideoInfo * info,
+    const KlingFaceBox * box_prop, gint feather,
+    const KlingHeadSource * source, gpointer user_data)
+{
+  head->info = *info;
+  head->have_box_prop = box_prop != NULL;
+  if (box_prop)
+    head->box_prop = *box_prop;
+  head->feather = feather;
+  head->source = *source;
+  head->source_data = user_data;
+}
+
+gboolean
+kling_head_portrait_for (KlingHead * head, guint64 n, guint * index,
+    GError ** error)
+{
+  guint count;
+
+  g_return_val_if_fail (head->source.get_portrait != NULL, FALSE);
+  count = head->source.n_portraits (head->source_data);
+  *index = (guint) (n % MAX (count, 1));
+  while (head->portraits->len <= *index) {
+    GstBuffer *buf = head->source.get_portrait (head->portraits->len,
+        head->source_data);
+    KlingFaceBox box;
+    gboolean ok;
+
+    if (buf == NULL) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "No portrait %u", head->portraits->len);
+      return FALSE;
+    }
+    ok = kling_face_box_choose (&head->spec, buf,
+        GST_VIDEO_INFO_WIDTH (&head->info), GST_VIDEO_INFO_HEIGHT
+        (&head->info), head->have_box_prop ? &head->box_prop : NULL, &box);
+    if (!ok)
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "No face box: set the face-box property (\"x,y,width,height\" in "
+          "pixels), attach a `face` region-of-interest meta to the "
+          "portrait, or use a model whose manifest has `face.box` (model "
+          "%s has none)", head->name);
+    else
+      ok = kling_head_add_portrait (head, buf, &head->info, &box,
+          head->feather, error);
+    gst_buffer_unref (buf);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 kling_head_queue (KlingHead * head, guint64 n, guint index,
     const gfloat * mel)
@@ -252,6 +311,27 @@ void
 kling_head_drop_queued (KlingHead * head)
 {
   head->n_queued = 0;
+}
+
+GstFlowReturn
+kling_head_add_frame (KlingHead * head, guint64 n, const gfloat * mel,
+    gboolean silent, GCancellable * cancellable, KlingHeadFrameFunc func,
+    gpointer user_data, GError ** error)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint index;
+
+  if (!kling_head_portrait_for (head, n, &index, error))
+    return GST_FLOW_ERROR;
+  if (silent) {
+    ret = kling_head_run (head, cancellable, func, user_data, error);
+    if (ret == GST_FLOW_OK)
+      ret = func (gst_buffer_copy (kling_head_get_portrait (head, index)), n,
+          user_data);
+  } else if (kling_head_queue (head, n, index, mel)) {
+    ret = kling_head_run (head, cancellable, func, user_data, error);
+  }
+  return ret;
 }
 
 GstFlowReturn

@@ -47,6 +47,27 @@ const KlingFaceBox *kling_head_get_box (const KlingHead * head, guint index);
 /* Forgets the portraits and the frames queued. */
 void kling_head_clear (KlingHead * head);
 
+/* Where the portraits come from: how many there are so far, and
+ * portrait @index (a ref). */
+typedef struct
+{
+  guint (*n_portraits) (gpointer user_data);
+  GstBuffer *(*get_portrait) (guint index, gpointer user_data);
+} KlingHeadSource;
+
+/* The portraits @source gives, laid out as @info, each with its face box
+ * chosen by kling_face_box_choose (@box_prop may be NULL) and a seam
+ * @feather pixels wide: portrait n mod their count speaks frame n, each
+ * cropped when first used (kling_head_portrait_for). */
+void kling_head_set_source (KlingHead * head, const GstVideoInfo * info,
+    const KlingFaceBox * box_prop, gint feather,
+    const KlingHeadSource * source, gpointer user_data);
+/* The portrait frame @n shows, cropped: FALSE with @error set when it has
+ * no face box (the message names the ways to give one) or cannot be
+ * read. */
+gboolean kling_head_portrait_for (KlingHead * head, guint64 n, guint * index,
+    GError ** error);
+
 /* --- frames ------------------------------------------------------------ */
 
 /* Queues frame @n: portrait @index speaking @mel (n_mels x frames).
@@ -60,6 +81,13 @@ void kling_head_drop_queued (KlingHead * head);
 /* Receives each made frame (taken) in order. */
 typedef GstFlowReturn (*KlingHeadFrameFunc) (GstBuffer * frame, guint64 n,
     gpointer user_data);
+
+/* Frame @n, its window @mel: when @silent the host at rest (its portrait
+ * as it came) goes to @func after the frames queued before it; else it is
+ * queued, and a full batch is run.  As kling_head_run. */
+GstFlowReturn kling_head_add_frame (KlingHead * head, guint64 n,
+    const gfloat * mel, gboolean silent, GCancellable * cancellable,
+    KlingHeadFrameFunc func, gpointer user_data, GError ** error);
 
 /* One call on the frames queued, each pasted into its portrait and given
  * to @func.  GST_FLOW_FLUSHING when @cancellable cut the call;

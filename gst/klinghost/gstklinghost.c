@@ -493,48 +493,32 @@ gst_kling_host_image_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       GST_ELEMENT (parent), buf);
 }
 
-/* The portrait frame @n shows, cropped by the head up to it; FALSE after
- * posting the error. */
-static gboolean
-portrait_for (GstKlingHost * self, guint64 n, guint * index)
+static guint
+n_portraits (gpointer user_data)
 {
-  GError *error = NULL;
-  KlingFaceBox box;
+  return kling_loop_pad_n_frames (user_data);
+}
 
-  *index = (guint) (n % MAX (kling_loop_pad_n_frames (&self->portraits), 1));
-  while (kling_head_n_portraits (self->head) <= *index) {
-    GstBuffer *buf = kling_loop_pad_get (&self->portraits,
-        kling_head_n_portraits (self->head));
-    gboolean ok;
+static GstBuffer *
+get_portrait (guint index, gpointer user_data)
+{
+  return kling_loop_pad_get (user_data, index);
+}
 
-    if (!kling_face_box_choose (kling_head_get_spec (self->head), buf,
-            GST_VIDEO_INFO_WIDTH (&self->oinfo),
-            GST_VIDEO_INFO_HEIGHT (&self->oinfo),
-            self->have_box_prop ? &self->box_prop : NULL, &box)) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No face box: set the "
-              "face-box property (\"x,y,width,height\" in pixels), attach a "
-              "`face` region-of-interest meta to the portrait, or use a "
-              "model whose manifest has `face.box`"), ("model %s",
-              kling_head_get_name (self->head)));
-      gst_buffer_unref (buf);
-      return FALSE;
-    }
-    ok = kling_head_add_portrait (self->head, buf, &self->oinfo, &box,
-        self->feather_run, &error);
-    gst_buffer_unref (buf);
-    if (!ok) {
-      GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", error->message), (NULL));
-      g_clear_error (&error);
-      return FALSE;
-    }
-    GST_DEBUG_OBJECT (self, "portrait %u: face box %d,%d %dx%d",
-        kling_head_n_portraits (self->head) - 1,
-        kling_head_get_box (self->head, *index)->x,
-        kling_head_get_box (self->head, *index)->y,
-        kling_head_get_box (self->head, *index)->width,
-        kling_head_get_box (self->head, *index)->height);
-  }
-  return TRUE;
+static const KlingHeadSource portrait_source = { n_portraits, get_portrait };
+
+/* Posts the error of a frame that could not be made. */
+static GstFlowReturn
+frame_error (GstKlingHost * self, GstFlowReturn ret, GError * error)
+{
+  if (error && error->domain == KLING_BACKEND_ERROR)
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Talking-head model %s "
+            "failed: %s", kling_head_get_name (self->head), error->message),
+        (NULL));
+  else if (error)
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("%s", error->message), (NULL));
+  g_clear_error (&error);
+  return ret;
 }
 
 /* Waits for the first portrait and sends stream-start, caps and segment.
@@ -542,6 +526,7 @@ portrait_for (GstKlingHost * self, guint64 n, guint * index)
 static GstFlowReturn
 ensure_output (GstKlingHost * self)
 {
+  GError *error = NULL;
   GstSegment segment;
   GstCaps *caps;
   GstEvent *start;
@@ -579,9 +564,12 @@ ensure_output (GstKlingHost * self)
   GST_VIDEO_INFO_FPS_N (&self->oinfo) = self->framerate[0];
   GST_VIDEO_INFO_FPS_D (&self->oinfo) = self->framerate[1];
   GST_OBJECT_UNLOCK (self);
-  if (!portrait_for (self, 0, &index)) {
+  kling_head_set_source (self->head, &self->oinfo, self->have_box_prop ?
+      &self->box_prop : NULL, self->feather_run, &portrait_source,
+      &self->portraits);
+  if (!kling_head_portrait_for (self->head, 0, &index, &error)) {
     g_free (stream_id);
-    return GST_FLOW_ERROR;
+    return frame_error (self, GST_FLOW_ERROR, error);
   }
   start = gst_event_new_stream_start (stream_id);
   g_free (stream_id);
@@ -616,38 +604,19 @@ static GstFlowReturn
 run_batch (GstKlingHost * self)
 {
   GError *error = NULL;
-  GstFlowReturn ret;
 
-  ret = kling_head_run (self->head, self->cancellable, push_frame, self,
-      &error);
-  if (error) {
-    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Talking-head model %s "
-            "failed: %s", kling_head_get_name (self->head), error->message),
-        (NULL));
-    g_error_free (error);
-  }
-  return ret;
+  return frame_error (self, kling_head_run (self->head, self->cancellable,
+          push_frame, self, &error), error);
 }
 
-/* Frame @n with its window in self->mel: pushed at once when silent (the
- * host at rest, after the frames queued before it), else queued. */
+/* Frame @n with its window in self->mel. */
 static GstFlowReturn
 add_frame (GstKlingHost * self, guint64 n, gboolean silent)
 {
-  GstFlowReturn ret = GST_FLOW_OK;
-  guint index;
+  GError *error = NULL;
 
-  if (!portrait_for (self, n, &index))
-    return GST_FLOW_ERROR;
-  if (silent) {
-    ret = run_batch (self);
-    if (ret == GST_FLOW_OK)
-      ret = push_frame (gst_buffer_copy (kling_head_get_portrait (self->head,
-                  index)), n, self);
-  } else if (kling_head_queue (self->head, n, index, self->mel)) {
-    ret = run_batch (self);
-  }
-  return ret;
+  return frame_error (self, kling_head_add_frame (self->head, n, self->mel,
+          silent, self->cancellable, push_frame, self, &error), error);
 }
 
 /* Outside live mode: every frame whose window the audio now covers (all

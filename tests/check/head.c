@@ -193,6 +193,91 @@ GST_START_TEST (test_batch)
 
 GST_END_TEST;
 
+static guint
+n_loop (gpointer user_data)
+{
+  return ((GPtrArray *) user_data)->len;
+}
+
+static GstBuffer *
+get_loop (guint index, gpointer user_data)
+{
+  GPtrArray *loop = user_data;
+
+  return index < loop->len ? gst_buffer_ref (g_ptr_array_index (loop,
+          index)) : NULL;
+}
+
+static const KlingHeadSource loop_source = { n_loop, get_loop };
+
+/* Frames through a portrait source: frame n speaks portrait n mod 2; a
+ * silent frame is its portrait as it came, after the frames queued
+ * before it; without a face box anywhere, the error names face-box. */
+GST_START_TEST (test_frames_from_source)
+{
+  GError *error = NULL;
+  KlingHead *head = load ("host-energy.pt", 4, NULL, &error);
+  gfloat *mel = g_new (gfloat, 80 * 16);
+  Made made = { g_ptr_array_new_with_free_func ((GDestroyNotify)
+        gst_buffer_unref), g_array_new (FALSE, FALSE, sizeof (guint64)), 0 };
+  GPtrArray *loop = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstVideoInfo info;
+  guint index;
+  guint64 n;
+
+  g_ptr_array_add (loop, portrait (&info, 100));
+  g_ptr_array_add (loop, portrait (&info, 50));
+  /* the manifest's box: a quarter in from each side */
+  kling_head_set_source (head, &info, NULL, 0, &loop_source, loop);
+  fail_unless (kling_head_portrait_for (head, 3, &index, &error));
+  fail_unless_equals_int (index, 1);
+  fail_unless_equals_int (kling_head_get_box (head, 1)->x, 16);
+
+  fill (mel, 80 * 16, 4.0f);
+  for (n = 0; n < 3; n++)
+    fail_unless_equals_int (kling_head_add_frame (head, n, mel, FALSE, NULL,
+            collect, &made, &error), GST_FLOW_OK);
+  fail_unless_equals_int (made.frames->len, 0);        /* queued */
+  fail_unless_equals_int (kling_head_add_frame (head, 3, mel, TRUE, NULL,
+          collect, &made, &error), GST_FLOW_OK);
+  fail_unless_equals_int (made.frames->len, 4);
+  for (n = 0; n < 4; n++) {
+    GstBuffer *f = g_ptr_array_index (made.frames, n);
+
+    fail_unless_equals_uint64 (g_array_index (made.numbers, guint64, n), n);
+    /* outside the box: the frame's own portrait */
+    fail_unless_equals_int (pixel (f, &info, 5, 5), n % 2 ? 50 : 100);
+    if (n < 3) {
+      fail_unless_equals_int (pixel (f, &info, 32, 40), 255);
+    } else {                    /* at rest: the portrait, byte for byte */
+      GstMapInfo a, b;
+
+      gst_buffer_map (f, &a, GST_MAP_READ);
+      gst_buffer_map (g_ptr_array_index (loop, 1), &b, GST_MAP_READ);
+      fail_unless (a.size == b.size && memcmp (a.data, b.data, a.size) == 0);
+      gst_buffer_unmap (f, &a);
+      gst_buffer_unmap (g_ptr_array_index (loop, 1), &b);
+    }
+  }
+  kling_head_free (head);
+
+  head = load ("host-nobox.pt", 0, NULL, &error);
+  kling_head_set_source (head, &info, NULL, 0, &loop_source, loop);
+  fail_unless_equals_int (kling_head_add_frame (head, 0, mel, FALSE, NULL,
+          collect, &made, &error), GST_FLOW_ERROR);
+  fail_unless (strstr (error->message, "face-box") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  kling_head_free (head);
+  g_ptr_array_unref (loop);
+  g_ptr_array_unref (made.frames);
+  g_array_unref (made.numbers);
+  g_free (mel);
+}
+
+GST_END_TEST;
+
 /* A cancelled call is a flush, not an error; a portrait smaller than its
  * caps is an error. */
 GST_START_TEST (test_cancel_and_bad_portrait)
@@ -241,6 +326,7 @@ head_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_contract_checked);
   tcase_add_test (tc, test_batch);
+  tcase_add_test (tc, test_frames_from_source);
   tcase_add_test (tc, test_cancel_and_bad_portrait);
   return s;
 }
