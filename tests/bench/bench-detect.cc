@@ -13,6 +13,7 @@ extern "C" {
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "bench-appsink.h"
 #include "bench-common.h"
 #include "kling-convert.h"
 #include "kling-detections.h"
@@ -83,17 +84,7 @@ static void element(gpointer p) {
   for (GstBuffer* f : d->frames)
     gst_app_src_push_buffer(GST_APP_SRC(d->src), gst_buffer_ref(f));
   for (size_t i = 0; i < d->frames.size(); i++) {
-    GstSample* s =
-        gst_app_sink_try_pull_sample(GST_APP_SINK(d->sink), 60 * GST_SECOND);
-    if (!s) {
-      GstMessage* m = gst_bus_pop_filtered(GST_ELEMENT_BUS(d->pipe),
-                                           GST_MESSAGE_ERROR);
-      GError* e = NULL;
-      if (m) gst_message_parse_error(m, &e, NULL);
-      fprintf(stderr, "the pipeline stopped: %s\n", e ? e->message : "?");
-      exit(1);
-    }
-    gst_sample_unref(s);
+    bench_pull_or_exit(d->pipe, d->sink, 60 * GST_SECOND);
   }
 }
 

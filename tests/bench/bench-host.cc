@@ -20,6 +20,7 @@ extern "C" {
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "bench-appsink.h"
 #include "bench-common.h"
 #include "kling-face.h"
 #include "kling-manifest.h"
@@ -141,17 +142,7 @@ static void element(gpointer p) {
   guint64 ready = (guint64)std::floor((secs - 0.1125) / 0.04 + 1e-9) + 1;
   ready -= ready % BATCH;
   for (; d->pulled < ready; d->pulled++) {
-    GstSample* s =
-        gst_app_sink_try_pull_sample(GST_APP_SINK(d->sink), 60 * GST_SECOND);
-    if (!s) {
-      GstMessage* m = gst_bus_pop_filtered(GST_ELEMENT_BUS(d->pipe),
-                                           GST_MESSAGE_ERROR);
-      GError* e = NULL;
-      if (m) gst_message_parse_error(m, &e, NULL);
-      fprintf(stderr, "the pipeline stopped: %s\n", e ? e->message : "?");
-      exit(1);
-    }
-    gst_sample_unref(s);
+    bench_pull_or_exit(d->pipe, d->sink, 60 * GST_SECOND);
   }
 }
 

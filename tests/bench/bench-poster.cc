@@ -13,6 +13,7 @@ extern "C" {
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "bench-appsink.h"
 #include "bench-common.h"
 #include "kling-compose.h"
 #include "kling-manifest.h"
@@ -90,13 +91,7 @@ static void element(gpointer p) {
   gst_buffer_memset(photo, 0, run, 1);
   gst_app_src_push_buffer(GST_APP_SRC(d->src), photo);
   for (int v = 0; v < VARIANTS; v++) {
-    GstSample* s = gst_app_sink_try_pull_sample(GST_APP_SINK(d->sink),
-                                                120 * GST_SECOND);
-    if (!s) {
-      fprintf(stderr, "ketuposter stopped\n");
-      exit(1);
-    }
-    gst_sample_unref(s);
+    bench_pull_or_exit(d->pipe, d->sink, 120 * GST_SECOND);
   }
 }
 
