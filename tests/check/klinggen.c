@@ -340,20 +340,15 @@ GST_START_TEST (test_invalid_prompt_property)
       "bad \xc3\x28 text", NULL);
   GstBus *bus = gst_bus_new ();
   GstHarness *h;
-  GstMessage *msg;
-  GError *err;
+  gchar *text;
 
   /* the bus goes in first: the error may come as soon as it starts */
   gst_element_set_bus (e, bus);
   h = harness_for (e);
   gst_harness_play (h);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (strstr (err->message, "not valid UTF-8") != NULL, "%s",
-      err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
+  text = kling_check_pop_error (bus, 30 * GST_SECOND);
+  fail_unless (text && strstr (text, "not valid UTF-8"), "%s", text);
+  g_free (text);
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
   gst_element_set_bus (h->element, NULL);
   gst_object_unref (bus);
