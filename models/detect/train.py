@@ -729,7 +729,7 @@ def draw_cup(rng, h):
     body = hsv(rng.uniform(0.45, 0.6), rng.uniform(0, 0.2), rng.uniform(0.75, 0.95)) if glassy \
         else fam_color(rng, fam)
     xs, m = revolve(P, rng, R, vn, 0, wb, body, spec=0.9 if glassy else 0.5,
-                    op=rng.uniform(0.25, 0.5) if glassy else 1.0, glass=glassy)
+                    op=rng.uniform(0.35, 0.6) if glassy else 1.0, glass=glassy)
     bm = poly_mask(h, w, [wb / 2 - R[int(min(h - 1, bottom - 1))], bottom - ry * 0.8,
                           wb / 2 + R[int(min(h - 1, bottom - 1))], bottom + ry * 0.8], "ellipse")
     bm = bm * (rows[:, None] >= bottom - 0.5) * (np.arange(w)[None, :] < wb)
@@ -789,8 +789,8 @@ def draw_box(rng, h):
     dims = np.array([rng.uniform(0.4, 1.6), 1.0, rng.uniform(0.15, 1.2)], np.float32)
     if rng.random() < 0.3:
         dims[1] = rng.uniform(0.3, 0.7)           # flat-ish boxes
-    yaw = rng.uniform(-1.2, 1.2) if rng.random() < 0.85 else rng.uniform(-0.1, 0.1)
-    pitch = rng.uniform(0.0, 0.6)
+    yaw = rng.uniform(-1.2, 1.2) if rng.random() < 0.92 else rng.uniform(-0.1, 0.1)
+    pitch = rng.uniform(0.05, 0.6) if rng.random() < 0.9 else rng.uniform(0.0, 0.05)
     cy_, sy_ = math.cos(yaw), math.sin(yaw)
     cp, sp = math.cos(pitch), math.sin(pitch)
     Ry = np.array([[cy_, 0, sy_], [0, 1, 0], [-sy_, 0, cy_]], np.float32)
@@ -939,7 +939,7 @@ def draw_bag(rng, h):
 
 def draw_shoe(rng, h):
     kind = rng.choice(["sneaker", "boot", "heel", "loafer"], p=[0.38, 0.22, 0.2, 0.2])
-    asp = {"sneaker": (1.9, 2.8), "boot": (0.8, 1.3), "heel": (1.2, 1.7), "loafer": (2.3, 3.2)}[kind]
+    asp = {"sneaker": (1.9, 2.8), "boot": (0.8, 1.3), "heel": (1.2, 1.7), "loafer": (2.1, 2.8)}[kind]
     w = max(10, int(h * rng.uniform(*asp)))
     P = Part(h, w)
     j = lambda a: a + rng.uniform(-0.03, 0.03)
@@ -949,9 +949,10 @@ def draw_shoe(rng, h):
     soleh = {"sneaker": rng.uniform(0.15, 0.28), "boot": rng.uniform(0.06, 0.12),
              "heel": rng.uniform(0.03, 0.06), "loafer": rng.uniform(0.08, 0.15)}[kind]
     if kind == "sneaker":
-        up = [(0.02, j(0.25)), (0.1, j(0.12)), (0.28, j(0.2)), (0.38, j(0.08)), (0.48, j(0.15)),
-              (0.7, j(0.38)), (0.88, j(0.5)), (0.97, j(0.62)), (1.0, 0.8), (0.98, 1 - soleh),
-              (0.02, 1 - soleh), (0.0, 0.55)]
+        up = [(0.0, 0.6), (0.01, j(0.38)), (0.04, j(0.2)), (0.1, j(0.17)), (0.2, j(0.3)),
+              (0.3, j(0.24)), (0.36, j(0.06)), (0.42, j(0.08)), (0.5, j(0.2)), (0.7, j(0.36)),
+              (0.86, j(0.46)), (0.94, j(0.53)), (0.985, j(0.63)), (1.0, 0.75), (0.99, 1 - soleh),
+              (0.02, 1 - soleh)]
     elif kind == "boot":
         up = [(0.05, 0.0), (0.48, 0.0), (0.5, j(0.45)), (0.75, j(0.58)), (0.93, j(0.68)),
               (1.0, 0.85), (0.98, 1 - soleh), (0.03, 1 - soleh), (0.0, 0.6)]
@@ -959,8 +960,9 @@ def draw_shoe(rng, h):
         up = [(0.0, j(0.1)), (0.12, j(0.05)), (0.2, j(0.12)), (0.55, j(0.55)), (0.78, j(0.68)),
               (0.97, j(0.8)), (1.0, 0.92), (0.62, 0.96), (0.3, j(0.55)), (0.05, j(0.38))]
     else:
-        up = [(0.0, j(0.45)), (0.05, j(0.3)), (0.25, j(0.35)), (0.55, j(0.45)), (0.85, j(0.55)),
-              (1.0, 0.8), (0.98, 1 - soleh), (0.02, 1 - soleh)]
+        up = [(0.0, 0.7), (0.01, j(0.45)), (0.04, j(0.3)), (0.12, j(0.36)), (0.32, j(0.42)),
+              (0.45, j(0.3)), (0.65, j(0.34)), (0.84, j(0.44)), (0.94, j(0.53)), (0.99, j(0.65)),
+              (1.0, 0.78), (0.98, 1 - soleh), (0.02, 1 - soleh)]
     um = poly_mask(h, w, [(x * (w - 1), y * (h - 1)) for x, y in up])
     tex = print_tex(rng, X / w, Y / h, body, c2, 0 if rng.random() < 0.6 else None)
     specv = 0.6 if kind in ("heel", "loafer") else 0.3
@@ -998,8 +1000,11 @@ def draw_shoe(rng, h):
                            t=max(1, h * 0.03))
             P.put(lm * (um > 0.5), fam_color(rng, "white") if i == 0 or rng.random() < 0 else P.col[int(y), int(x)] * 0.4 + 0.5, None, 0.1)
     if kind != "boot":   # opening
-        om = poly_mask(h, w, [(x * (w - 1), y * (h - 1)) for x, y in up[:3]] +
-                       [(up[2][0] * (w - 1), (up[2][1] + 0.05) * (h - 1)), (up[1][0] * (w - 1), (up[1][1] + 0.07) * (h - 1))])
+        lo, hi = {"sneaker": (0.03, 0.34), "heel": (0.0, 0.56), "loafer": (0.03, 0.46)}[kind]
+        top = [(x, y) for x, y in up if lo <= x <= hi and y < 0.7]
+        dy = rng.uniform(0.05, 0.1)
+        om = poly_mask(h, w, [(x * (w - 1), y * (h - 1)) for x, y in top] +
+                       [(x * (w - 1), (y + dy) * (h - 1)) for x, y in top[::-1]])
         P.col = np.where(((om > 0.5) & (P.a > 0.5))[..., None], P.col * 0.35, P.col)
     return P
 
