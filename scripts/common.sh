@@ -25,7 +25,8 @@ KLING_PACKAGES=(
   # torchvision's operator library (torchvision::nms) for scripted
   # torchvision detectors, and the real-detector tests
   python3-torchvision
-  # models/detect/eval: the second product renderer (PIL drawing, JPEG)
+  # models/detect/train.py (its second drawing path) and models/detect/eval
+  # (the second product renderer): PIL drawing, JPEG
   python3-pil
   # gst-kling-serve: gst-rtsp-server, libsoup 3 for the status endpoint,
   # x264enc (plugins-ugly), and for its tests rtspsrc and avdec_h264
