@@ -57,14 +57,12 @@ typedef struct
   gint exit_code;
   gint64 started;               /* monotonic, at start */
   gint64 lost_at;               /* monotonic, when the server went away */
-  guint retry_s, reconnects;
-  gboolean first_out;           /* of this pipeline */
+  guint retry_s, reconnects, failures;
   gboolean ever_out;
 
-  GMutex lock;                  /* voice, lower_dirty, first_pts */
+  GMutex lock;                  /* voice, lower_dirty */
   KlingLiveVoice *voice;
   gboolean lower_dirty;
-  GstClockTime first_pts;
 } Live;
 
 static void show_product (Live * live, gint index, const gchar * why);
@@ -500,30 +498,31 @@ check_elements (Live * live, GError ** error)
   return TRUE;
 }
 
+/* in the main loop: the first buffer of this pipeline reached the sink */
+static gboolean
+on_first_out (gpointer data)
+{
+  Live *live = data;
+
+  if (live->lost_at) {
+    printf ("live: reconnected %.2f s after losing the server "
+        "(reconnection %u)\n",
+        (g_get_monotonic_time () - live->lost_at) / 1e6, live->reconnects);
+    fprintf (stderr, "gst-kling-live: reconnected to %s\n", live->output);
+    live->lost_at = 0;
+    live->failures = 0;
+    live->retry_s = 1;
+  } else if (!live->ever_out) {
+    printf ("live: first data out %.2f s after start\n", wall_s (live));
+  }
+  live->ever_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 static GstPadProbeReturn
 on_sink_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  Live *live = user_data;
-
-  g_mutex_lock (&live->lock);
-  if (!live->first_out) {
-    live->first_out = TRUE;
-    g_mutex_unlock (&live->lock);
-    /* printed from here: stdout is line-buffered and locked by stdio */
-    if (live->lost_at) {
-      printf ("live: reconnected %.2f s after losing the server "
-          "(reconnection %u)\n",
-          (g_get_monotonic_time () - live->lost_at) / 1e6, live->reconnects);
-      fprintf (stderr, "gst-kling-live: reconnected to %s\n", live->output);
-      live->lost_at = 0;
-    } else {
-      printf ("live: first data out %.2f s after start\n", wall_s (live));
-    }
-    fflush (stdout);
-    live->ever_out = TRUE;
-    return GST_PAD_PROBE_REMOVE;
-  }
-  g_mutex_unlock (&live->lock);
+  g_main_context_invoke (NULL, on_first_out, user_data);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -587,7 +586,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       gst_message_parse_error (msg, &err, &dbg);
       if (is_output_error (live, msg) && !live->stopping) {
         /* the server went away (or is not there yet): a new pipeline,
-         * after a pause that grows to 5 s */
+         * after 1 s, 5 s after five failures in a row */
         fprintf (stderr, "gst-kling-live: lost %s: %s; reconnecting in "
             "%u s\n", live->output, err->message, live->retry_s);
         printf ("live: %.3f s lost the server\n", running_s (live));
@@ -598,7 +597,8 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
         teardown (live);
         live->retry_id = g_timeout_add_seconds (live->retry_s, on_retry,
             live);
-        live->retry_s = MIN (live->retry_s * 2, 5);
+        live->failures++;
+        live->retry_s = live->failures < 5 ? 1 : 5;
         g_clear_error (&err);
         g_free (dbg);
         return G_SOURCE_REMOVE;
@@ -709,7 +709,6 @@ build_and_play (Live * live, GError ** error)
     return FALSE;
   }
   live->generation++;
-  live->first_out = FALSE;
   live->picture_src = gst_bin_get_by_name (GST_BIN (live->pipeline),
       "picture");
   live->text_src = gst_bin_get_by_name (GST_BIN (live->pipeline), "text");
