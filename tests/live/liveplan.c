@@ -300,6 +300,12 @@ GST_START_TEST (test_voice)
   g_free (l);
 
   kling_live_voice_push (v, "six");
+  kling_live_voice_push_front (v, "first");
+  kling_live_voice_push_front (v, "");
+  fail_unless_equals_int (kling_live_voice_waiting (v), 2);
+  l = kling_live_voice_next (v, MS (2400) + 3 * KLING_LIVE_VOICE_TIMEOUT_US);
+  fail_unless_equals_string (l, "first");
+  g_free (l);
   kling_live_voice_reset (v);
   fail_if (kling_live_voice_busy (v));
   fail_unless_equals_int (kling_live_voice_waiting (v), 0);

@@ -352,7 +352,8 @@ run_command (Live * live, const gchar * line)
       break;
     case KLING_LIVE_CMD_SAY:
       g_mutex_lock (&live->lock);
-      kling_live_voice_push (live->voice, cmd.text);
+      /* the operator's line goes next, after the one being said */
+      kling_live_voice_push_front (live->voice, cmd.text);
       g_mutex_unlock (&live->lock);
       break;
     case KLING_LIVE_CMD_QUESTION:{
@@ -531,7 +532,7 @@ on_first_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-  printf ("live: first video frame pts %.3f s\n",
+  printf ("live: first frame at running time %.3f s\n",
       GST_BUFFER_PTS (buf) / (gdouble) GST_SECOND);
   fflush (stdout);
   return GST_PAD_PROBE_REMOVE;
@@ -694,7 +695,7 @@ build_and_play (Live * live, GError ** error)
       "wait-text=false ! videoconvert ! video/x-raw,format=I420 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=%d "
       "bitrate=%d ! video/x-h264,profile=constrained-baseline ! "
-      "h264parse name=vparse ! queue max-size-time=2000000000 "
+      "h264parse ! queue max-size-time=2000000000 "
       "max-size-buffers=0 max-size-bytes=0 ! mux. "
       "voice. ! queue ! audioconvert ! audioresample ! "
       "audio/x-raw,rate=44100,channels=2 ! %s ! aacparse ! "
@@ -761,12 +762,12 @@ build_and_play (Live * live, GError ** error)
   gst_object_unref (pad);
   gst_object_unref (e);
 
-  e = gst_bin_get_by_name (GST_BIN (live->pipeline), "vparse");
-  pad = gst_element_get_static_pad (e, "src");
+  /* the composited frames' timestamps are running times (the
+   * compositor's segment starts at 0) */
+  pad = gst_element_get_static_pad (live->comp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_first_video, live,
       NULL);
   gst_object_unref (pad);
-  gst_object_unref (e);
 
   bus = gst_element_get_bus (live->pipeline);
   live->bus_watch = gst_bus_add_watch (bus, on_bus, live);
@@ -799,6 +800,29 @@ on_eos_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+end_picture (gpointer data)
+{
+  Live *live = data;
+  GstPad *pad;
+
+  if (live->comp == NULL)
+    return G_SOURCE_REMOVE;
+  pad = gst_element_get_static_pad (live->comp, "sink_0");
+  gst_pad_send_event (pad, gst_event_new_eos ());
+  gst_object_unref (pad);
+  return G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+on_host_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  g_main_context_invoke (NULL, end_picture, user_data);
+  return GST_PAD_PROBE_REMOVE;
+}
+
 static void
 stop (Live * live, const gchar * why)
 {
@@ -815,12 +839,14 @@ stop (Live * live, const gchar * why)
     g_main_loop_quit (live->loop);
     return;
   }
-  /* EOS into the sources; imagefreeze keeps its picture through an EOS
-   * from upstream, so the compositor's product pad gets one directly */
-  gst_element_send_event (live->pipeline, gst_event_new_eos ());
-  pad = gst_element_get_static_pad (live->comp, "sink_0");
-  gst_pad_send_event (pad, gst_event_new_eos ());
+  /* EOS into the sources: the voice finishes its line, then the host
+   * ends; imagefreeze keeps its picture through an EOS from upstream, so
+   * the compositor's product pad gets one when the host's has */
+  pad = gst_element_get_static_pad (live->comp, "sink_1");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_host_eos,
+      live, NULL);
   gst_object_unref (pad);
+  gst_element_send_event (live->pipeline, gst_event_new_eos ());
   live->eos_timeout_id = g_timeout_add_seconds (EOS_TIMEOUT_S,
       on_eos_timeout, live);
 }

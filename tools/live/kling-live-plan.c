@@ -543,6 +543,13 @@ kling_live_voice_push (KlingLiveVoice * v, const gchar * line)
 }
 
 void
+kling_live_voice_push_front (KlingLiveVoice * v, const gchar * line)
+{
+  if (line && *line)
+    g_queue_push_head (&v->lines, g_strdup (line));
+}
+
+void
 kling_live_voice_clear (KlingLiveVoice * v)
 {
   g_queue_clear_full (&v->lines, g_free);

@@ -122,6 +122,8 @@ typedef enum
 KlingLiveVoice *kling_live_voice_new (void);
 void kling_live_voice_free (KlingLiveVoice * voice);
 void kling_live_voice_push (KlingLiveVoice * voice, const gchar * line);
+/* Puts @line first in the queue: said next, after the line in flight */
+void kling_live_voice_push_front (KlingLiveVoice * voice, const gchar * line);
 /* Drops the lines waiting; the one being spoken goes on to its end. */
 void kling_live_voice_clear (KlingLiveVoice * voice);
 /* Forgets everything, also the line in flight (a new pipeline). */
