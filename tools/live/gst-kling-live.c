@@ -58,6 +58,7 @@ typedef struct
   gint64 started;               /* monotonic, at start */
   gint64 lost_at;               /* monotonic, when the server went away */
   guint retry_s, reconnects, failures;
+  GstClockTime last_pts;        /* the compositor's streaming thread's */
   gboolean ever_out;
 
   GMutex lock;                  /* voice, lower_dirty */
@@ -538,6 +539,22 @@ on_first_video (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* The compositor can push its first frame twice at start (a timeout, then
+ * the data): x264enc and mp4mux need rising timestamps, so drop repeats */
+static GstPadProbeReturn
+on_composited (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Live *live = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID
+      (live->last_pts) && pts <= live->last_pts)
+    return GST_PAD_PROBE_DROP;
+  live->last_pts = pts;
+  return GST_PAD_PROBE_OK;
+}
+
 static gboolean
 on_retry (gpointer data)
 {
@@ -757,7 +774,8 @@ build_and_play (Live * live, GError ** error)
   if (kling_live_output_is_network (live->out_kind))
     g_object_set (e, "sync", FALSE, NULL);
   pad = gst_element_get_static_pad (e, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_sink_buffer, live,
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, on_sink_buffer, live,
       NULL);
   gst_object_unref (pad);
   gst_object_unref (e);
@@ -766,6 +784,9 @@ build_and_play (Live * live, GError ** error)
    * compositor's segment starts at 0) */
   pad = gst_element_get_static_pad (live->comp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_first_video, live,
+      NULL);
+  live->last_pts = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composited, live,
       NULL);
   gst_object_unref (pad);
 
