@@ -143,15 +143,13 @@ GST_START_TEST (test_commands)
   gchar *text = NULL;
   gint i = -2;
 
-  fail_unless_equals_int (parse (p, "next\n", NULL, NULL),
-      KLING_LIVE_CMD_NEXT);
+  fail_unless_equals_int (parse (p, "next\n", NULL, NULL), KLING_LIVE_CMD_NEXT);
   fail_unless_equals_int (parse (p, "  NEXT  ", NULL, NULL),
       KLING_LIVE_CMD_NEXT);
   fail_unless_equals_int (parse (p, "prev", NULL, NULL), KLING_LIVE_CMD_PREV);
-  fail_unless_equals_int (parse (p, "pause", NULL, NULL),
-      KLING_LIVE_CMD_PAUSE);
-  fail_unless_equals_int (parse (p, "say 欢迎来到直播间！", NULL, &text),
-      KLING_LIVE_CMD_SAY);
+  fail_unless_equals_int (parse (p, "pause", NULL, NULL), KLING_LIVE_CMD_PAUSE);
+  fail_unless_equals_int (parse (p, "say 欢迎来到直播间！", NULL,
+          &text), KLING_LIVE_CMD_SAY);
   fail_unless_equals_string (text, "欢迎来到直播间！");
   g_free (text);
   fail_unless_equals_int (parse (p, "", NULL, NULL), KLING_LIVE_CMD_NONE);
@@ -159,8 +157,7 @@ GST_START_TEST (test_commands)
       KLING_LIVE_CMD_NONE);
   fail_unless_equals_int (parse (p, NULL, NULL, NULL), KLING_LIVE_CMD_NONE);
   /* "say" alone, "next please": questions (about nothing) */
-  fail_unless_equals_int (parse (p, "say", NULL, NULL),
-      KLING_LIVE_CMD_UNKNOWN);
+  fail_unless_equals_int (parse (p, "say", NULL, NULL), KLING_LIVE_CMD_UNKNOWN);
   fail_unless_equals_int (parse (p, "\xff\xfe", NULL, NULL),
       KLING_LIVE_CMD_UNKNOWN);
 
@@ -196,8 +193,7 @@ GST_START_TEST (test_commands)
   fail_unless_equals_int (i, -1);
   fail_unless_equals_string (text, "can you say hello");
   g_free (text);
-  fail_unless_equals_int (parse (p, "the", &i, NULL),
-      KLING_LIVE_CMD_UNKNOWN);
+  fail_unless_equals_int (parse (p, "the", &i, NULL), KLING_LIVE_CMD_UNKNOWN);
   fail_unless_equals_int (kling_live_match_product (NULL, "bag"), -1);
   g_ptr_array_unref (p);
 }
@@ -219,7 +215,8 @@ GST_START_TEST (test_copy)
   g_strfreev (l);
   l = kling_live_copy_lines (g_ptr_array_index (p, 1));
   fail_unless_equals_int (g_strv_length (l), 2);
-  fail_unless_equals_string (l[0], "来看这款蓝色帆布包，现在只要59！");
+  fail_unless_equals_string (l[0],
+      "来看这款蓝色帆布包，现在只要59！");
   g_strfreev (l);
   l = kling_live_copy_lines (g_ptr_array_index (p, 2));
   fail_unless_equals_string (l[0], "Here is the Morning Blend.");

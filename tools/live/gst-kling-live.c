@@ -93,8 +93,7 @@ wall_s (Live * live)
  * frame of @format at @w x @h, letterboxed. */
 static GstSample *
 decode_still (const gchar * path, const gchar * poster_model,
-    const gchar * prompt, const gchar * format, gint w, gint h,
-    GError ** error)
+    const gchar * prompt, const gchar * format, gint w, gint h, GError ** error)
 {
   gchar *desc;
   GstElement *pipe, *src, *sink;
@@ -132,8 +131,7 @@ decode_still (const gchar * path, const gchar * poster_model,
   sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   bus = gst_element_get_bus (pipe);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  deadline = g_get_monotonic_time () + PREP_TIMEOUT_US * (poster_model ? 6 :
-      1);
+  deadline = g_get_monotonic_time () + PREP_TIMEOUT_US * (poster_model ? 6 : 1);
   while (sample == NULL && err == NULL) {
     GstMessage *msg;
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
@@ -217,7 +215,7 @@ prepare_stills (Live * live, GPtrArray * all, GError ** error)
   return TRUE;
 }
 
-/* --- the voice ------------------------------------------------------------ */
+/* --- the voice */
 
 static GstPadProbeReturn
 on_voice_audio (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -287,7 +285,7 @@ on_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* --- products --------------------------------------------------------------- */
+/* --- products */
 
 static gboolean
 on_rotate (gpointer data)
@@ -296,8 +294,7 @@ on_rotate (gpointer data)
 
   live->rotate_id = 0;
   if (!live->paused && live->products->len > 1)
-    show_product (live, (live->current + 1) % live->products->len,
-        "interval");
+    show_product (live, (live->current + 1) % live->products->len, "interval");
   else
     live->rotate_id = g_timeout_add_seconds (live->interval, on_rotate, live);
   return G_SOURCE_REMOVE;
@@ -430,7 +427,7 @@ watch_commands (Live * live, GError ** error)
   return TRUE;
 }
 
-/* --- the pipeline ------------------------------------------------------------ */
+/* --- the pipeline */
 
 static const gchar *
 aac_encoder (void)
@@ -586,8 +583,7 @@ is_output_error (Live * live, GstMessage * msg)
     return FALSE;
   sink = gst_bin_get_by_name (GST_BIN (live->pipeline), "sink");
   from_sink = sink && (GST_MESSAGE_SRC (msg) == GST_OBJECT (sink)
-      || gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
-          GST_OBJECT (sink)));
+      || gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg), GST_OBJECT (sink)));
   g_clear_object (&sink);
   return from_sink;
 }
@@ -613,8 +609,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
           live->lost_at = g_get_monotonic_time ();
         live->bus_watch = 0;    /* this watch ends by returning REMOVE */
         teardown (live);
-        live->retry_id = g_timeout_add_seconds (live->retry_s, on_retry,
-            live);
+        live->retry_id = g_timeout_add_seconds (live->retry_s, on_retry, live);
         live->failures++;
         live->retry_s = live->failures < 5 ? 1 : 5;
         g_clear_error (&err);
@@ -727,8 +722,7 @@ build_and_play (Live * live, GError ** error)
     return FALSE;
   }
   live->generation++;
-  live->picture_src = gst_bin_get_by_name (GST_BIN (live->pipeline),
-      "picture");
+  live->picture_src = gst_bin_get_by_name (GST_BIN (live->pipeline), "picture");
   live->text_src = gst_bin_get_by_name (GST_BIN (live->pipeline), "text");
   live->lower = gst_bin_get_by_name (GST_BIN (live->pipeline), "lower");
   live->comp = gst_bin_get_by_name (GST_BIN (live->pipeline), "comp");
@@ -775,8 +769,7 @@ build_and_play (Live * live, GError ** error)
     g_object_set (e, "sync", FALSE, NULL);
   pad = gst_element_get_static_pad (e, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_BUFFER_LIST, on_sink_buffer, live,
-      NULL);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, on_sink_buffer, live, NULL);
   gst_object_unref (pad);
   gst_object_unref (e);
 
@@ -786,8 +779,7 @@ build_and_play (Live * live, GError ** error)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_first_video, live,
       NULL);
   live->last_pts = GST_CLOCK_TIME_NONE;
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composited, live,
-      NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composited, live, NULL);
   gst_object_unref (pad);
 
   bus = gst_element_get_bus (live->pipeline);
@@ -807,7 +799,7 @@ build_and_play (Live * live, GError ** error)
   return TRUE;
 }
 
-/* --- stopping ---------------------------------------------------------------- */
+/* --- stopping */
 
 static gboolean
 on_eos_timeout (gpointer data)
@@ -886,7 +878,7 @@ on_duration (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* --- main ---------------------------------------------------------------------- */
+/* --- main */
 
 static gboolean
 find_model (gchar ** path, const gchar * option, const gchar * default_file,
@@ -920,20 +912,20 @@ main (int argc, char **argv)
   GPtrArray *all = NULL;
   GOptionEntry entries[] = {
     {"products", 'p', 0, G_OPTION_ARG_FILENAME, &products_file,
-          "The products: a JSON array of {\"photo\", \"name\", \"price\", "
-        "\"notes\", \"kind\"} (photo paths relative to the file)", "FILE"},
+        "The products: a JSON array of {\"photo\", \"name\", \"price\", "
+          "\"notes\", \"kind\"} (photo paths relative to the file)", "FILE"},
     {"host", 0, 0, G_OPTION_ARG_FILENAME, &live.portrait,
         "The host's portrait (an image, face in its middle)", "IMAGE"},
     {"output", 'o', 0, G_OPTION_ARG_STRING, &live.output,
-          "rtmp://HOST[:PORT]/APP/STREAM, srt://HOST:PORT, or a .flv, .ts "
-        "or .mp4 file", "WHERE"},
+        "rtmp://HOST[:PORT]/APP/STREAM, srt://HOST:PORT, or a .flv, .ts "
+          "or .mp4 file", "WHERE"},
     {"interval", 'i', 0, G_OPTION_ARG_INT, &live.interval,
         "Seconds per product before the next (default 60)", "N"},
     {"duration", 'd', 0, G_OPTION_ARG_INT, &live.duration,
         "Stop after S seconds; 0 (default): until stopped", "S"},
     {"commands", 'c', 0, G_OPTION_ARG_FILENAME, &live.commands,
-          "Read commands and viewer questions, one a line, from a FIFO or "
-        "- (stdin): next, prev, pause, say TEXT, or a question", "FIFO|-"},
+        "Read commands and viewer questions, one a line, from a FIFO or "
+          "- (stdin): next, prev, pause, say TEXT, or a question", "FIFO|-"},
     {"size", 0, 0, G_OPTION_ARG_STRING, &size,
         "Video size (default 640x360)", "WxH"},
     {"fps", 0, 0, G_OPTION_ARG_INT, &live.fps,
@@ -941,8 +933,8 @@ main (int argc, char **argv)
     {"bitrate", 0, 0, G_OPTION_ARG_INT, &live.bitrate,
         "Video bitrate in kbit/s (default 1500)", "KBPS"},
     {"posters", 0, 0, G_OPTION_ARG_NONE, &posters,
-          "Show a ketuposter poster of each product instead of its photo "
-        "(made at start; slow on a CPU)", NULL},
+        "Show a ketuposter poster of each product instead of its photo "
+          "(made at start; slow on a CPU)", NULL},
     {"poster-prompt", 0, 0, G_OPTION_ARG_STRING, &live.prompt,
         "The posters' scene (default \"studio\")", "TEXT"},
     {"host-model", 0, 0, G_OPTION_ARG_FILENAME, &live.host_model,
@@ -950,7 +942,7 @@ main (int argc, char **argv)
     {"speech-model", 0, 0, G_OPTION_ARG_FILENAME, &live.speech_model,
         "klingspeak's speech package (default: espeak-ng)", "FILE"},
     {"poster-model", 0, 0, G_OPTION_ARG_FILENAME, &live.poster_model,
-        "ketuposter's package (implies --posters; default kling-poster.pt)",
+          "ketuposter's package (implies --posters; default kling-poster.pt)",
         "FILE"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
@@ -1003,8 +995,7 @@ main (int argc, char **argv)
   if (size) {
     gchar *end = NULL;
     live.width = g_ascii_strtoll (size, &end, 10);
-    live.height = end && *end == 'x' ? g_ascii_strtoll (end + 1, &end, 10) :
-        0;
+    live.height = end && *end == 'x' ? g_ascii_strtoll (end + 1, &end, 10) : 0;
     if (end == NULL || *end || live.width < 160 || live.height < 90
         || live.width > 3840 || live.height > 2160 || live.width % 2
         || live.height % 2) {

@@ -6,7 +6,11 @@
 
 #include "kling-live-plan.h"
 
-G_DEFINE_QUARK (kling-live-error-quark, kling_live_error);
+GQuark
+kling_live_error_quark (void)
+{
+  return g_quark_from_static_string ("kling-live-error-quark");
+}
 
 /* English words (whole words) and Chinese characters per kind.  "can"
  * alone is not there: "can you show me…" is not about a can. */
@@ -290,8 +294,7 @@ kling_live_parse_output (const gchar * where, KlingLiveOutput * kind,
     return FALSE;
   }
   low = g_ascii_strdown (where, -1);
-  if (g_str_has_prefix (low, "rtmp://") || g_str_has_prefix (low,
-          "rtmps://")) {
+  if (g_str_has_prefix (low, "rtmp://") || g_str_has_prefix (low, "rtmps://")) {
     /* rtmp2sink wants rtmp://host[:port]/app/stream */
     const gchar *path = strchr (low + strlen ("rtmp://") + 1, '/');
     if (path == NULL || strchr (path + 1, '/') == NULL || path[1] == '/') {
@@ -476,15 +479,16 @@ kling_live_copy_lines (const KlingLiveProduct * p)
 
   if (zh)
     g_ptr_array_add (lines, p->price ?
-        g_strdup_printf ("来看这款%s，现在只要%s！", p->name, p->price) :
-        g_strdup_printf ("来看这款%s！", p->name));
+        g_strdup_printf ("来看这款%s，现在只要%s！", p->name,
+            p->price) : g_strdup_printf ("来看这款%s！", p->name));
   else
     g_ptr_array_add (lines, p->price ?
         g_strdup_printf ("Here is the %s, now only %s.", p->name, p->price) :
         g_strdup_printf ("Here is the %s.", p->name));
   if (p->notes)
     add_sentences (lines, p->notes);
-  g_ptr_array_add (lines, g_strdup (zh ? "喜欢就点击下方链接下单吧！" :
+  g_ptr_array_add (lines,
+      g_strdup (zh ? "喜欢就点击下方链接下单吧！" :
           "Ask me anything about it, or tap the link to order."));
   g_ptr_array_add (lines, NULL);
   return (gchar **) g_ptr_array_free (lines, FALSE);
