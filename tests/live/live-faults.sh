@@ -67,8 +67,10 @@ for run in INT:mp4 TERM:ts; do
   sig=${run%:*} ext=${run#*:}
   {
     rm -f "show.$ext"
-    timeout 60 "$prog" --products products.json --host host.png \
-      -o "show.$ext" --host-model "$host" > out.txt 2> err.txt &
+    # commands from stdin too: a say, then stdin closes (the show goes on)
+    printf 'say Hello from stdin\n' | timeout 60 "$prog" --products \
+      products.json --host host.png -o "show.$ext" --host-model "$host" \
+      --commands - > out.txt 2> err.txt &
     pid=$!
     for _ in $(seq 100); do
       grep -q "first data out" out.txt && break
@@ -79,6 +81,7 @@ for run in INT:mp4 TERM:ts; do
     rc=0
     wait $pid || rc=$?
     grep -q "Broken Photo" err.txt || { echo "FAIL: no warning for the photo"; fails=$((fails + 1)); }
+    grep -q "say: Hello from stdin" out.txt || { echo "FAIL: stdin's say not said"; fails=$((fails + 1)); }
     d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "show.$ext" || true)
     s=$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "show.$ext" | grep . | sort -u | tr '\n' ' ' || true)
     if [ $rc = 0 ] && [ "$s" = "aac h264 " ] && \

@@ -100,19 +100,20 @@ stop_nginx() {
 
 now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
 run_live() {
-  # $1: seconds, $2: when to ask (0: no question), rest: extra options.
-  # Commands go through a FIFO, as an operator's console would write them.
-  local secs=$1 ask=$2 rc=0
-  shift 2
+  # $1: seconds, $2: when to write the commands (0: none), $3: the command
+  # lines, rest: extra options.  Commands go through a FIFO, as an
+  # operator's console would write them.
+  local secs=$1 ask=$2 lines=$3 rc=0
+  shift 3
   rm -f commands
   mkfifo commands
   timeout $((secs + 60)) "$prog" --products products.json --host host.png \
-    --interval 300 --duration "$secs" --host-model "$models/host-energy.pt" \
+    --duration "$secs" --host-model "$models/host-energy.pt" \
     --commands commands "$@" > live.out 2> live.err &
   local live_pid=$!
   if [ "$ask" != 0 ]; then
     sleep "$ask"
-    printf '那个帆布包还有吗？\nsay Welcome to the show\n' > commands
+    printf "$lines" > commands
   fi
   wait $live_pid || rc=$?
   cat live.out
@@ -130,7 +131,8 @@ rtmp)
   t0=$(now)
   ( timeout 60 ffmpeg -v error -i "$url" -frames:v 1 -f null - && now > first.txt ) &
   pids+=($!)
-  run_live 24 8 -o "$url"
+  run_live 24 8 '那个帆布包还有吗？\nsay Welcome to the show\n' \
+    --interval 300 -o "$url"
   stop_nginx
   [ -s first.txt ] && python3 -c "print('receiver: first frame %.2f s after start' % ($(cat first.txt) - $t0))"
   rec=$(ls ng/rec/*.flv)
@@ -139,7 +141,7 @@ rtmp)
 restart)
   start_nginx
   url=rtmp://127.0.0.1:$port/live/show
-  run_live 26 0 -o "$url" &
+  run_live 26 0 "" --interval 300 -o "$url" &
   live_pid=$!
   sleep 9
   stop_nginx
@@ -162,7 +164,13 @@ srt)
   recv_pid=$!
   pids+=($recv_pid)
   sleep 1
-  run_live 14 0 -o "$url"
+  # operator commands and the rotation: next at ~3 s, the interval's
+  # switch back 5 s later, a pause that holds the product after it
+  run_live 16 3 'next\n' --interval 5 -o "$url" &
+  live_pid=$!
+  sleep 10
+  echo pause > commands
+  wait $live_pid
   sleep 1
   kill -INT $recv_pid 2>/dev/null || true
   wait $recv_pid 2>/dev/null || true
@@ -228,20 +236,35 @@ def colour(i):
     return "other"
 # up to the stop (after it the picture may end a frame before the host)
 seq = [colour(i) for i in range(len(vt)) if vt[i] - vt[0] < stop[-1] - first[0]]
+# every switch the program printed is in the frames, in order, within
+# 0.5 s of its time; and no other
+colours = {"1/2": "red", "2/2": "blue"}
+said = [(float(t) - first[0], colours[n], why) for t, n, why in
+        re.findall(r"live: ([0-9.]+) s product (\d/2) .*? \((\w+)", out)]
+runs = [(vt[0] - vt[0], seq[0])]
+for i in range(1, len(seq)):
+    if seq[i] != seq[i - 1]:
+        runs.append((vt[i] - vt[0], seq[i]))
+print("switches said: %s" % said)
+print("pictures seen: %s" % runs)
+if mode != "restart":
+    # a switch to the product already shown leaves no mark in the frames
+    said_runs = [said[0]] + [said[i] for i in range(1, len(said))
+                             if said[i][1] != said[i - 1][1]]
+    assert [c for _, c, _ in said_runs] == [c for _, c in runs], \
+        "said %s, seen %s" % (said_runs, runs)
+    for (ts, _, why), (tr, _) in zip(said_runs[1:], runs[1:]):
+        assert abs(ts - tr) < 0.5, "%s switch said at %.2f s, seen at %.2f s" % (why, ts, tr)
 if mode == "rtmp":
     # the question switched the show from product 1 (red) to the bag (blue)
-    asked = times(r"product 2/2 蓝色帆布包 \(question")
-    assert len(asked) == 1, "switches: %s" % asked
-    switch = [i for i in range(1, len(seq)) if seq[i] != seq[i - 1]]
-    changes = [(vt[i], seq[i - 1], seq[i]) for i in switch]
-    assert seq[0] == "red" and seq[-1] == "blue", changes
-    assert len(switch) == 1, "picture changes: %s" % changes
-    t_switch = vt[switch[0]] - vt[0]
-    t_said = asked[0] - first[0]
-    print("product switch: in the frames at %.2f s, said at %.2f s" % (t_switch, t_said))
-    assert abs(t_switch - t_said) < 0.5, "switch %.2f s vs %.2f s" % (t_switch, t_said)
+    assert [w for _, _, w in said] == ["start", "question"], said
     assert re.search(r"say: 来看这款蓝色帆布包", out), "the bag's copy was not spoken"
     assert times("say: Welcome to the show"), "say was not spoken"
+elif mode == "srt":
+    # next, the interval back, then paused: no third switch
+    assert [w for _, _, w in said] == ["start", "next", "interval"], said
+    assert "paused" in out, "pause not taken"
+    assert said[2][0] - said[1][0] > 4.5, "the interval did not restart at next"
 else:
     assert set(seq) == {"red"}, "pictures: %s" % set(seq)
 
