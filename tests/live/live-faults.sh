@@ -2,7 +2,8 @@
 # gst-kling-live's faults (issue 17): bad options, products and models give
 # a clear message and exit 1 (never a hang); a broken photo is skipped with
 # a warning; SIGINT and SIGTERM end the stream with EOS, the file finalised,
-# exit 0.
+# exit 0; posters from ketuposter fill the frame, a broken poster model
+# falls back to the photo.
 # Usage: live-faults.sh PROGRAM TEST_MODELS_DIR
 set -eu
 prog=$1
@@ -93,5 +94,29 @@ for run in INT:mp4 TERM:ts; do
       fails=$((fails + 1))
     fi
   }
+done
+# posters: ketuposter's scene fills the frame where the photo would be
+# letterboxed in black; a poster model that does not load falls back to the
+# photo with a warning
+for poster in poster-colour.pt truncated.pt; do
+  rc=0
+  timeout 60 "$prog" --products products.json --host host.png -o poster.flv \
+    --host-model "$host" --poster-model "$models/$poster" --duration 3 \
+    > out.txt 2> err.txt || rc=$?
+  edge=$(ffmpeg -v error -ss 1.5 -i poster.flv -frames:v 1 \
+    -vf "crop=40:40:10:100,scale=1:1:flags=area" -f rawvideo -pix_fmt gray - |
+    od -An -tu1 | tr -d ' ')
+  if [ $poster = poster-colour.pt ]; then
+    ok=$([ $rc = 0 ] && [ "${edge:-0}" -gt 40 ] && echo yes || echo no)
+  else
+    ok=$([ $rc = 0 ] && [ "${edge:-99}" -lt 20 ] && grep -q "no poster" err.txt && echo yes || echo no)
+  fi
+  if [ $ok = yes ]; then
+    echo "ok: --poster-model $poster: exit 0, left edge grey level $edge"
+  else
+    echo "FAIL: --poster-model $poster: exit $rc, left edge grey level '$edge'"
+    cat out.txt err.txt
+    fails=$((fails + 1))
+  fi
 done
 [ $fails = 0 ]
