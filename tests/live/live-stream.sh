@@ -10,7 +10,8 @@
 #            loudness) must follow the audio energy within 40 ms
 #   restart  the same server stopped mid-stream and started again: the
 #            program reconnects and the second recording goes on
-#   srt      to an SRT listener (ffmpeg) instead: H.264 + AAC, length right
+#   srt      to an SRT listener (ffmpeg) instead: H.264 + AAC, length right;
+#            next, the interval and pause sent to the command socket
 # Exit 77 only when nginx with its RTMP module, or ffmpeg, is not installed.
 set -eu
 mode=$1
@@ -99,21 +100,43 @@ stop_nginx() {
 }
 
 now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
+# commands go through a FIFO, as an operator's console would write them,
+# or (cmd_port set) to the program's socket on 127.0.0.1
+cmd_port=
+send_commands() {
+  if [ -n "$cmd_port" ]; then
+    python3 -c '
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit("no command socket on %s" % sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.close()
+' "$cmd_port" "$1"
+  else
+    printf '%s\n' "$1" > commands
+  fi
+}
 run_live() {
-  # $1: seconds, $2: when to write the commands (0: none), $3: the command
-  # lines, rest: extra options.  Commands go through a FIFO, as an
-  # operator's console would write them.
-  local secs=$1 ask=$2 lines=$3 rc=0
+  # $1: seconds, $2: when to send the commands (0: none), $3: the command
+  # line, rest: extra options
+  local secs=$1 ask=$2 lines=$3 rc=0 where=commands
   shift 3
   rm -f commands
   mkfifo commands
+  [ -z "$cmd_port" ] || where=tcp:$cmd_port
   timeout $((secs + 60)) "$prog" --products products.json --host host.png \
     --duration "$secs" --host-model "$models/host-energy.pt" \
-    --commands commands "$@" > live.out 2> live.err &
+    --commands $where "$@" > live.out 2> live.err &
   local live_pid=$!
   if [ "$ask" != 0 ]; then
     sleep "$ask"
-    printf "$lines" > commands
+    send_commands "$lines"
   fi
   wait $live_pid || rc=$?
   cat live.out
@@ -131,7 +154,7 @@ rtmp)
   t0=$(now)
   ( timeout 60 ffmpeg -v error -i "$url" -frames:v 1 -f null - && now > first.txt ) &
   pids+=($!)
-  run_live 24 8 '那个帆布包还有吗？\nsay Welcome to the show\n' \
+  run_live 24 8 "$(printf '那个帆布包还有吗？\nsay Welcome to the show')" \
     --interval 300 -o "$url"
   stop_nginx
   [ -s first.txt ] && python3 -c "print('receiver: first frame %.2f s after start' % ($(cat first.txt) - $t0))"
@@ -164,13 +187,17 @@ srt)
   recv_pid=$!
   pids+=($recv_pid)
   sleep 1
-  # operator commands and the rotation: next at ~3 s, the interval's
-  # switch back 5 s later, a pause that holds the product after it
-  run_live 16 3 'next\n' --interval 5 -o "$url" &
+  # operator commands (on the program's socket) and the rotation: next at
+  # ~3 s, the interval's switch back 5 s later, a pause that holds the
+  # product after it
+  cmd_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  run_live 16 3 next --interval 5 -o "$url" &
   live_pid=$!
   sleep 10
-  echo pause > commands
+  send_commands pause
   wait $live_pid
+  grep -q "commands on 127.0.0.1:$cmd_port" live.out || {
+    echo "no command socket reported"; exit 1; }
   sleep 1
   kill -INT $recv_pid 2>/dev/null || true
   wait $recv_pid 2>/dev/null || true

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib-unix.h>
+#include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/app/gstappsink.h>
@@ -31,6 +32,8 @@
 
 #define PREP_TIMEOUT_US (20 * G_USEC_PER_SEC)
 #define EOS_TIMEOUT_S 10
+/* longer command lines from the socket drop the client */
+#define KLING_LIVE_MAX_LINE 4096
 /* a voice sample above this (of 32767) is speech, not silence */
 #define LOUD_PEAK 800
 
@@ -49,6 +52,7 @@ typedef struct
   GstBuffer *portrait_buf;
 
   GMainLoop *loop;
+  GSocketService *service;      /* --commands tcp:PORT */
   GstElement *pipeline, *picture_src, *text_src, *lower, *comp;
   guint bus_watch, rotate_id, tick_id, retry_id, eos_timeout_id;
   guint generation;
@@ -392,6 +396,89 @@ on_command_input (GIOChannel * ch, GIOCondition cond, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* a client of the command socket: lines until it closes */
+typedef struct
+{
+  Live *live;
+  GSocketConnection *conn;
+  GDataInputStream *in;
+} Client;
+
+static void
+on_client_line (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Client *c = data;
+  gchar *line;
+  gsize len = 0;
+
+  line = g_data_input_stream_read_line_finish (c->in, res, &len, NULL);
+  if (line == NULL || len > KLING_LIVE_MAX_LINE) {
+    /* closed, failed, or a line no viewer writes: drop the client */
+    g_free (line);
+    g_object_unref (c->in);
+    g_object_unref (c->conn);
+    g_free (c);
+    return;
+  }
+  if (!c->live->stopping)
+    run_command (c->live, line);
+  g_free (line);
+  g_data_input_stream_read_line_async (c->in, G_PRIORITY_DEFAULT, NULL,
+      on_client_line, c);
+}
+
+static gboolean
+on_client (GSocketService * service, GSocketConnection * conn,
+    GObject * source, gpointer data)
+{
+  Client *c = g_new0 (Client, 1);
+
+  c->live = data;
+  c->conn = g_object_ref (conn);
+  c->in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM
+          (conn)));
+  g_data_input_stream_set_newline_type (c->in,
+      G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  g_data_input_stream_read_line_async (c->in, G_PRIORITY_DEFAULT, NULL,
+      on_client_line, c);
+  return TRUE;
+}
+
+/* --commands tcp:PORT: a socket on 127.0.0.1 only */
+static gboolean
+listen_commands (Live * live, const gchar * port_text, GError ** error)
+{
+  GInetAddress *lo;
+  GSocketAddress *addr, *bound = NULL;
+  gchar *end = NULL;
+  gint64 port = g_ascii_strtoll (port_text, &end, 10);
+  gboolean ok;
+
+  if (end == port_text || *end || port < 0 || port > 65535) {
+    g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+        "--commands tcp:%s: give a port, 0 to 65535 (0: any free one)",
+        port_text);
+    return FALSE;
+  }
+  live->service = g_socket_service_new ();
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (lo, port);
+  ok = g_socket_listener_add_address (G_SOCKET_LISTENER (live->service),
+      addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, error);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  if (!ok) {
+    g_prefix_error (error, "--commands tcp:%s: ", port_text);
+    return FALSE;
+  }
+  printf ("live: commands on 127.0.0.1:%u\n",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_object_unref (bound);
+  g_signal_connect (live->service, "incoming", G_CALLBACK (on_client), live);
+  g_socket_service_start (live->service);
+  return TRUE;
+}
+
 static gboolean
 watch_commands (Live * live, GError ** error)
 {
@@ -400,6 +487,8 @@ watch_commands (Live * live, GError ** error)
 
   if (live->commands == NULL)
     return TRUE;
+  if (g_str_has_prefix (live->commands, "tcp:"))
+    return listen_commands (live, live->commands + 4, error);
   if (strcmp (live->commands, "-") == 0) {
     fd = 0;
   } else {
@@ -407,7 +496,7 @@ watch_commands (Live * live, GError ** error)
     if (stat (live->commands, &st) != 0 || !S_ISFIFO (st.st_mode)) {
       g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
           "--commands %s: not a FIFO (make one with mkfifo, or give - for "
-          "stdin)", live->commands);
+          "stdin, or tcp:PORT)", live->commands);
       return FALSE;
     }
     /* read-write: no end of file when a writer closes it */
@@ -1067,6 +1156,9 @@ done:
     g_main_loop_unref (live.loop);
   if (all)
     g_ptr_array_unref (all);
+  if (live.service)
+    g_socket_service_stop (live.service);
+  g_clear_object (&live.service);
   g_clear_pointer (&live.products, g_ptr_array_unref);
   g_clear_pointer (&live.pictures, g_ptr_array_unref);
   gst_clear_caps (&live.picture_caps);
