@@ -437,8 +437,7 @@ on_client (GSocketService * service, GSocketConnection * conn,
   c->conn = g_object_ref (conn);
   c->in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM
           (conn)));
-  g_data_input_stream_set_newline_type (c->in,
-      G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  g_data_input_stream_set_newline_type (c->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   g_data_input_stream_read_line_async (c->in, G_PRIORITY_DEFAULT, NULL,
       on_client_line, c);
   return TRUE;
