@@ -326,5 +326,18 @@ print("mouth vs voice: best correlation %.2f at %+d ms (at 0: %.2f)"
       % (cs[best], lags[best] * 1000, cs[lags.index(0.0)]))
 assert cs[best] > 0.6, "the mouth does not follow the voice (r=%.2f)" % cs[best]
 assert abs(lags[best]) <= 0.040, "mouth and voice %+d ms apart" % (lags[best] * 1000)
+
+# copy never talks over itself: each line is sent only after the one
+# before it has ended, so the voice is quiet for the 250 ms before it
+peak = max(abs(x) for x in samples)
+for ts in times("say: ")[1:]:
+    t = vt[0] + ts - first[0]
+    c0, c1 = int((t - 0.30 - a0) * 16000), int((t - 0.05 - a0) * 16000)
+    if c0 < 0 or c1 > len(samples):
+        continue
+    before = max(abs(x) for x in samples[c0:c1])
+    assert before < 0.08 * peak, \
+        "the voice is not quiet before the line at %.2f s (%d of %d)" % (ts, before, peak)
+print("lines: %d, each after a quiet gap" % len(times("say: ")))
 print("ok")
 PY
