@@ -65,7 +65,8 @@ typedef struct
   GstClockTime last_pts;        /* the compositor's streaming thread's */
   gboolean ever_out;
 
-  GMutex lock;                  /* voice, lower_dirty */
+  GMutex lock;                  /* voice, lower_dirty, first_picture */
+  GstClockTime first_picture;   /* PTS of the picture's first frame */
   KlingLiveVoice *voice;
   gboolean lower_dirty;
 } Live;
@@ -632,12 +633,34 @@ on_composited (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   Live *live = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime first_picture;
 
   if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID
       (live->last_pts) && pts <= live->last_pts)
     return GST_PAD_PROBE_DROP;
+  /* on a busy machine the compositor's first frames can come before the
+   * product's picture has: black, not shown */
+  g_mutex_lock (&live->lock);
+  first_picture = live->first_picture;
+  g_mutex_unlock (&live->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (first_picture) || (GST_CLOCK_TIME_IS_VALID
+          (pts) && pts < first_picture))
+    return GST_PAD_PROBE_DROP;
   live->last_pts = pts;
   return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+on_picture_in (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Live *live = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  g_mutex_lock (&live->lock);
+  live->first_picture = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
+      : 0;
+  g_mutex_unlock (&live->lock);
+  return GST_PAD_PROBE_REMOVE;
 }
 
 static gboolean
@@ -862,12 +885,17 @@ build_and_play (Live * live, GError ** error)
   gst_object_unref (e);
 
   /* the composited frames' timestamps are running times (the
-   * compositor's segment starts at 0) */
+   * compositor's segment starts at 0); the first one printed is the first
+   * one on_composited lets through (a dropped buffer skips later probes) */
   pad = gst_element_get_static_pad (live->comp, "src");
+  live->last_pts = GST_CLOCK_TIME_NONE;
+  live->first_picture = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composited, live, NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_first_video, live,
       NULL);
-  live->last_pts = GST_CLOCK_TIME_NONE;
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composited, live, NULL);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (live->comp, "sink_0");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_picture_in, live, NULL);
   gst_object_unref (pad);
 
   bus = gst_element_get_bus (live->pipeline);
