@@ -37,6 +37,8 @@ KLING_PACKAGES=(
   libges-1.0-dev
   # CJK glyphs for the burnt-in subtitles and the end card
   fonts-wqy-microhei
+  # gst-kling-live's tests: a real RTMP server on loopback
+  nginx libnginx-mod-rtmp
 )
 
 kling_install_deps() {

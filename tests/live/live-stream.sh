@@ -1,0 +1,343 @@
+#!/bin/bash
+# gst-kling-live end to end over loopback (issue 17).
+# Usage: live-stream.sh MODE PROGRAM TEST_MODELS_DIR
+#   rtmp     nginx-rtmp started here on a free 127.0.0.1 port (recording what
+#            it receives); two products, one scripted viewer question; the
+#            recording must hold H.264 + AAC of about the run's length, the
+#            product picture must switch from the first product to the one
+#            asked about (read from the frames) when the program says it did,
+#            and the host's mouth brightness (host-energy.pt paints it by
+#            loudness) must follow the audio energy within 40 ms
+#   restart  the same server stopped mid-stream and started again: the
+#            program reconnects and the second recording goes on
+#   srt      to an SRT listener (ffmpeg) instead: H.264 + AAC, length right;
+#            next, the interval and pause sent to the command socket
+# Exit 77 only when nginx with its RTMP module, or ffmpeg, is not installed.
+set -eu
+mode=$1
+prog=$2
+models=$3
+module=/usr/lib/nginx/modules/ngx_rtmp_module.so
+for t in ffmpeg ffprobe gst-launch-1.0 python3; do
+  command -v $t >/dev/null || { echo "skip: no $t"; exit 77; }
+done
+if [ "$mode" != srt ]; then
+  command -v nginx >/dev/null && [ -f $module ] || {
+    echo "skip: no nginx with libnginx-mod-rtmp"; exit 77; }
+fi
+[ -f "$models/host-energy.pt" ] || { echo "no $models/host-energy.pt"; exit 1; }
+
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+cd "$dir"
+
+# two products of plain colours (red, blue) and a dark grey host
+still() {
+  gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=solid-color \
+    foreground-color=$1 ! video/x-raw,width=$2,height=$3 ! pngenc ! \
+    filesink location=$4
+}
+still 0xffd02020 320 240 red.png
+still 0xff2040d0 320 240 blue.png
+still 0xff303030 128 128 host.png
+cat > products.json <<'EOF'
+[{"photo": "red.png", "name": "Red Thermos Bottle", "price": "$19.90",
+  "notes": "Keeps tea hot for twelve hours."},
+ {"photo": "missing.png", "name": "Ghost Product"},
+ {"photo": "blue.png", "name": "蓝色帆布包", "price": "¥59",
+  "notes": "结实耐用，能装下笔记本电脑。"}]
+EOF
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+wait_port() {
+  python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit("nothing listens on port %s" % sys.argv[1])
+PY
+}
+nginx_pid=
+start_nginx() {
+  mkdir -p ng/rec
+  cat > ng/nginx.conf <<EOF
+daemon off;
+master_process off;
+pid $dir/ng/nginx.pid;
+error_log $dir/ng/error.log info;
+load_module $module;
+events { worker_connections 64; }
+rtmp {
+  server {
+    listen 127.0.0.1:$port;
+    application live {
+      live on;
+      record all;
+      record_path $dir/ng/rec;
+      record_unique on;
+    }
+  }
+}
+EOF
+  nginx -p "$dir/ng" -c "$dir/ng/nginx.conf" -e "$dir/ng/error.log" &
+  nginx_pid=$!
+  pids+=($nginx_pid)
+  wait_port $port
+}
+stop_nginx() {
+  kill "$nginx_pid"
+  wait "$nginx_pid" 2>/dev/null || true
+}
+
+now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
+# commands go through a FIFO, as an operator's console would write them,
+# or (cmd_port set) to the program's socket on 127.0.0.1
+cmd_port=
+send_commands() {
+  if [ -n "$cmd_port" ]; then
+    python3 -c '
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit("no command socket on %s" % sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.close()
+' "$cmd_port" "$1"
+  else
+    printf '%s\n' "$1" > commands
+  fi
+}
+run_live() {
+  # $1: seconds, $2: when to send the commands (0: none), $3: the command
+  # line, rest: extra options
+  local secs=$1 ask=$2 lines=$3 rc=0 where=commands
+  shift 3
+  rm -f commands
+  mkfifo commands
+  [ -z "$cmd_port" ] || where=tcp:$cmd_port
+  timeout $((secs + 60)) "$prog" --products products.json --host host.png \
+    --duration "$secs" --host-model "$models/host-energy.pt" \
+    --commands $where "$@" > live.out 2> live.err &
+  local live_pid=$!
+  if [ "$ask" != 0 ]; then
+    sleep "$ask"
+    send_commands "$lines"
+  fi
+  wait $live_pid || rc=$?
+  cat live.out
+  cat live.err >&2
+  [ $rc = 0 ] || { echo "gst-kling-live failed ($rc)"; exit 1; }
+  grep -q "Ghost Product" live.err || {
+    echo "the missing photo was not reported"; exit 1; }
+}
+
+case $mode in
+rtmp)
+  start_nginx
+  url=rtmp://127.0.0.1:$port/live/show
+  # a viewer waiting for the stream: time to its first decoded frame
+  t0=$(now)
+  ( timeout 60 ffmpeg -v error -i "$url" -frames:v 1 -f null - && now > first.txt ) &
+  pids+=($!)
+  run_live 24 8 "$(printf '那个帆布包还有吗？\nsay Welcome to the show')" \
+    --interval 300 -o "$url"
+  stop_nginx
+  [ -s first.txt ] && python3 -c "print('receiver: first frame %.2f s after start' % ($(cat first.txt) - $t0))"
+  rec=$(ls ng/rec/*.flv)
+  [ "$(echo "$rec" | wc -l)" = 1 ] || { echo "recordings: $rec"; exit 1; }
+  ;;
+restart)
+  start_nginx
+  url=rtmp://127.0.0.1:$port/live/show
+  run_live 26 0 "" --interval 300 -o "$url" &
+  live_pid=$!
+  sleep 9
+  stop_nginx
+  echo "server stopped"
+  sleep 2
+  start_nginx
+  echo "server started"
+  wait $live_pid
+  stop_nginx
+  grep -q "reconnected" live.out || { echo "no reconnection"; exit 1; }
+  ls -l ng/rec
+  n=$(ls ng/rec/*.flv | wc -l)
+  [ "$n" = 2 ] || { echo "$n recordings, not 2"; exit 1; }
+  rec=$(ls -tr ng/rec/*.flv | tail -1)
+  ;;
+srt)
+  url=srt://127.0.0.1:$port
+  ffmpeg -v error -i "srt://127.0.0.1:$port?mode=listener" -c copy -f mpegts \
+    recv.ts &
+  recv_pid=$!
+  pids+=($recv_pid)
+  sleep 1
+  # operator commands (on the program's socket) and the rotation: next at
+  # ~3 s, the interval's switch back 5 s later, a pause that holds the
+  # product after it
+  cmd_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  run_live 16 3 next --interval 5 -o "$url" &
+  live_pid=$!
+  sleep 10
+  send_commands pause
+  wait $live_pid
+  grep -q "commands on 127.0.0.1:$cmd_port" live.out || {
+    echo "no command socket reported"; exit 1; }
+  sleep 1
+  kill -INT $recv_pid 2>/dev/null || true
+  wait $recv_pid 2>/dev/null || true
+  rec=recv.ts
+  ;;
+*)
+  echo "mode $mode?"; exit 1 ;;
+esac
+
+# what came through: codecs, length, pictures, mouth against voice
+ffprobe -v error -show_entries stream=codec_type,codec_name,start_time \
+  -show_entries format=duration -of json "$rec" > probe.json
+ffprobe -v error -select_streams v:0 -show_entries frame=pts_time \
+  -of csv=p=0 "$rec" > vtimes.txt
+# the product area (left of the host, above the lower third), mean colour
+ffmpeg -v error -i "$rec" -an -vf "crop=64:64:120:60,scale=1:1:flags=area" \
+  -fps_mode passthrough -f rawvideo -pix_fmt rgb24 product.rgb
+# the host's mouth: the portrait (144x144 at 480,18) has its face box in
+# the middle half; the model paints the box's lower half by loudness
+ffmpeg -v error -i "$rec" -an -vf "crop=52:24:526:96,scale=1:1:flags=area" \
+  -fps_mode passthrough -f rawvideo -pix_fmt gray mouth.gray
+ffmpeg -v error -i "$rec" -vn -ac 1 -ar 16000 -f s16le audio.raw
+
+python3 - "$mode" <<'PY'
+import json, math, re, struct, sys
+mode = sys.argv[1]
+probe = json.load(open("probe.json"))
+kinds = {s["codec_type"]: s for s in probe["streams"]}
+assert set(kinds) == {"video", "audio"}, "streams: %s" % probe["streams"]
+assert kinds["video"]["codec_name"] == "h264", kinds["video"]
+assert kinds["audio"]["codec_name"] == "aac", kinds["audio"]
+out = open("live.out").read()
+def times(pattern):
+    return [float(m) for m in re.findall(r"live: ([0-9.]+) s " + pattern, out)]
+stop = times("stopping")
+assert stop, "no stopping line"
+first = [float(m) for m in re.findall(r"first frame at running time ([0-9.]+)", out)]
+duration = float(probe["format"]["duration"])
+vt = [float(l.strip().strip(",")) for l in open("vtimes.txt")
+      if l.strip().strip(",") not in ("", "N/A")]
+print("%s: %.2f s recorded, %d frames, program stopped at %.2f s running time"
+      % (mode, duration, len(vt), stop[-1]))
+if mode == "restart":
+    # the second pipeline ran from reconnection to the stop
+    assert duration > 6.0, "only %.2f s after the reconnection" % duration
+else:
+    # after a stop the line being said is finished, then EOS
+    eos = times("end of stream")
+    assert eos and eos[-1] >= stop[-1], "no end of stream after the stop"
+    expect = eos[-1] - first[0]
+    assert abs(duration - expect) < 1.5, \
+        "recorded %.2f s, streamed %.2f s" % (duration, expect)
+    assert duration > 10
+fps = len(vt) / (vt[-1] - vt[0])
+assert 23 < fps < 27, "%.1f frames per second" % fps
+
+rgb = open("product.rgb", "rb").read()
+assert len(rgb) == 3 * len(vt), "%d colours for %d frames" % (len(rgb) // 3, len(vt))
+def colour(i):
+    r, g, b = rgb[3 * i:3 * i + 3]
+    if r > 150 and b < 90: return "red"
+    if b > 150 and r < 90: return "blue"
+    return "other"
+# up to the stop (after it the picture may end a frame before the host)
+seq = [colour(i) for i in range(len(vt)) if vt[i] - vt[0] < stop[-1] - first[0]]
+# every switch the program printed is in the frames, in order, within
+# 0.5 s of its time; and no other
+colours = {"1/2": "red", "2/2": "blue"}
+said = [(float(t) - first[0], colours[n], why) for t, n, why in
+        re.findall(r"live: ([0-9.]+) s product (\d/2) .*? \((\w+)", out)]
+runs = [(vt[0] - vt[0], seq[0])]
+for i in range(1, len(seq)):
+    if seq[i] != seq[i - 1]:
+        runs.append((vt[i] - vt[0], seq[i]))
+print("switches said: %s" % said)
+print("pictures seen: %s" % runs)
+if mode != "restart":
+    # a switch to the product already shown leaves no mark in the frames
+    said_runs = [said[0]] + [said[i] for i in range(1, len(said))
+                             if said[i][1] != said[i - 1][1]]
+    assert [c for _, c, _ in said_runs] == [c for _, c in runs], \
+        "said %s, seen %s" % (said_runs, runs)
+    for (ts, _, why), (tr, _) in zip(said_runs[1:], runs[1:]):
+        assert abs(ts - tr) < 0.5, "%s switch said at %.2f s, seen at %.2f s" % (why, ts, tr)
+if mode == "rtmp":
+    # the question switched the show from product 1 (red) to the bag (blue)
+    assert [w for _, _, w in said] == ["start", "question"], said
+    assert re.search(r"say: 来看这款蓝色帆布包", out), "the bag's copy was not spoken"
+    assert times("say: Welcome to the show"), "say was not spoken"
+elif mode == "srt":
+    # next, the interval back, then paused: no third switch
+    assert [w for _, _, w in said] == ["start", "next", "interval"], said
+    assert "paused" in out, "pause not taken"
+    assert said[2][0] - said[1][0] > 4.5, "the interval did not restart at next"
+else:
+    assert set(seq) == {"red"}, "pictures: %s" % set(seq)
+
+# mouth brightness against audio energy: Pearson correlation at lags
+# from -300 to 300 ms; the best must be within 40 ms of 0
+mouth = list(open("mouth.gray", "rb").read())
+assert len(mouth) == len(vt)
+pcm = open("audio.raw", "rb").read()
+samples = struct.unpack("<%dh" % (len(pcm) // 2), pcm)
+a0 = float(next(s for s in probe["streams"] if s["codec_type"] == "audio")["start_time"])
+def energy(t):
+    c = int((t - a0) * 16000)
+    w = samples[max(0, c - 400):max(0, c + 400)]
+    if len(w) < 400: return None
+    rms = math.sqrt(sum(x * x for x in w) / len(w))
+    return 20 * math.log10(rms + 1.0)
+def corr(lag):
+    pairs = [(m, energy(t + lag)) for m, t in zip(mouth, vt)]
+    pairs = [(m, e) for m, e in pairs if e is not None]
+    n = len(pairs)
+    mx = sum(p[0] for p in pairs) / n
+    my = sum(p[1] for p in pairs) / n
+    sxy = sum((p[0] - mx) * (p[1] - my) for p in pairs)
+    sx = math.sqrt(sum((p[0] - mx) ** 2 for p in pairs))
+    sy = math.sqrt(sum((p[1] - my) ** 2 for p in pairs))
+    return sxy / (sx * sy) if sx > 0 and sy > 0 else 0.0
+assert max(mouth) - min(mouth) > 40, "the mouth never moves: %d..%d" % (min(mouth), max(mouth))
+lags = [l / 1000 for l in range(-300, 301, 10)]
+cs = [corr(l) for l in lags]
+best = max(range(len(lags)), key=lambda i: cs[i])
+print("mouth vs voice: best correlation %.2f at %+d ms (at 0: %.2f)"
+      % (cs[best], lags[best] * 1000, cs[lags.index(0.0)]))
+assert cs[best] > 0.6, "the mouth does not follow the voice (r=%.2f)" % cs[best]
+assert abs(lags[best]) <= 0.040, "mouth and voice %+d ms apart" % (lags[best] * 1000)
+
+# copy never talks over itself: each line is sent only after the one
+# before it has ended, so the voice is quiet for the 250 ms before it
+peak = max(abs(x) for x in samples)
+for ts in times("say: ")[1:]:
+    t = vt[0] + ts - first[0]
+    c0, c1 = int((t - 0.30 - a0) * 16000), int((t - 0.05 - a0) * 16000)
+    if c0 < 0 or c1 > len(samples):
+        continue
+    before = max(abs(x) for x in samples[c0:c1])
+    assert before < 0.08 * peak, \
+        "the voice is not quiet before the line at %.2f s (%d of %d)" % (ts, before, peak)
+print("lines: %d, each after a quiet gap" % len(times("say: ")))
+print("ok")
+PY
