@@ -289,7 +289,7 @@ kling_face_make_input (const KlingFace * f, const gfloat * crop,
  * pixels from the box's edge, of @size) takes: 0 at the edge, 1 from
  * @feather inside. */
 static gdouble
-ramp (gdouble pos, gint size, gdouble feather)
+ramp (gdouble pos, gdouble size, gdouble feather)
 {
   gdouble d = MIN (pos, size - pos);
 
@@ -302,6 +302,7 @@ kling_face_paste (KlingFace * f, const gfloat * gen, GstBuffer * frame)
   const GstVideoFormatInfo *finfo = f->portrait.finfo;
   GstVideoFrame rgb, patch, out;
   gint x, y, plane = f->fw * f->fh;
+  gdouble top;
   guint c;
 
   /* the face as packed RGB */
@@ -331,7 +332,11 @@ kling_face_paste (KlingFace * f, const gfloat * gen, GstBuffer * frame)
     gst_video_frame_unmap (&patch);
     return FALSE;
   }
-  /* blended component by component, inside the box only */
+  /* blended component by component, inside the box only, and there only
+   * in the masked rows the model redrew (the rows above are the portrait's
+   * own, sharper than the model's copy of them), the seam feathered above
+   * the mask row */
+  top = MAX (0.0, (gdouble) f->mask_row * f->box.height / f->fh - f->feather);
   for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
     gint ws = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
     gint hs = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
@@ -347,9 +352,13 @@ kling_face_paste (KlingFace * f, const gfloat * gen, GstBuffer * frame)
     if (GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo) && c == GST_VIDEO_COMP_A)
       continue;                 /* the portrait's own alpha */
     for (y = 0; y < ch; y++) {
-      gdouble ay = ramp ((y + 0.5) * (1 << hs), f->box.height, f->feather);
+      gdouble at = (y + 0.5) * (1 << hs) - top;
+      gdouble ay = at < 0 ? 0.0 : ramp (at, f->box.height - top, f->feather);
       guint8 *o = od + (gsize) (cy0 + y) * os + (gsize) cx0 * ps;
       const guint8 *p = pd + (gsize) y * pos;
+
+      if (ay <= 0.0)
+        continue;
 
       for (x = 0; x < cw; x++) {
         gdouble a = MIN (ay, ramp ((x + 0.5) * (1 << ws), f->box.width,

@@ -32,18 +32,23 @@
  * In `live-mode` the frames come from a task of their own, one at each
  * frame's time on the clock, also when the audio stops coming: missing
  * audio is silence, and audio that comes after its frame was made is
- * dropped.  The latency reported is the model's look-ahead (the audio
- * after t its window needs) plus the time one call took at start-up
- * (plus the batch's span, outside live mode).
+ * dropped.  A frame the model cannot make in time (more than a frame
+ * late: a model slower than real time, a busy machine) shows the host at
+ * rest, with one warning on the bus, so the stream keeps its pace.  The
+ * latency reported is the model's look-ahead (the audio after t its
+ * window needs) plus the time one call took at start-up (plus the batch's
+ * span, outside live mode).
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=host.png ! pngdec ! videoconvert ! \
  *     h.image  audiotestsrc num-buffers=100 ! h.audio \
- *     klinghost name=h model=host.pt face-box=80,60,96,96 ! videoconvert ! \
+ *     klinghost name=h face-box=80,60,96,96 ! videoconvert ! \
  *     pngenc ! multifilesink location=frame-%03d.png
  * ]| writes 59 frames (2.32 s at 25 fps) of the host, mouth following the
- * tone.
+ * tone, with the shipped model (kling-host.pt) and the face where
+ * face-box says; a portrait with the face in its middle (as
+ * `models/host/train.py --portrait` draws one) needs no face-box.
  * |[
  * gst-launch-1.0 filesrc location=copy.txt ! text/x-raw,format=utf8 ! \
  *     klingspeak ! tee name=t  t. ! queue ! h.audio \
@@ -146,6 +151,7 @@ struct _GstKlingHost
 
   /* the producer (audio thread, or the live task) */
   guint64 next_frame;
+  guint64 late_frames;          /* live: shown at rest for being late */
   gboolean started_output;
   GstVideoInfo oinfo;
   gfloat *mel;                  /* one window */
@@ -408,7 +414,7 @@ gst_kling_host_stop (GstKlingHost * self)
   g_clear_pointer (&self->timeline, kling_mel_timeline_free);
   g_clear_pointer (&self->stream_id, g_free);
   g_mutex_unlock (&self->lock);
-  self->next_frame = 0;
+  self->next_frame = self->late_frames = 0;
   self->started_output = FALSE;
   g_clear_pointer (&self->head, kling_head_free);
   g_clear_pointer (&self->mel, g_free);
@@ -899,6 +905,20 @@ gst_kling_host_live_loop (gpointer user_data)
     goto pause;
   }
   self->next_frame = n + 1;
+  /* more than a frame late (a model slower than real time, a busy
+   * machine): the host rests for this frame, so the stream catches up
+   * instead of falling further behind */
+  if (!silent && GST_CLOCK_TIME_IS_VALID (deadline)
+      && kling_element_running_time_now (GST_ELEMENT (self)) > deadline +
+      kling_mel_timeline_frame_duration (self->timeline, n)) {
+    if (self->late_frames++ == 0)
+      GST_ELEMENT_WARNING (self, CORE, CLOCK, ("The talking-head model is "
+              "slower than real time here: the frames it cannot make in "
+              "time show the host at rest"), ("frame %" G_GUINT64_FORMAT
+              " late; try a smaller framerate, a faster device or model",
+              n));
+    silent = TRUE;
+  }
   ret = add_frame (self, n, silent);
   if (ret == GST_FLOW_OK)
     ret = run_batch (self);

@@ -272,6 +272,31 @@ GST_START_TEST (test_paste_outside_bit_exact)
       fail_unless_equals_int (px[GST_VIDEO_FRAME_COMP_OFFSET (&f, 1)], 0);
       fail_unless_equals_int (px[GST_VIDEO_FRAME_COMP_OFFSET (&f, 2)], 0);
       gst_video_frame_unmap (&f);
+      /* the rows above the mask row less the feather (3) are the
+       * portrait's own, inside the box too: only the redrawn half is
+       * pasted */
+      {
+        GstVideoFrame a, b;
+        gint y, last = used->y + used->height / 2 - 3;
+        gsize row = (gsize) 61 * GST_VIDEO_FRAME_COMP_PSTRIDE (&f, 0);
+
+        gst_video_frame_map (&a, &info, portrait, GST_MAP_READ);
+        gst_video_frame_map (&b, &info, out, GST_MAP_READ);
+        for (y = used->y; y < last; y++)
+          fail_unless (memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&a, 0)
+                  + y * GST_VIDEO_FRAME_PLANE_STRIDE (&a, 0),
+                  (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&b, 0) +
+                  y * GST_VIDEO_FRAME_PLANE_STRIDE (&b, 0), row) == 0,
+              "%s: row %d above the mask changed",
+              GST_VIDEO_INFO_NAME (&info), y);
+        /* and the first row below it is not */
+        fail_if (memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&a, 0) +
+                last * GST_VIDEO_FRAME_PLANE_STRIDE (&a, 0),
+                (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&b, 0) +
+                last * GST_VIDEO_FRAME_PLANE_STRIDE (&b, 0), row) == 0);
+        gst_video_frame_unmap (&a);
+        gst_video_frame_unmap (&b);
+      }
     }
     if (GST_VIDEO_INFO_HAS_ALPHA (&info)) {
       GstVideoFrame fa, fb;

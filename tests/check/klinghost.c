@@ -776,6 +776,55 @@ GST_START_TEST (test_live_clock)
 
 GST_END_TEST;
 
+/* Live, behind the clock (the clock already at 1 s when the frames start):
+ * the frames more than one frame late rest without the model, with one
+ * warning; the first one in time speaks again. */
+GST_START_TEST (test_live_late_frames_rest)
+{
+  GstBuffer *ref = portrait (), *f;
+  GstMessage *msg;
+  Host host;
+  guint n;
+
+  host_new (&host, "host-energy.pt", "live-mode", TRUE, NULL);
+  gst_harness_use_testclock (host.h);
+  gst_harness_set_time (host.h, GST_SECOND);
+  gst_harness_play (host.h);
+  push_portrait (&host, gst_buffer_ref (ref));
+  push_audio (&host, 0, 2.0, always, 0);
+  /* frame n waits for n * 40 + 112.5 ms: late by over 40 ms up to n = 21 */
+  for (n = 0; n < 25; n++) {
+    /* a wait for a time already past releases at once, the clock kept */
+    fail_unless (gst_harness_crank_single_clock_wait (host.h));
+    f = gst_harness_pull (host.h);
+    fail_unless (f != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (f), n * 40 * GST_MSECOND);
+    if (n <= 21)
+      fail_unless (outside_box_exact (f, ref, BOX_X, BOX_Y, BOX_W, BOX_H),
+          "late frame %u is not at rest", n);
+    else
+      fail_if (outside_box_exact (f, ref, BOX_X, BOX_Y, BOX_W, BOX_H),
+          "frame %u in time does not speak", n);
+    gst_buffer_unref (f);
+  }
+  msg = gst_bus_pop_filtered (host.bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, "slower than real time") != NULL,
+        "%s", err->message);
+    g_error_free (err);
+  }
+  gst_message_unref (msg);
+  fail_unless (gst_bus_pop_filtered (host.bus, GST_MESSAGE_WARNING) == NULL);
+  gst_buffer_unref (ref);
+  host_free (&host);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_state_cycles)
 {
   gchar *path = kling_check_test_model ("host-energy.pt");
@@ -829,6 +878,7 @@ klinghost_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_framerate);
   tcase_add_test (tc, test_live_clock);
+  tcase_add_test (tc, test_live_late_frames_rest);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_live_state_cycles);
   return s;
