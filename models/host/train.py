@@ -327,10 +327,15 @@ def draw_face(face, mouth, frame=0):
 
 def mouth_opening(img, face_box_rows=(FACE // 2, FACE)):
     """How open the mouth is, from pixels: the count of dark interior
-    pixels (luminance below 0.3 and redder than blue) in the lower half."""
+    pixels in the lower half: luminance below 0.3 and below half the face's
+    own (the median there), redder than blue.  The darkness threshold alone
+    counted the darkest skin tone as mouth (its ground-truth frames scored
+    0.0 against the visemes)."""
     lo = img[face_box_rows[0]:face_box_rows[1], 20:76]
     lum = 0.299 * lo[..., 0] + 0.587 * lo[..., 1] + 0.114 * lo[..., 2]
-    return float(((lum < 0.3) & (lo[..., 0] >= lo[..., 2])).sum())
+    skin = float(np.median(lum))
+    return float(((lum < 0.3) & (lum < 0.5 * skin)
+                  & (lo[..., 0] >= lo[..., 2])).sum())
 
 
 # --------------------------------------------------------------------------
