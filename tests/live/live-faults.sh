@@ -48,7 +48,10 @@ expect_fail "a file must end in .flv, .ts or .mp4" --products products.json \
 expect_fail "APP/STREAM" --products products.json --host host.png \
   -o rtmp://127.0.0.1/live --host-model "$host"
 expect_fail "--interval must be" "${common[@]}" --interval 0 --host-model "$host"
-expect_fail "no talking-head model: kling-host.pt" "${common[@]}"
+# the default host model not installed (an empty model path)
+mkdir -p "$dir/no-models"
+GST_KLING_MODEL_PATH="$dir/no-models" expect_fail \
+  "no talking-head model: kling-host.pt" "${common[@]}"
 expect_fail "--host-model $dir/none.pt: no such file" "${common[@]}" \
   --host-model "$dir/none.pt"
 expect_fail "--speech-model x.pt: no such file" "${common[@]}" \

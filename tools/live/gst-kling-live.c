@@ -58,6 +58,7 @@ typedef struct
   guint generation;
   gint current;
   gboolean paused, stopping;
+  gint64 signal_at;             /* the last SIGINT/SIGTERM, monotonic */
   gint exit_code;
   gint64 started;               /* monotonic, at start */
   gint64 lost_at;               /* monotonic, when the server went away */
@@ -983,7 +984,15 @@ stop (Live * live, const gchar * why)
 static gboolean
 on_signal (gpointer data)
 {
-  stop (data, "signal");
+  Live *live = data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* a second signal forces the end, unless it is the same one delivered
+   * twice (timeout(1) sends it to the child and to its process group) */
+  if (live->stopping && now - live->signal_at < G_USEC_PER_SEC / 2)
+    return G_SOURCE_CONTINUE;
+  live->signal_at = now;
+  stop (live, "signal");
   return G_SOURCE_CONTINUE;
 }
 
