@@ -540,6 +540,19 @@ kling_element_iterate_partner (GstPad * pad, GstPad * sinkpad, GstPad * srcpad)
   return it;
 }
 
+/* Upstream's @min and @max, with @ours added, as the answer to @query. */
+static void
+set_latency_plus (GstPad * sinkpad, GstQuery * query, gboolean live,
+    GstClockTime min, GstClockTime max, GstClockTime ours)
+{
+  GST_DEBUG_OBJECT (sinkpad, "adding latency %" GST_TIME_FORMAT " to %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (ours), GST_TIME_ARGS (min));
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+}
+
 gboolean
 kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
     GstClockTime ours)
@@ -550,13 +563,24 @@ kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
   if (!gst_pad_peer_query (sinkpad, query))
     return FALSE;
   gst_query_parse_latency (query, &live, &min, &max);
-  GST_DEBUG_OBJECT (sinkpad, "adding latency %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (ours));
-  min += ours;
-  if (GST_CLOCK_TIME_IS_VALID (max))
-    max += ours;
-  gst_query_set_latency (query, live, min, max);
+  set_latency_plus (sinkpad, query, live, min, max, ours);
   return TRUE;
+}
+
+void
+kling_element_query_clocked_latency (GstPad * sinkpad, GstQuery * query,
+    GstClockTime ours, gboolean live, GstClockTime * upstream_min)
+{
+  GstQuery *upstream = gst_query_new_latency ();
+  gboolean upstream_live = FALSE;
+  GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+
+  /* a query of its own: a peer that fails may have half-filled it */
+  if (gst_pad_peer_query (sinkpad, upstream))
+    gst_query_parse_latency (upstream, &upstream_live, &min, &max);
+  gst_query_unref (upstream);
+  *upstream_min = min;
+  set_latency_plus (sinkpad, query, live || upstream_live, min, max, ours);
 }
 
 GstCaps *
@@ -729,7 +753,8 @@ kling_element_cutout (const GstVideoFrame * frame, const GstVideoFrame * mask,
 static gboolean
 still_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  return kling_still_pad_event (gst_pad_get_element_private (pad), event);
+  return kling_still_pad_event (gst_pad_get_element_private (pad), pad,
+      event);
 }
 
 GstPad *
@@ -772,11 +797,11 @@ kling_still_pad_reset (KlingStillPad * still)
 }
 
 /* A still or loop pad's CAPS (kept: all, or the first with @first_only)
- * and EOS, under @lock; @event is taken. */
+ * and EOS, under @lock; @event (on @pad) is taken. */
 static gboolean
 frames_pad_event (GMutex * lock, GCond * cond, GstVideoInfo * kept,
     gboolean * have_info, gboolean * eos, gboolean first_only,
-    GstEvent * event)
+    GstPad * pad, GstEvent * event)
 {
   gboolean ret = TRUE;
 
@@ -791,8 +816,8 @@ frames_pad_event (GMutex * lock, GCond * cond, GstVideoInfo * kept,
       *kept = info;
       *have_info = TRUE;
     } else if (ret && !gst_video_info_is_equal (&info, kept)) {
-      GST_WARNING ("caps changed to %" GST_PTR_FORMAT "; keeping the first "
-          "frames'", caps);
+      GST_WARNING_OBJECT (pad, "caps changed to %" GST_PTR_FORMAT "; keeping "
+          "the first frames'", caps);
     }
     g_mutex_unlock (lock);
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
@@ -806,10 +831,10 @@ frames_pad_event (GMutex * lock, GCond * cond, GstVideoInfo * kept,
 }
 
 gboolean
-kling_still_pad_event (KlingStillPad * still, GstEvent * event)
+kling_still_pad_event (KlingStillPad * still, GstPad * pad, GstEvent * event)
 {
   return frames_pad_event (&still->lock, &still->cond, &still->info,
-      &still->have_info, &still->eos, FALSE, event);
+      &still->have_info, &still->eos, FALSE, pad, event);
 }
 
 gboolean
@@ -893,11 +918,11 @@ kling_loop_pad_reset (KlingLoopPad * loop)
 }
 
 gboolean
-kling_loop_pad_event (KlingLoopPad * loop, GstEvent * event)
+kling_loop_pad_event (KlingLoopPad * loop, GstPad * pad, GstEvent * event)
 {
   return frames_pad_event (&loop->still.lock, &loop->still.cond,
       &loop->still.info, &loop->still.have_info, &loop->still.eos, TRUE,
-      event);
+      pad, event);
 }
 
 GstFlowReturn
@@ -962,3 +987,19 @@ kling_loop_pad_get (KlingLoopPad * loop, guint index)
   g_mutex_unlock (&loop->still.lock);
   return buf;
 }
+
+static guint
+loop_pad_n_frames (gpointer user_data)
+{
+  return kling_loop_pad_n_frames (user_data);
+}
+
+static GstBuffer *
+loop_pad_get (guint index, gpointer user_data)
+{
+  return kling_loop_pad_get (user_data, index);
+}
+
+const KlingHeadSource kling_loop_pad_head_source = { loop_pad_n_frames,
+  loop_pad_get
+};

@@ -12,6 +12,7 @@
 #include "kling-backend.h"
 #include "kling-enums.h"
 #include "kling-gen.h"
+#include "kling-head.h"
 
 G_BEGIN_DECLS
 
@@ -241,9 +242,15 @@ GstIterator *kling_element_iterate_partner (GstPad * pad, GstPad * sinkpad,
     GstPad * srcpad);
 
 /* A LATENCY query on a source pad: upstream's (asked through @sinkpad)
- * with @ours added. */
+ * with @ours added; FALSE when upstream does not answer. */
 gboolean kling_element_query_latency (GstPad * sinkpad, GstQuery * query,
     GstClockTime ours);
+/* The same for an element whose frames wait on the clock when @live: it
+ * answers also without upstream (@ours alone), and live when @live or
+ * upstream is.  *@upstream_min: upstream's minimum (0 without an answer),
+ * which those waits must add: what comes through @sinkpad is that late. */
+void kling_element_query_clocked_latency (GstPad * sinkpad, GstQuery * query,
+    GstClockTime ours, gboolean live, GstClockTime * upstream_min);
 
 /* @caps (taken) intersected with @filter (may be NULL), @filter's order
  * first. */
@@ -326,9 +333,10 @@ void kling_still_pad_init (KlingStillPad * still);
 void kling_still_pad_clear (KlingStillPad * still);
 /* Forgets buffer, caps and EOS (a new run). */
 void kling_still_pad_reset (KlingStillPad * still);
-/* The pad's event: CAPS (FALSE if not video caps) and EOS are kept; the
+/* @pad's event: CAPS (FALSE if not video caps) and EOS are kept; the
  * event is taken. */
-gboolean kling_still_pad_event (KlingStillPad * still, GstEvent * event);
+gboolean kling_still_pad_event (KlingStillPad * still, GstPad * pad,
+    GstEvent * event);
 /* Its caps (FALSE before any) and whether it holds a buffer. */
 gboolean kling_still_pad_get_info (KlingStillPad * still,
     GstVideoInfo * info, gboolean * have_buffer);
@@ -366,9 +374,10 @@ void kling_loop_pad_init (KlingLoopPad * loop, guint max_frames,
 void kling_loop_pad_clear (KlingLoopPad * loop);
 /* Forgets frames, caps and EOS (a new run). */
 void kling_loop_pad_reset (KlingLoopPad * loop);
-/* The pad's event (taken): the first CAPS (FALSE if not video caps; a
- * change is warned about and ignored) and EOS are kept. */
-gboolean kling_loop_pad_event (KlingLoopPad * loop, GstEvent * event);
+/* @pad's event (taken): the first CAPS (FALSE if not video caps; a
+ * change is warned about on @pad and ignored) and EOS are kept. */
+gboolean kling_loop_pad_event (KlingLoopPad * loop, GstPad * pad,
+    GstEvent * event);
 /* Keeps @buf (taken) while the loop has room; past that, posts one
  * warning on @element's bus that the frames after max_frames are not
  * used. */
@@ -383,6 +392,10 @@ guint kling_loop_pad_wait (KlingLoopPad * loop, gboolean whole,
 guint kling_loop_pad_n_frames (KlingLoopPad * loop);
 GstBuffer *kling_loop_pad_get (KlingLoopPad * loop, guint index);
 /* A waiter is woken with kling_still_pad_wake (&loop->still). */
+/* The loop's frames as the portraits of a KlingHead, user_data the
+ * KlingLoopPad: the head crops each as it first needs it, also while the
+ * loop is still coming. */
+extern const KlingHeadSource kling_loop_pad_head_source;
 
 G_END_DECLS
 

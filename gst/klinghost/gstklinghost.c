@@ -63,14 +63,13 @@
 #include "config.h"
 #endif
 
-#include <string.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
 #include "gstklinghost.h"
 #include "kling-element.h"
 #include "kling-head.h"
-#include "kling-mel-timeline.h"
+#include "kling-mel-feed.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_host_debug);
 #define GST_CAT_DEFAULT gst_kling_host_debug
@@ -137,24 +136,14 @@ struct _GstKlingHost
   KlingClockWait clock_wait;
 
   KlingLoopPad portraits;
-
-  /* under lock: the audio timeline (fed by the audio thread, read by the
-   * producer) */
-  GMutex lock;
-  GCond cond;
-  gboolean flushing;
-  gboolean playing;             /* live mode: frames wait for PLAYING */
-  KlingMelTimeline *timeline;
-  GstSegment segment;
-  gchar *stream_id;
-  GstClockTime upstream_latency;
+  /* fed by the audio thread, read by the producer */
+  KlingMelFeed *feed;
 
   /* the producer (audio thread, or the live task) */
   guint64 next_frame;
   guint64 late_frames;          /* live: shown at rest for being late */
   gboolean started_output;
   GstVideoInfo oinfo;
-  gfloat *mel;                  /* one window */
 };
 
 #define gst_kling_host_parent_class parent_class
@@ -275,11 +264,9 @@ gst_kling_host_init (GstKlingHost * self)
   self->feather = DEFAULT_FEATHER;
   self->live_mode = DEFAULT_LIVE_MODE;
 
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->feed = kling_mel_feed_new ();
   kling_clock_wait_init (&self->clock_wait);
   kling_loop_pad_init (&self->portraits, MAX_PORTRAITS, "portrait");
-  gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
 static void
@@ -291,8 +278,7 @@ gst_kling_host_finalize (GObject * object)
   g_free (self->device);
   g_free (self->face_box);
   kling_loop_pad_clear (&self->portraits);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  kling_mel_feed_free (self->feed);
   kling_clock_wait_clear (&self->clock_wait);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -379,14 +365,12 @@ gst_kling_host_start (GstKlingHost * self)
     goto fail;
   }
   spec = kling_head_get_spec (self->head);
-  self->timeline = kling_mel_timeline_new (&spec->mel, fps_n, fps_d, &error);
-  if (self->timeline == NULL) {
+  if (!kling_mel_feed_open (self->feed, &spec->mel, fps_n, fps_d, &error)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
         (NULL));
     goto fail;
   }
-  self->mel = g_new (gfloat, spec->mel.n_mels * spec->mel.frames);
-  self->own_latency = kling_mel_timeline_lookahead (self->timeline) +
+  self->own_latency = kling_mel_feed_lookahead (self->feed) +
       kling_head_get_call_time (self->head);
   if (!self->live)
     self->own_latency += gst_util_uint64_scale (kling_head_get_batch
@@ -410,24 +394,17 @@ static void
 gst_kling_host_stop (GstKlingHost * self)
 {
   kling_loop_pad_reset (&self->portraits);
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->timeline, kling_mel_timeline_free);
-  g_clear_pointer (&self->stream_id, g_free);
-  g_mutex_unlock (&self->lock);
+  kling_mel_feed_close (self->feed);
   self->next_frame = self->late_frames = 0;
   self->started_output = FALSE;
   g_clear_pointer (&self->head, kling_head_free);
-  g_clear_pointer (&self->mel, g_free);
   g_clear_object (&self->cancellable);
 }
 
 static void
 set_flushing (GstKlingHost * self, gboolean flushing)
 {
-  g_mutex_lock (&self->lock);
-  self->flushing = flushing;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  kling_mel_feed_set_flushing (self->feed, flushing);
   kling_clock_wait_set_flushing (&self->clock_wait, flushing);
   if (self->cancellable && flushing)
     g_cancellable_cancel (self->cancellable);
@@ -440,10 +417,7 @@ set_flushing (GstKlingHost * self, gboolean flushing)
 static void
 set_playing (GstKlingHost * self, gboolean playing)
 {
-  g_mutex_lock (&self->lock);
-  self->playing = playing;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  kling_mel_feed_set_playing (self->feed, playing);
   if (!playing)
     kling_clock_wait_unschedule (&self->clock_wait);
 }
@@ -489,7 +463,8 @@ gst_kling_host_change_state (GstElement * element, GstStateChange transition)
 static gboolean
 gst_kling_host_image_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  return kling_loop_pad_event (&GST_KLING_HOST (parent)->portraits, event);
+  return kling_loop_pad_event (&GST_KLING_HOST (parent)->portraits, pad,
+      event);
 }
 
 static GstFlowReturn
@@ -498,20 +473,6 @@ gst_kling_host_image_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return kling_loop_pad_chain (&GST_KLING_HOST (parent)->portraits,
       GST_ELEMENT (parent), buf);
 }
-
-static guint
-n_portraits (gpointer user_data)
-{
-  return kling_loop_pad_n_frames (user_data);
-}
-
-static GstBuffer *
-get_portrait (guint index, gpointer user_data)
-{
-  return kling_loop_pad_get (user_data, index);
-}
-
-static const KlingHeadSource portrait_source = { n_portraits, get_portrait };
 
 /* Posts the error of a frame that could not be made. */
 static GstFlowReturn
@@ -536,7 +497,7 @@ ensure_output (GstKlingHost * self)
   GstSegment segment;
   GstCaps *caps;
   GstEvent *start;
-  gchar *stream_id;
+  gchar *stream_id, *upstream_id;
   gboolean linked;
   guint index;
 
@@ -555,23 +516,18 @@ ensure_output (GstKlingHost * self)
             "the image pad is not linked"));
     return GST_FLOW_ERROR;
   }
-  g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
+  if (!kling_mel_feed_get_stream (self->feed, &segment, &upstream_id))
     return GST_FLOW_FLUSHING;
-  }
-  segment = self->segment;
-  stream_id = self->stream_id ? g_strdup_printf ("%s/klinghost",
-      self->stream_id) : gst_pad_create_stream_id (self->srcpad,
-      GST_ELEMENT (self), "video");
-  g_mutex_unlock (&self->lock);
+  stream_id = upstream_id ? g_strdup_printf ("%s/klinghost", upstream_id) :
+      gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "video");
+  g_free (upstream_id);
 
   GST_OBJECT_LOCK (self);
   GST_VIDEO_INFO_FPS_N (&self->oinfo) = self->framerate[0];
   GST_VIDEO_INFO_FPS_D (&self->oinfo) = self->framerate[1];
   GST_OBJECT_UNLOCK (self);
   kling_head_set_source (self->head, &self->oinfo, self->have_box_prop ?
-      &self->box_prop : NULL, self->feather_run, &portrait_source,
+      &self->box_prop : NULL, self->feather_run, &kling_loop_pad_head_source,
       &self->portraits);
   if (!kling_head_portrait_for (self->head, 0, &index, &error)) {
     g_free (stream_id);
@@ -595,9 +551,10 @@ static GstFlowReturn
 push_frame (GstBuffer * out, guint64 n, gpointer user_data)
 {
   GstKlingHost *self = user_data;
+  GstClockTime pts, duration;
 
-  kling_element_stamp (out, kling_mel_timeline_frame_pts (self->timeline, n),
-      kling_mel_timeline_frame_duration (self->timeline, n), n);
+  kling_mel_feed_frame_time (self->feed, n, &pts, &duration);
+  kling_element_stamp (out, pts, duration, n);
   if (n == 0)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
   else
@@ -615,14 +572,15 @@ run_batch (GstKlingHost * self)
           push_frame, self, &error), error);
 }
 
-/* Frame @n with its window in self->mel. */
+/* Frame @n with the window the feed last gave. */
 static GstFlowReturn
 add_frame (GstKlingHost * self, guint64 n, gboolean silent)
 {
   GError *error = NULL;
 
-  return frame_error (self, kling_head_add_frame (self->head, n, self->mel,
-          silent, self->cancellable, push_frame, self, &error), error);
+  return frame_error (self, kling_head_add_frame (self->head, n,
+          kling_mel_feed_get_window (self->feed), silent, self->cancellable,
+          push_frame, self, &error), error);
 }
 
 /* Outside live mode: every frame whose window the audio now covers (all
@@ -633,19 +591,20 @@ produce_ready (GstKlingHost * self)
   GstFlowReturn ret = ensure_output (self);
 
   while (ret == GST_FLOW_OK) {
-    gboolean ready, silent, finished;
+    gboolean silent;
 
-    g_mutex_lock (&self->lock);
-    ready = kling_mel_timeline_window (self->timeline, self->next_frame,
-        self->mel, &silent);
-    finished = kling_mel_timeline_is_finished (self->timeline);
-    g_mutex_unlock (&self->lock);
-    if (!ready) {
-      if (finished)
-        ret = run_batch (self);
-      break;
+    switch (kling_mel_feed_next_window (self->feed, self->next_frame, FALSE,
+            &silent)) {
+      case KLING_MEL_FEED_READY:
+        ret = add_frame (self, self->next_frame++, silent);
+        break;
+      case KLING_MEL_FEED_ENDED:
+        return run_batch (self);
+      case KLING_MEL_FEED_FLUSHING:
+        return GST_FLOW_FLUSHING;
+      default:                 /* the audio to come covers the rest */
+        return GST_FLOW_OK;
     }
-    ret = add_frame (self, self->next_frame++, silent);
   }
   return ret;
 }
@@ -656,45 +615,20 @@ static GstFlowReturn
 gst_kling_host_audio_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKlingHost *self = GST_KLING_HOST (parent);
-  GstMapInfo map;
+  GstFlowReturn ret;
   gsize skipped;
 
-  g_mutex_lock (&self->lock);
-  if (self->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buf);
-    return GST_FLOW_FLUSHING;
-  }
-  if (!kling_mel_timeline_has_format (self->timeline)) {
-    g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buf);
+  ret = kling_mel_feed_push (self->feed, buf, &skipped);
+  if (ret == GST_FLOW_NOT_NEGOTIATED)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Audio came before its "
             "caps"), (NULL));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  kling_mel_timeline_start (self->timeline, GST_BUFFER_PTS_IS_VALID (buf) ?
-      GST_BUFFER_PTS (buf) : self->segment.start);
-  gst_buffer_map (buf, &map, GST_MAP_READ);
-  skipped = kling_mel_timeline_push (self->timeline, GST_BUFFER_PTS (buf),
-      map.data, map.size);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
   if (skipped)
     GST_LOG_OBJECT (self, "dropped %" G_GSIZE_FORMAT " late samples at %"
         GST_TIME_FORMAT, skipped, GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
-  gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
-  return self->live ? GST_FLOW_OK : produce_ready (self);
-}
-
-/* Forgets the stream: timeline, spectrogram, output position.  With the
- * lock. */
-static void
-reset_stream_locked (GstKlingHost * self)
-{
-  kling_mel_timeline_reset (self->timeline);
-  kling_head_drop_queued (self->head);
-  self->next_frame = 0;
+  if (ret != GST_FLOW_OK || self->live)
+    return ret;
+  return produce_ready (self);
 }
 
 static gboolean
@@ -706,9 +640,7 @@ set_audio_caps (GstKlingHost * self, GstCaps * caps)
 
   if (!gst_audio_info_from_caps (&info, caps))
     return FALSE;
-  g_mutex_lock (&self->lock);
-  ok = kling_mel_timeline_set_format (self->timeline, &info, &error);
-  g_mutex_unlock (&self->lock);
+  ok = kling_mel_feed_set_format (self->feed, &info, &error);
   if (!ok) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", error->message),
         ("caps %" GST_PTR_FORMAT, caps));
@@ -728,10 +660,7 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
       const gchar *id;
 
       gst_event_parse_stream_start (event, &id);
-      g_mutex_lock (&self->lock);
-      g_free (self->stream_id);
-      self->stream_id = g_strdup (id);
-      g_mutex_unlock (&self->lock);
+      kling_mel_feed_set_stream_id (self->feed, id);
       gst_event_unref (event);
       break;
     }
@@ -752,9 +681,7 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
                 "not in time"), ("%s", gst_format_get_name (seg->format)));
         ret = FALSE;
       } else {
-        g_mutex_lock (&self->lock);
-        self->segment = *seg;
-        g_mutex_unlock (&self->lock);
+        kling_mel_feed_set_segment (self->feed, seg);
         if (self->started_output && !self->live)
           gst_pad_push_event (self->srcpad, gst_event_new_segment (seg));
       }
@@ -766,25 +693,15 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gboolean have_format;
 
       gst_event_parse_gap (event, &ts, &dur);
-      g_mutex_lock (&self->lock);
-      kling_mel_timeline_gap (self->timeline, ts, dur);
-      have_format = kling_mel_timeline_has_format (self->timeline);
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      have_format = kling_mel_feed_gap (self->feed, ts, dur);
       gst_event_unref (event);
       if (!self->live && have_format)
         ret = produce_ready (self) == GST_FLOW_OK;
       break;
     }
     case GST_EVENT_EOS:{
-      gboolean started;
+      gboolean started = kling_mel_feed_finish (self->feed);
 
-      g_mutex_lock (&self->lock);
-      started = GST_CLOCK_TIME_IS_VALID (kling_mel_timeline_get_start
-          (self->timeline));
-      kling_mel_timeline_finish (self->timeline);
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
       if (self->live) {
         /* the task pushes the last frames, then EOS */
         gst_event_unref (event);
@@ -812,9 +729,11 @@ gst_kling_host_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
         gst_pad_pause_task (self->srcpad);
       break;
     case GST_EVENT_FLUSH_STOP:
-      g_mutex_lock (&self->lock);
-      reset_stream_locked (self);
-      g_mutex_unlock (&self->lock);
+      /* no lock for the producer's state: the live task was paused at
+       * FLUSH_START, and outside live mode this thread is the producer */
+      kling_mel_feed_reset (self->feed);
+      kling_head_drop_queued (self->head);
+      self->next_frame = 0;
       set_flushing (self, FALSE);
       ret = gst_pad_push_event (self->srcpad, event);
       if (self->live)
@@ -837,43 +756,26 @@ static void
 gst_kling_host_live_loop (gpointer user_data)
 {
   GstKlingHost *self = GST_KLING_HOST (user_data);
-  GstClockTime deadline = GST_CLOCK_TIME_NONE, start;
+  KlingMelFeedStatus status;
+  GstClockTime deadline;
   GstFlowReturn ret;
-  gboolean silent, ready;
+  gboolean silent;
   guint64 n = self->next_frame;
 
   /* the timeline starts with the first audio */
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && !GST_CLOCK_TIME_IS_VALID
-      (kling_mel_timeline_get_start (self->timeline))
-      && !kling_mel_timeline_is_finished (self->timeline))
-    g_cond_wait (&self->cond, &self->lock);
-  start = kling_mel_timeline_get_start (self->timeline);
-  if (self->flushing)
-    goto flushing;
-  g_mutex_unlock (&self->lock);
-  if (!GST_CLOCK_TIME_IS_VALID (start)) {
-    /* the audio ended before it began */
+  status = kling_mel_feed_wait_start (self->feed);
+  /* the audio ended before it began: no frames, but the EOS */
+  if (status == KLING_MEL_FEED_ENDED)
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  if (status != KLING_MEL_FEED_READY)
     goto pause;
-  }
   ret = ensure_output (self);
   if (ret != GST_FLOW_OK)
     goto flow_error;
 
-  /* wait for the frame's time, plus the look-ahead its window needs and
-   * the audio's own latency */
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && !self->playing)
-    g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing)
-    goto flushing;
-  deadline = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
-      kling_mel_timeline_frame_pts (self->timeline, n));
-  if (GST_CLOCK_TIME_IS_VALID (deadline))
-    deadline += kling_mel_timeline_lookahead (self->timeline) +
-        self->upstream_latency;
-  g_mutex_unlock (&self->lock);
+  if (kling_mel_feed_wait_playing (self->feed, n, &deadline) !=
+      KLING_MEL_FEED_READY)
+    goto pause;
   /* cut short by flushing (the next round pauses) or by PAUSED (the next
    * round waits for PLAYING) */
   if (GST_CLOCK_TIME_IS_VALID (deadline)
@@ -881,36 +783,29 @@ gst_kling_host_live_loop (gpointer user_data)
           deadline))
     return;
 
-  g_mutex_lock (&self->lock);
-  if (self->flushing)
-    goto flushing;
-  if (!self->playing) {
-    g_mutex_unlock (&self->lock);
-    return;
-  }
-  if (kling_mel_timeline_is_finished (self->timeline)
-      && n >= kling_mel_timeline_n_frames (self->timeline)) {
-    g_mutex_unlock (&self->lock);
-    run_batch (self);
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    goto pause;
-  }
-  /* the audio for this frame has not come: it is silence */
-  ready = kling_mel_timeline_window_now (self->timeline, n, self->mel,
-      &silent);
-  g_mutex_unlock (&self->lock);
-  if (!ready) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No audio window for frame %"
-            G_GUINT64_FORMAT, n), (NULL));
-    goto pause;
+  /* the audio for this frame that has not come is silence */
+  switch (kling_mel_feed_next_window (self->feed, n, TRUE, &silent)) {
+    case KLING_MEL_FEED_READY:
+      break;
+    case KLING_MEL_FEED_PAUSED:
+      return;
+    case KLING_MEL_FEED_ENDED:
+      run_batch (self);
+      gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+      goto pause;
+    case KLING_MEL_FEED_NOT_COVERED:
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No audio window for frame %"
+              G_GUINT64_FORMAT, n), (NULL));
+      goto pause;
+    default:
+      goto pause;
   }
   self->next_frame = n + 1;
   /* more than a frame late (a model slower than real time, a busy
    * machine): the host rests for this frame, so the stream catches up
    * instead of falling further behind */
-  if (!silent && GST_CLOCK_TIME_IS_VALID (deadline)
-      && kling_element_running_time_now (GST_ELEMENT (self)) > deadline +
-      kling_mel_timeline_frame_duration (self->timeline, n)) {
+  if (!silent && kling_mel_feed_is_late (self->feed, n, deadline,
+          kling_element_running_time_now (GST_ELEMENT (self)))) {
     if (self->late_frames++ == 0)
       GST_ELEMENT_WARNING (self, CORE, CLOCK, ("The talking-head model is "
               "slower than real time here: the frames it cannot make in "
@@ -926,9 +821,6 @@ gst_kling_host_live_loop (gpointer user_data)
     goto flow_error;
   return;
 
-flushing:
-  g_mutex_unlock (&self->lock);
-  goto pause;
 flow_error:
   /* GST_FLOW_ERROR comes with its own message already posted */
   if (ret == GST_FLOW_NOT_LINKED || (ret < GST_FLOW_EOS
@@ -967,24 +859,11 @@ gst_kling_host_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_LATENCY:{
-      GstQuery *up = gst_query_new_latency ();
-      gboolean live = FALSE;
-      GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+      GstClockTime upstream_min;
 
-      if (gst_pad_peer_query (self->audio_pad, up))
-        gst_query_parse_latency (up, &live, &min, &max);
-      gst_query_unref (up);
-      /* the live task waits for the audio's own latency too */
-      g_mutex_lock (&self->lock);
-      self->upstream_latency = min;
-      g_mutex_unlock (&self->lock);
-      min += self->own_latency;
-      if (GST_CLOCK_TIME_IS_VALID (max))
-        max += self->own_latency;
-      gst_query_set_latency (query, live || self->live, min, max);
-      GST_DEBUG_OBJECT (self, "latency %" GST_TIME_FORMAT " (ours %"
-          GST_TIME_FORMAT ")", GST_TIME_ARGS (min),
-          GST_TIME_ARGS (self->own_latency));
+      kling_element_query_clocked_latency (self->audio_pad, query,
+          self->own_latency, self->live, &upstream_min);
+      kling_mel_feed_set_upstream_latency (self->feed, upstream_min);
       return TRUE;
     }
     default:

@@ -1,4 +1,5 @@
-/* gst-kling: klinghost's cores: the `talking-head` manifest and kling-face
+/* gst-kling: klinghost's cores: the `talking-head` manifest, kling-face
+ * and kling-mel-feed
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <math.h>
@@ -7,6 +8,7 @@
 
 #include "kling-face.h"
 #include "kling-manifest.h"
+#include "kling-mel-feed.h"
 
 static const KlingMethodInfo forward_only[] = { {"forward", 2} };
 
@@ -435,6 +437,257 @@ GST_START_TEST (test_face_errors)
 
 GST_END_TEST;
 
+/* --- kling-mel-feed ---------------------------------------------------- */
+
+/* A feed at 25 fps over the default (16 kHz) spectrogram, taking 16 kHz
+ * mono float. */
+static KlingMelFeed *
+new_feed (void)
+{
+  KlingMelFeed *feed = kling_mel_feed_new ();
+  KlingMelParams params;
+  GstAudioInfo info;
+  GError *error = NULL;
+
+  kling_mel_params_init_default (&params);
+  fail_unless (kling_mel_feed_open (feed, &params, 25, 1, &error), "%s",
+      error ? error->message : "");
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_F32, 16000, 1, NULL);
+  fail_unless (kling_mel_feed_set_format (feed, &info, &error), "%s",
+      error ? error->message : "");
+  return feed;
+}
+
+/* @seconds of a 440 Hz tone at 16 kHz mono float, at @pts. */
+static GstBuffer *
+tone_buffer (gdouble seconds, GstClockTime pts)
+{
+  gsize i, n = (gsize) (seconds * 16000);
+  gfloat *samples = g_new (gfloat, n);
+  GstBuffer *buf;
+
+  for (i = 0; i < n; i++)
+    samples[i] = 0.25 * sin (2 * G_PI * 440 * i / 16000.0);
+  buf = gst_buffer_new_wrapped (samples, n * sizeof (gfloat));
+  GST_BUFFER_PTS (buf) = pts;
+  return buf;
+}
+
+static GstFlowReturn
+push_tone (KlingMelFeed * feed, gdouble seconds, GstClockTime pts)
+{
+  GstBuffer *buf = tone_buffer (seconds, pts);
+  GstFlowReturn ret;
+  gsize skipped;
+
+  ret = kling_mel_feed_push (feed, buf, &skipped);
+  gst_buffer_unref (buf);
+  fail_unless_equals_int (skipped, 0);
+  return ret;
+}
+
+/* Outside live mode: the audio is refused before a format and while
+ * flushing; windows come as the audio covers them, from the segment's
+ * start when the audio has no PTS, and end with it. */
+GST_START_TEST (test_feed_windows)
+{
+  KlingMelFeed *feed = kling_mel_feed_new ();
+  KlingMelParams params;
+  GstSegment segment, got;
+  GstClockTime pts, duration;
+  GstBuffer *buf;
+  gchar *id;
+  gboolean silent;
+  gsize skipped;
+  guint64 n;
+
+  /* no format yet: the element posts "audio before its caps" */
+  kling_mel_params_init_default (&params);
+  fail_unless (kling_mel_feed_open (feed, &params, 25, 1, NULL));
+  buf = tone_buffer (0.1, 0);
+  fail_unless_equals_int (kling_mel_feed_push (feed, buf, &skipped),
+      GST_FLOW_NOT_NEGOTIATED);
+  gst_buffer_unref (buf);
+  kling_mel_feed_free (feed);
+
+  feed = new_feed ();
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = 2 * GST_SECOND;
+  kling_mel_feed_set_segment (feed, &segment);
+  fail_unless (kling_mel_feed_get_stream (feed, &got, &id));
+  fail_unless (id == NULL);
+  fail_unless_equals_uint64 (got.start, 2 * GST_SECOND);
+  kling_mel_feed_set_stream_id (feed, "voice");
+  fail_unless (kling_mel_feed_get_stream (feed, &got, &id));
+  fail_unless_equals_string (id, "voice");
+  g_free (id);
+
+  fail_unless_equals_int (push_tone (feed, 1.0, GST_CLOCK_TIME_NONE),
+      GST_FLOW_OK);
+  kling_mel_feed_frame_time (feed, 3, &pts, &duration);
+  fail_unless_equals_uint64 (pts, 2 * GST_SECOND + 120 * GST_MSECOND);
+  fail_unless_equals_uint64 (duration, 40 * GST_MSECOND);
+  fail_unless_equals_uint64 (kling_mel_feed_lookahead (feed),
+      112500 * GST_USECOND);
+  /* frame n needs the audio to n / 25 + 0.1125 s */
+  for (n = 0; n <= 21; n++) {
+    fail_unless_equals_int (kling_mel_feed_next_window (feed, n, FALSE,
+            &silent), KLING_MEL_FEED_READY);
+    fail_if (silent, "frame %d", (gint) n);
+  }
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 24, FALSE,
+          &silent), KLING_MEL_FEED_NOT_COVERED);
+
+  /* the end: the frames the second lasts, then ENDED */
+  fail_unless (kling_mel_feed_finish (feed));
+  for (n = 22; n < 25; n++)
+    fail_unless_equals_int (kling_mel_feed_next_window (feed, n, FALSE,
+            &silent), KLING_MEL_FEED_READY);
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 25, FALSE,
+          &silent), KLING_MEL_FEED_ENDED);
+
+  /* flushing: the audio is refused, the producer told */
+  kling_mel_feed_set_flushing (feed, TRUE);
+  fail_unless_equals_int (push_tone (feed, 0.1, 0), GST_FLOW_FLUSHING);
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 0, FALSE,
+          &silent), KLING_MEL_FEED_FLUSHING);
+  fail_if (kling_mel_feed_get_stream (feed, &got, &id));
+  fail_unless (id == NULL);
+  kling_mel_feed_set_flushing (feed, FALSE);
+
+  /* a flush forgets the stream, not the format: a GAP makes frames */
+  kling_mel_feed_reset (feed);
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 0, FALSE,
+          &silent), KLING_MEL_FEED_NOT_COVERED);
+  fail_unless (kling_mel_feed_gap (feed, 0, GST_SECOND));
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 0, FALSE,
+          &silent), KLING_MEL_FEED_READY);
+  fail_unless (silent);
+
+  /* EOS before any audio: nothing had come */
+  kling_mel_feed_reset (feed);
+  fail_if (kling_mel_feed_finish (feed));
+
+  /* closed and opened again: a new timeline without a format */
+  kling_mel_feed_close (feed);
+  fail_unless (kling_mel_feed_open (feed, &params, 25, 1, NULL));
+  fail_if (kling_mel_feed_gap (feed, 0, GST_SECOND));
+  kling_mel_feed_free (feed);
+}
+
+GST_END_TEST;
+
+static gpointer
+wait_start_thread (gpointer feed)
+{
+  return GINT_TO_POINTER (kling_mel_feed_wait_start (feed));
+}
+
+static gpointer
+wait_playing_thread (gpointer feed)
+{
+  GstClockTime deadline;
+
+  return GINT_TO_POINTER (kling_mel_feed_wait_playing (feed, 0, &deadline));
+}
+
+/* Live: the producer waits for the audio to start and for PLAYING, each
+ * cut short by flushing; its deadline is the frame's running time plus
+ * the look-ahead and the upstream latency; the audio that has not come
+ * is silence, and a frame over a frame late is late. */
+GST_START_TEST (test_feed_live)
+{
+  KlingMelFeed *feed = new_feed ();
+  GstClockTime deadline, late;
+  GstSegment segment;
+  GThread *thread;
+  gboolean silent;
+
+  /* a wait for the start, woken by the first audio */
+  thread = g_thread_new ("wait-start", wait_start_thread, feed);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  fail_unless_equals_int (push_tone (feed, 0.5, GST_SECOND), GST_FLOW_OK);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
+      KLING_MEL_FEED_READY);
+
+  /* frames wait for PLAYING: not yet there, PAUSED */
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 0, TRUE,
+          &silent), KLING_MEL_FEED_PAUSED);
+  thread = g_thread_new ("wait-playing", wait_playing_thread, feed);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  kling_mel_feed_set_flushing (feed, TRUE);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
+      KLING_MEL_FEED_FLUSHING);
+  kling_mel_feed_set_flushing (feed, FALSE);
+  thread = g_thread_new ("wait-playing", wait_playing_thread, feed);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  kling_mel_feed_set_playing (feed, TRUE);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
+      KLING_MEL_FEED_READY);
+
+  /* frame 2 at 1.08 s on a segment from 0.5 s with base 3 s: running time
+   * 3.58 s, + 112.5 ms look-ahead + 50 ms upstream */
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = segment.time = GST_SECOND / 2;
+  segment.base = 3 * GST_SECOND;
+  kling_mel_feed_set_segment (feed, &segment);
+  kling_mel_feed_set_upstream_latency (feed, 50 * GST_MSECOND);
+  fail_unless_equals_int (kling_mel_feed_wait_playing (feed, 2, &deadline),
+      KLING_MEL_FEED_READY);
+  fail_unless_equals_uint64 (deadline, 3580 * GST_MSECOND + 112500 *
+      GST_USECOND + 50 * GST_MSECOND);
+  /* late: more than its 40 ms after the deadline; never without a clock */
+  fail_if (kling_mel_feed_is_late (feed, 2, deadline, deadline));
+  late = deadline + 40 * GST_MSECOND;
+  fail_if (kling_mel_feed_is_late (feed, 2, deadline, late));
+  fail_unless (kling_mel_feed_is_late (feed, 2, deadline, late + 1));
+  fail_if (kling_mel_feed_is_late (feed, 2, GST_CLOCK_TIME_NONE, late + 1));
+  fail_if (kling_mel_feed_is_late (feed, 2, deadline, GST_CLOCK_TIME_NONE));
+  /* before the segment: no deadline */
+  segment.start = segment.time = 5 * GST_SECOND;
+  kling_mel_feed_set_segment (feed, &segment);
+  fail_unless_equals_int (kling_mel_feed_wait_playing (feed, 2, &deadline),
+      KLING_MEL_FEED_READY);
+  fail_unless_equals_uint64 (deadline, GST_CLOCK_TIME_NONE);
+
+  /* the half second lasts 13 frames; frame 12's window reaches past the
+   * audio, which live is silence to come: it is made now, loud */
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 12, TRUE,
+          &silent), KLING_MEL_FEED_READY);
+  fail_if (silent);
+  /* far past the audio, not ended yet: silence */
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 40, TRUE,
+          &silent), KLING_MEL_FEED_READY);
+  fail_unless (silent);
+  /* ended: no frame past the timeline's last (the silence made for
+   * frame 40 counts) */
+  kling_mel_feed_finish (feed);
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 100, TRUE,
+          &silent), KLING_MEL_FEED_ENDED);
+  kling_mel_feed_set_playing (feed, FALSE);
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 100, TRUE,
+          &silent), KLING_MEL_FEED_PAUSED);
+
+  /* a new stream: no window before its audio; the audio ending before it
+   * began ends the wait for the start */
+  kling_mel_feed_reset (feed);
+  kling_mel_feed_set_playing (feed, TRUE);
+  fail_unless_equals_int (kling_mel_feed_next_window (feed, 0, TRUE,
+          &silent), KLING_MEL_FEED_NOT_COVERED);
+  thread = g_thread_new ("wait-start", wait_start_thread, feed);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  kling_mel_feed_finish (feed);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (thread)),
+      KLING_MEL_FEED_ENDED);
+  kling_mel_feed_reset (feed);
+  kling_mel_feed_set_flushing (feed, TRUE);
+  fail_unless_equals_int (kling_mel_feed_wait_start (feed),
+      KLING_MEL_FEED_FLUSHING);
+  kling_mel_feed_free (feed);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostcore_suite (void)
 {
@@ -448,6 +701,8 @@ hostcore_suite (void)
   tcase_add_test (tc, test_paste_outside_bit_exact);
   tcase_add_test (tc, test_crop_and_feather);
   tcase_add_test (tc, test_face_errors);
+  tcase_add_test (tc, test_feed_windows);
+  tcase_add_test (tc, test_feed_live);
   return s;
 }
 

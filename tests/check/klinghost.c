@@ -381,6 +381,43 @@ GST_START_TEST (test_portrait_loop)
 
 GST_END_TEST;
 
+static void
+note_caps_warning (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  GObject **warned_on = user_data;
+
+  if (level == GST_LEVEL_WARNING && strstr (gst_debug_message_get (message),
+          "keeping the first") != NULL)
+    *warned_on = object;
+}
+
+/* The portrait loop's caps change: the first caps are kept, and the
+ * warning in the log is on the image pad, so it names the element. */
+GST_START_TEST (test_portrait_caps_change_warned_on_pad)
+{
+  GObject *warned_on = NULL;
+  GstPad *image;
+  Host host;
+
+  host_new (&host, "host-energy.pt", NULL);
+  gst_harness_play (host.h);
+  fail_unless_equals_int (gst_harness_push (host.img, portrait ()),
+      GST_FLOW_OK);
+  gst_debug_add_log_function (note_caps_warning, &warned_on, NULL);
+  gst_harness_set_src_caps_str (host.img, "video/x-raw,format=RGB,width=32,"
+      "height=24,framerate=0/1");
+  gst_debug_remove_log_function (note_caps_warning);
+  image = gst_element_get_static_pad (host.e, "image");
+  fail_unless (warned_on == G_OBJECT (image), "the caps warning was on %p, "
+      "not the image pad", warned_on);
+  gst_object_unref (image);
+  host_free (&host);
+}
+
+GST_END_TEST;
+
 /* 48 kHz stereo S16: converted inside, same timeline and sync. */
 GST_START_TEST (test_any_rate_and_channels)
 {
@@ -870,6 +907,7 @@ klinghost_suite (void)
   tcase_add_test (tc, test_frames_follow_audio);
   tcase_add_test (tc, test_batch_same_frames);
   tcase_add_test (tc, test_portrait_loop);
+  tcase_add_test (tc, test_portrait_caps_change_warned_on_pad);
   tcase_add_test (tc, test_any_rate_and_channels);
   tcase_add_test (tc, test_gap_rests);
   tcase_add_test (tc, test_face_roi_meta);
