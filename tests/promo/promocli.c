@@ -365,7 +365,7 @@ assert_ges_timeline (const gchar * out, const gchar * dump, const Layout * l,
         "off by %.2f", i, mid, t, before, after, off / row);
     fail_unless (t > 0.25 && t < 0.75, "frame %u is no blend of frames %u "
         "and %u (%.2f of the way)", mid, before, after, t);
-    fail_unless (off / row < 4, "frame %u is off a blend of %u and %u by "
+    fail_unless (off / row < 6, "frame %u is off a blend of %u and %u by "
         "%.2f", mid, before, after, off / row);
     g_free (a);
     g_free (m);

@@ -5,7 +5,7 @@
  * the photo) -> voice and word timings (klingspeak) -> a GES timeline: per
  * scene a clip (a poster by ketuposter animated by klinggen, generated when
  * GES first asks for its frames), overlapping the next by the fade and
- * cross-faded by GES's auto-transitions, scaled to the output size by GES,
+ * cross-faded by GES keyframes on alpha, scaled to the output size by GES,
  * the end card and its title clip, the voice and the music mixed by GES ->
  * on the timeline's video pad the product's own pixels put back over every
  * frame (bit-exact where opaque) -> textoverlay (subtitles) -> x264enc,
