@@ -1074,7 +1074,8 @@ fade_shot (Promo * p, GESClip * clip, guint i)
 static GESTimeline *
 build_timeline (Promo * p, GError ** error)
 {
-  GESTimeline *timeline = ges_timeline_new ();
+  /* ours until the pipeline holds it */
+  GESTimeline *timeline = gst_object_ref_sink (ges_timeline_new ());
   GESTrack *video = GES_TRACK (ges_video_track_new ());
   GESTrack *audio = GES_TRACK (ges_audio_track_new ());
   GESLayer *titles, *shots[2], *voice, *music;
@@ -1450,6 +1451,7 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     return FALSE;
   }
   gst_bin_add (GST_BIN (pipeline), GST_ELEMENT (timeline));
+  gst_object_unref (timeline);  /* the pipeline's now */
   {
     GList *tracks = ges_timeline_get_tracks (timeline), *t;
     for (t = tracks; t && ok; t = t->next)
