@@ -32,8 +32,9 @@ KLING_PACKAGES=(
   # x264enc (plugins-ugly), and for its tests rtspsrc and avdec_h264
   libgstrtspserver-1.0-dev libsoup-3.0-dev gstreamer1.0-plugins-ugly
   gstreamer1.0-rtsp gstreamer1.0-libav
-  # gst-kling-promo: x264enc and avdec_h264 (above), GES (libges-1.0-dev)
-  # for the timeline work still to come (docs/promo.md)
+  # gst-kling-promo: x264enc and avdec_h264 (above); GES (libges-1.0-dev,
+  # with libges-1.0-0's nle plugin) holds its timeline: shots, cross-fades,
+  # the end card's title, the audio mix (docs/promo.md)
   libges-1.0-dev
   # CJK glyphs for the burnt-in subtitles and the end card
   fonts-wqy-microhei

@@ -234,6 +234,7 @@ typedef struct
   guint frames;
   guint shot_start[8], shot_frames[8], n_shots;
   guint end_start;
+  guint fade;                   /* frames of each cross-fade */
 } Layout;
 
 static void
@@ -258,6 +259,7 @@ read_layout (const gchar * dir, Layout * l)
     g_strfreev (tok);
   }
   fail_unless (sscanf (lines[3], "end %u", &l->end_start) == 1);
+  fail_unless (lines[4] && sscanf (lines[4], "fade %u", &l->fade) == 1);
   g_strfreev (lines);
   g_free (data);
   g_free (path);
@@ -288,6 +290,87 @@ static void
 assert_product_exact (const guint8 * frame, const Layout * l, guint f)
 {
   assert_product_exact_in (frame, W, l, f);
+}
+
+/* GES does the cuts and fades: the report lists the timeline's clips and
+ * the keyframes GES holds on the alpha of the shots on the upper layer
+ * (every other shot fades in over the one before or out over the one
+ * after); and the middle frame of each fade (dumped besides every 15th)
+ * is a blend of the frames of the two shots on either side of it, away
+ * from the product (the top rows). */
+static void
+assert_ges_timeline (const gchar * out, const gchar * dump, const Layout * l,
+    gboolean title, gboolean music)
+{
+  guint i;
+  gchar *want;
+
+  for (i = 0; i < l->n_shots; i++) {
+    const gchar *line;
+    want = g_strdup_printf ("KlingFeedClip shot-%u, %.3f-%.3f s", i + 1,
+        l->shot_start[i] / 30.0, (l->shot_start[i] + l->shot_frames[i]) /
+        30.0);
+    line = strstr (out, want);
+    fail_unless (line != NULL, "'%s' not in: %s", want, out);
+    g_free (want);
+    if (i == 0)
+      continue;
+    /* the fade between shots i and i + 1 (1-based): the upper one's
+     * keyframes, out at shot i's end or in at shot i + 1's start */
+    if ((i - 1) % 2 == 0)
+      want = g_strdup_printf ("1.00 at %.3f s, 0.00 at %.3f s\n",
+          (l->shot_start[i] - 1) / 30.0, (l->shot_start[i] + l->fade) / 30.0);
+    else
+      want = g_strdup_printf ("KlingFeedClip shot-%u, %.3f-%.3f s, alpha "
+          "0.06 at %.3f s, 1.00 at %.3f s", i + 1, l->shot_start[i] / 30.0,
+          (l->shot_start[i] + l->shot_frames[i]) / 30.0,
+          l->shot_start[i] / 30.0, (l->shot_start[i] + l->fade) / 30.0);
+    fail_unless (strstr (out, want) != NULL, "'%s' not in: %s", want, out);
+    g_free (want);
+  }
+  want = g_strdup_printf ("timeline: layer 2: KlingFeedClip end-card, "
+      "%.3f-%.3f s\n", l->end_start / 30.0, l->frames / 30.0);
+  fail_unless (strstr (out, want) != NULL, "'%s' not in: %s", want, out);
+  g_free (want);
+  fail_unless ((strstr (out, "timeline: layer 0: GESTitleClip title, ") !=
+          NULL) == title, "%s", out);
+  fail_unless (strstr (out, "timeline: layer 3: KlingFeedClip voice, ") !=
+      NULL, "%s", out);
+  fail_unless ((strstr (out, "timeline: layer 4: GESUriClip music (volume "
+              "0.25), 0.000-") != NULL) == music, "%s", out);
+
+  for (i = 1; i < l->n_shots; i++) {
+    guint mid = l->shot_start[i] + l->fade / 2;
+    /* dumped frames of the shot before alone, and of the next alone */
+    guint before = (l->shot_start[i] - 1) / 15 * 15;
+    guint after = (l->shot_start[i] + l->fade + 14) / 15 * 15;
+    gint w, h;
+    guint8 *a = read_ppm (dump, before, &w, &h);
+    guint8 *m = read_ppm (dump, mid, &w, &h);
+    guint8 *b = read_ppm (dump, after, &w, &h);
+    gsize j, row = (gsize) 10 * w * 3;
+    gdouble dot = 0, norm = 0, t, off = 0;
+
+    for (j = 0; j < row; j++) {
+      dot += ((gdouble) m[j] - a[j]) * ((gdouble) b[j] - a[j]);
+      norm += ((gdouble) b[j] - a[j]) * ((gdouble) b[j] - a[j]);
+    }
+    fail_unless (norm > (gdouble) row * 16, "shots %u and %u look alike",
+        i, i + 1);
+    /* m = a + t (b - a): how far the fade is, and how well that fits */
+    t = dot / norm;
+    for (j = 0; j < row; j++)
+      off += fabs (m[j] - (a[j] + t * ((gdouble) b[j] - a[j])));
+    GST_INFO ("fade %u: frame %u is %.2f of the way from frame %u to %u, "
+        "off by %.2f", i, mid, t, before, after, off / row);
+    fail_unless (t > 0.25 && t < 0.75, "frame %u is no blend of frames %u "
+        "and %u (%.2f of the way)", mid, before, after, t);
+    fail_unless (off / row < 6, "frame %u is off a blend of %u and %u by "
+        "%.2f", mid, before, after, off / row);
+    g_free (a);
+    g_free (m);
+    g_free (b);
+  }
 }
 
 static JsonObject *
@@ -531,6 +614,7 @@ check_aspect (const gchar * aspect, gint w, gint h)
   assert_probe (output, w, h, 300);
   assert_dump_exact (dump, out, w, h, &l);
   fail_unless_equals_int (l.n_shots, 2);
+  assert_ges_timeline (out, dump, &l, TRUE, FALSE);
   g_free (out);
   g_free (err);
   g_free (size);
@@ -907,7 +991,10 @@ GST_START_TEST (test_promo)
     fail_unless (a < b, "first segment only after all %u shots", b);
   }
 
-  /* the same seed: the same frames */
+  assert_ges_timeline (out, dump, &l, TRUE, TRUE);
+
+  /* the same seed: the same frames (GES's scaling and cross-fades
+   * included: the middle frame of each fade too) */
   {
     const gchar *again[] = { photo, "-o", output, "--duration", "10",
       "--lang", "en", "--seed", "7", "--name", "Cola", "--price", "$1.99",
@@ -915,11 +1002,16 @@ GST_START_TEST (test_promo)
     };
     gchar *out2 = NULL;
     fail_unless_equals_int (run_cli (again, &out2, NULL), 0);
-    for (f = 0; f < 300; f += 15) {
-      guint8 *a = read_ppm (dump, f, &w, &h);
-      guint8 *b = read_ppm (dump2, f, &w, &h);
+    for (f = 0; f < 300 + l.n_shots - 1; f++) {
+      /* every 15th, then (past the end) each fade's middle frame */
+      guint at = f < 300 ? f : l.shot_start[f - 300 + 1] + l.fade / 2;
+      guint8 *a, *b;
+      if (f < 300 && f % 15 != 0)
+        continue;
+      a = read_ppm (dump, at, &w, &h);
+      b = read_ppm (dump2, at, &w, &h);
       fail_unless (memcmp (a, b, (gsize) W * H * 3) == 0, "frame %u differs "
-          "with the same seed", f);
+          "with the same seed", at);
       g_free (a);
       g_free (b);
     }

@@ -296,6 +296,11 @@ main (int argc, char **argv)
         kling_promo_kind_name (0));
   printf ("product at %d,%d size %dx%d\n", rep.product_x, rep.product_y,
       rep.product_w, rep.product_h);
+  {
+    guint i;
+    for (i = 0; rep.timeline && rep.timeline[i]; i++)
+      printf ("timeline: %s\n", rep.timeline[i]);
+  }
   printf ("time: %.2f s generation, %.2f s composition, %.2f s total\n",
       rep.generation_seconds, rep.composition_seconds, rep.total_seconds);
   if (o.hls_dir && rep.first_segment_seconds >= 0)

@@ -268,6 +268,7 @@ kling_promo_report_clear (KlingPromoReport * report)
   g_strfreev (report->copy);
   g_strfreev (report->styles);
   g_free (report->kind_note);
+  g_strfreev (report->timeline);
   memset (report, 0, sizeof (*report));
 }
 

@@ -2,11 +2,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * cut-out (kling-compose, as ketuposter) -> copy lines (kling-copywriter on
- * the photo) -> voice and word timings (klingspeak) -> per scene a poster
- * (ketuposter) animated by klinggen, generated when the encoder first needs
- * its frames -> every output frame: the scene scaled to the output size,
- * cross-faded into the next, the product's own pixels put back over it
- * (bit-exact where opaque) -> textoverlay (subtitles, end card) -> x264enc,
+ * the photo) -> voice and word timings (klingspeak) -> a GES timeline: per
+ * scene a clip (a poster by ketuposter animated by klinggen, generated when
+ * GES first asks for its frames), overlapping the next by the fade and
+ * cross-faded by GES keyframes on alpha, scaled to the output size by GES,
+ * the end card and its title clip, the voice and the music mixed by GES ->
+ * on the timeline's video pad the product's own pixels put back over every
+ * frame (bit-exact where opaque) -> textoverlay (subtitles) -> x264enc,
  * voaacenc and the cues as a tx3g track -> mp4mux faststart=true into a
  * temporary file renamed at the end (and hlssink2 beside it with --hls).
  */
@@ -20,12 +22,18 @@
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
+#include <gst/controller/controller.h>
+#include <ges/ges.h>
 
 #include "kling-promo.h"
+#include "kling-promo-feed.h"
 #include "kling-compose.h"
 #include "kling-copywriter.h"
 #include "kling-detector.h"
 #include "kling-manifest.h"
+
+GST_DEBUG_CATEGORY_STATIC (promo_debug);
+#define GST_CAT_DEFAULT promo_debug
 
 #define AUDIO_RATE 44100
 #define MUSIC_GAIN 0.25
@@ -65,15 +73,27 @@ typedef struct
   gsize n_samples;
   GPtrArray *cues;
 
-  /* per shot: frames at the model's size, RGBA */
+  GESUriClipAsset *music;       /* --music, discovered by GES */
+  GstClockTime music_duration;
+
+  /* per shot: frames at the model's size, RGBA; generated in order, under
+   * gen_lock, by whichever clip GES asks first (they play in threads of
+   * their own) */
   GPtrArray **shot_frames;
   gint sw, sh;
+  guint8 *card;                 /* the end card's picture, model's size */
+  GMutex gen_lock;
+  gint generated;               /* shots generated: written under gen_lock,
+                                 * read atomically (the HLS check must not
+                                 * wait for a shot being generated) */
+  struct ShotFeed *feeds;
+  gchar **timeline;             /* what the GES timeline holds, for the report */
 
   gint64 started;
   gdouble gen_seconds, compose_seconds;
   gdouble first_segment;
   guint shots_at_first_segment;
-  guint generated;
+  gint frames_done;             /* frames through the product overlay */
 } Promo;
 
 /* ---------- running a pipeline into app sinks ---------- */
@@ -521,9 +541,7 @@ typedef struct
 {
   Promo *p;
   GArray *words;                /* KlingPromoWord, text owned */
-  gboolean music;
   gsize pos;
-  GArray *music_samples;        /* gint16 */
 } VoiceData;
 
 static GstClockTime
@@ -562,19 +580,12 @@ take_audio (GstSample * sample, guint sink, gpointer data, GError ** error)
     const gint16 *in = (const gint16 *) map.data;
     gsize n = map.size / 2, i, at;
 
-    if (v->music) {
-      /* kept whole, mixed after (looped if shorter than the promo) */
-      if (v->music_samples->len < p->n_samples)
-        g_array_append_vals (v->music_samples, in,
-            MIN (n, p->n_samples - v->music_samples->len));
-    } else {
-      GstClockTime pts = GST_BUFFER_PTS (buf);
-      at = GST_CLOCK_TIME_IS_VALID (pts) ?
-          gst_util_uint64_scale (pts, AUDIO_RATE, GST_SECOND) : v->pos;
-      for (i = 0; i < n && at + i < p->n_samples; i++)
-        p->audio[at + i] = in[i];
-      v->pos = at + n;
-    }
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    at = GST_CLOCK_TIME_IS_VALID (pts) ?
+        gst_util_uint64_scale (pts, AUDIO_RATE, GST_SECOND) : v->pos;
+    for (i = 0; i < n && at + i < p->n_samples; i++)
+      p->audio[at + i] = in[i];
+    v->pos = at + n;
   }
   gst_buffer_unmap (buf, &map);
   return TRUE;
@@ -586,9 +597,7 @@ stage_voice (Promo * p, GError ** error)
   GstElement *pipeline;
   GstAppSink *sinks[2];
   GstAppSrc *src;
-  VoiceData v = { p, g_array_new (FALSE, FALSE, sizeof (KlingPromoWord)),
-    FALSE, 0, NULL
-  };
+  VoiceData v = { p, g_array_new (FALSE, FALSE, sizeof (KlingPromoWord)), 0 };
   GstCaps *caps;
   gboolean ok;
   guint i;
@@ -659,45 +668,39 @@ stage_voice (Promo * p, GError ** error)
   for (i = 0; i < v.words->len; i++)
     g_free ((gchar *) g_array_index (v.words, KlingPromoWord, i).text);
   g_array_free (v.words, TRUE);
-  if (!ok || p->o->music == NULL)
-    return ok;
-
-  desc = g_strdup_printf ("filesrc name=src ! decodebin ! audioconvert ! "
-      "audioresample ! audio/x-raw,format=S16LE,rate=%d,channels=1 ! "
-      "appsink name=a sync=false", AUDIO_RATE);
-  pipeline = parse (desc, "reading --music", error);
-  g_free (desc);
-  if (pipeline == NULL)
-    return FALSE;
-  set_by_name (pipeline, "src", "location", p->o->music, NULL);
-  sinks[0] = get_sink (pipeline, "a");
-  v.music = TRUE;
-  v.music_samples = g_array_new (FALSE, FALSE, sizeof (gint16));
-  {
-    GError *err = NULL;
-    ok = run_sinks (p, pipeline, sinks, 1, "reading --music", take_audio, &v,
-        &err);
-    if (!ok) {
-      g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_INPUT,
-          "--music %s cannot be played: %s", p->o->music, err->message);
-      g_clear_error (&err);
-    } else if (v.music_samples->len == 0) {
-      g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_INPUT,
-          "--music %s holds no sound", p->o->music);
-      ok = FALSE;
-    }
-  }
-  if (ok) {
-    const gint16 *m = (const gint16 *) v.music_samples->data;
-    gsize k, len = v.music_samples->len;
-    for (k = 0; k < p->n_samples; k++) {
-      gint mixed = p->audio[k] + (gint) (m[k % len] * MUSIC_GAIN);
-      p->audio[k] = CLAMP (mixed, G_MININT16, G_MAXINT16);
-    }
-  }
-  g_array_free (v.music_samples, TRUE);
-  gst_object_unref (pipeline);
   return ok;
+}
+
+/* --music: GES discovers it now (a file it cannot play fails before any
+ * frame is made); its timeline mixes it under the voice */
+static gboolean
+load_music (Promo * p, GError ** error)
+{
+  GError *err = NULL;
+  gchar *uri;
+
+  if (p->o->music == NULL)
+    return TRUE;
+  uri = gst_filename_to_uri (p->o->music, &err);
+  if (uri)
+    p->music = ges_uri_clip_asset_request_sync (uri, &err);
+  g_free (uri);
+  if (p->music == NULL) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_INPUT,
+        "--music %s cannot be played: %s", p->o->music,
+        err ? err->message : "GES cannot read it");
+    g_clear_error (&err);
+    return FALSE;
+  }
+  p->music_duration = ges_uri_clip_asset_get_duration (p->music);
+  if (!(ges_clip_asset_get_supported_formats (GES_CLIP_ASSET (p->music)) &
+          GES_TRACK_TYPE_AUDIO) || !GST_CLOCK_TIME_IS_VALID (p->music_duration)
+      || p->music_duration < GST_MSECOND) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_INPUT,
+        "--music %s holds no sound", p->o->music);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ---------- shots ---------- */
@@ -809,7 +812,44 @@ make_shot (Promo * p, guint i, GError ** error)
   return TRUE;
 }
 
-/* ---------- composing and encoding ---------- */
+/* ---------- the timeline's content, as GES asks for it ---------- */
+
+typedef struct ShotFeed
+{
+  Promo *p;
+  guint shot;                   /* the shot, or n_shots: the end card */
+} ShotFeed;
+
+/* Generates every shot up to @i (in order, so the report's count of shots
+ * generated holds), once; the end card's picture with the last one. */
+static gboolean
+ensure_generated (Promo * p, guint i, GError ** error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&p->gen_lock);
+  while (ok && (guint) g_atomic_int_get (&p->generated) <= i) {
+    gint64 t0 = g_get_monotonic_time ();
+    ok = make_shot (p, g_atomic_int_get (&p->generated), error);
+    p->gen_seconds += (g_get_monotonic_time () - t0) / 1e6;
+    if (ok) {
+      g_atomic_int_inc (&p->generated);
+      GST_INFO ("shot %d of %u generated", g_atomic_int_get (&p->generated),
+          p->n_shots);
+    }
+  }
+  if (ok && (guint) p->generated == p->n_shots && p->card == NULL) {
+    /* the last scene's last picture, darker so the name and price read */
+    GPtrArray *last = p->shot_frames[p->n_shots - 1];
+    gsize j, n = (gsize) p->sw * p->sh * 4;
+    p->card = g_memdup2 (last->pdata[last->len - 1], n);
+    for (j = 0; j < n; j++)
+      if (j % 4 != 3)
+        p->card[j] = p->card[j] * 2 / 5;
+  }
+  g_mutex_unlock (&p->gen_lock);
+  return ok;
+}
 
 /* the scene picture of output frame @f in shot @i, at the model's size */
 static const guint8 *
@@ -822,22 +862,450 @@ shot_picture (Promo * p, guint i, guint64 f)
   return fr->pdata[MIN (k, (guint64) fr->len - 1)];
 }
 
+/* one picture per output frame, at the model's size: GES scales it */
+static GstBuffer *
+feed_shot (GstClockTime position, GstCaps ** caps, gpointer data,
+    GError ** error)
+{
+  ShotFeed *feed = data;
+  Promo *p = feed->p;
+  gboolean card = feed->shot == p->n_shots;
+  guint64 k = gst_util_uint64_scale_round (position, KLING_PROMO_FPS,
+      GST_SECOND);
+  guint64 frames = card ? p->end_frames : p->shots[feed->shot].frames;
+  const guint8 *picture;
+  gsize n;
+  GstBuffer *buf;
+
+  if (k >= frames)
+    return NULL;
+  if (!ensure_generated (p, card ? p->n_shots - 1 : feed->shot, error))
+    return NULL;
+  picture = card ? p->card :
+      shot_picture (p, feed->shot, p->shots[feed->shot].start + k);
+  n = (gsize) p->sw * p->sh * 4;
+  /* the pictures stay in p until the pipeline is gone */
+  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      (gpointer) picture, n, 0, n, NULL, NULL);
+  GST_BUFFER_PTS (buf) = frames_to_time (k);
+  GST_BUFFER_DURATION (buf) = frames_to_time (k + 1) - frames_to_time (k);
+  *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+      "RGBA", "width", G_TYPE_INT, p->sw, "height", G_TYPE_INT, p->sh,
+      "framerate", GST_TYPE_FRACTION, KLING_PROMO_FPS, 1,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  return buf;
+}
+
+#define VOICE_CHUNK 1024
+
+static GstBuffer *
+feed_voice (GstClockTime position, GstCaps ** caps, gpointer data,
+    GError ** error)
+{
+  Promo *p = data;
+  guint64 at = gst_util_uint64_scale_round (position, AUDIO_RATE, GST_SECOND);
+  gsize n;
+  GstBuffer *buf;
+
+  if (at >= p->n_samples)
+    return NULL;
+  n = MIN (VOICE_CHUNK, p->n_samples - at);
+  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      p->audio + at, n * 2, 0, n * 2, NULL, NULL);
+  GST_BUFFER_PTS (buf) = gst_util_uint64_scale (at, GST_SECOND, AUDIO_RATE);
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (at + n, GST_SECOND,
+      AUDIO_RATE) - GST_BUFFER_PTS (buf);
+  *caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING,
+      "S16LE", "layout", G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT,
+      AUDIO_RATE, "channels", G_TYPE_INT, 1, NULL);
+  return buf;
+}
+
+/* ---------- the GES timeline ---------- */
+
+static gboolean
+add_clip (GESLayer * layer, GESClip * clip, const gchar * name,
+    GstClockTime start, GstClockTime duration, GError ** error)
+{
+  GESTimelineElement *e = GES_TIMELINE_ELEMENT (clip);
+
+  gst_object_ref_sink (clip);
+  if (name)
+    ges_timeline_element_set_name (e, name);
+  ges_timeline_element_set_start (e, start);
+  ges_timeline_element_set_duration (e, duration);
+  if (!ges_layer_add_clip (layer, clip)) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+        "the GES timeline refused its clip %s", name ? name : "(music)");
+    gst_object_unref (clip);
+    return FALSE;
+  }
+  gst_object_unref (clip);
+  return TRUE;
+}
+
+/* @clip's video track element, or NULL */
+static GESTrackElement *
+video_element (GESClip * clip)
+{
+  GList *found = ges_clip_find_track_elements (clip, NULL,
+      GES_TRACK_TYPE_VIDEO, G_TYPE_NONE);
+  GESTrackElement *e = found ? gst_object_ref (found->data) : NULL;
+
+  g_list_free_full (found, gst_object_unref);
+  return e;
+}
+
+/* ", alpha 0.06 at 5.000 s, 1.00 at 5.500 s": the keyframes GES holds on
+ * the clip's alpha (timeline time), or NULL */
+static GString *
+describe_alpha (GESClip * clip, GstClockTime start)
+{
+  GESTrackElement *e = video_element (clip);
+  GstControlBinding *binding = e ?
+      ges_track_element_get_control_binding (e, "alpha") : NULL;
+  GstControlSource *cs = NULL;
+  GString *s = NULL;
+
+  if (binding)
+    g_object_get (binding, "control-source", &cs, NULL);
+  if (GST_IS_TIMED_VALUE_CONTROL_SOURCE (cs)) {
+    GList *points = gst_timed_value_control_source_get_all
+        (GST_TIMED_VALUE_CONTROL_SOURCE (cs)), *k;
+    s = g_string_new (", alpha");
+    for (k = points; k; k = k->next) {
+      GstTimedValue *v = k->data;
+      g_string_append_printf (s, "%s %.2f at %.3f s", k == points ? "" : ",",
+          v->value, (start + v->timestamp) / 1e9);
+    }
+    g_list_free (points);
+  }
+  gst_clear_object (&cs);
+  gst_clear_object (&e);
+  return s;
+}
+
+/* What the timeline holds, one line a clip, for the report: that GES, not
+ * the program, does the cuts and the fades. */
+static gchar **
+describe_timeline (GESTimeline * timeline)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+  GList *layers = ges_timeline_get_layers (timeline), *l, *c;
+
+  for (l = layers; l; l = l->next) {
+    GList *clips = ges_layer_get_clips (l->data);
+    guint prio = ges_layer_get_priority (l->data);
+    for (c = clips; c; c = c->next) {
+      GESTimelineElement *e = c->data;
+      GstClockTime start = ges_timeline_element_get_start (e);
+      GstClockTime end = start + ges_timeline_element_get_duration (e);
+      GString *fades = describe_alpha (GES_CLIP (e), start);
+      gchar *what;
+      if (GES_IS_URI_CLIP (e)) {
+        what = g_strdup_printf ("music (volume %.2f)", MUSIC_GAIN);
+      } else {
+        what = g_strdup (ges_timeline_element_get_name (e));
+      }
+      g_ptr_array_add (lines, g_strdup_printf ("layer %u: %s %s, %.3f-%.3f "
+              "s%s", prio, G_OBJECT_TYPE_NAME (e), what, start / 1e9,
+              end / 1e9, fades ? fades->str : ""));
+      g_free (what);
+      if (fades)
+        g_string_free (fades, TRUE);
+    }
+    g_list_free_full (clips, gst_object_unref);
+  }
+  g_list_free_full (layers, gst_object_unref);
+  g_ptr_array_add (lines, NULL);
+  return (gchar **) g_ptr_array_free (lines, FALSE);
+}
+
+/* Shot @i's cross-fades, as keyframes GES puts on its alpha (the
+ * framepositioner's, which GES's compositor applies): the next shot's
+ * weight in fade frame k is (k + 1) / (fade + 1), as before GES.  Only the
+ * shots on the upper layer fade: in over the shot before, out over the one
+ * after. */
+static gboolean
+fade_shot (Promo * p, GESClip * clip, guint i)
+{
+  GESTrackElement *e = video_element (clip);
+  GstControlSource *cs = gst_interpolation_control_source_new ();
+  GstTimedValueControlSource *points = GST_TIMED_VALUE_CONTROL_SOURCE (cs);
+  guint64 fade = p->fade_frames, frames = p->shots[i].frames;
+  /* GES moves the first and last keyframes to the clip's ends (its
+   * auto-clamp), so both ends get one */
+  GstClockTime end = ges_timeline_element_get_duration
+      (GES_TIMELINE_ELEMENT (clip));
+  gboolean ok;
+
+  g_object_set (cs, "mode", GST_INTERPOLATION_MODE_LINEAR, NULL);
+  if (i > 0) {
+    gst_timed_value_control_source_set (points, 0, 1.0 / (fade + 1));
+    gst_timed_value_control_source_set (points, frames_to_time (fade), 1.0);
+  } else {
+    gst_timed_value_control_source_set (points, 0, 1.0);
+  }
+  if (i + 1 < p->n_shots) {
+    gst_timed_value_control_source_set (points,
+        frames_to_time (frames - fade - 1), 1.0);
+    gst_timed_value_control_source_set (points, end, 0.0);
+  } else {
+    gst_timed_value_control_source_set (points, end, 1.0);
+  }
+  ok = e && ges_track_element_set_control_source (e, cs, "alpha", "direct");
+  gst_object_unref (cs);
+  gst_clear_object (&e);
+  return ok;
+}
+
+/* Layer 0: the end card's title (name, price).  Layers 1 and 2: the
+ * shots, by turns, each overlapping the next by the fade, the upper one
+ * fading (fade_shot), then the end card; GES scales them to the output
+ * size (the video track's caps) and blends them.  Layers 3 and 4: the
+ * voice, and the music at MUSIC_GAIN, looped; GES mixes them.
+ *
+ * GES's own cross-fade (a GESTransitionClip, the auto-transition of two
+ * overlapping clips in one layer) is not used: in 1.22 its blend weighs
+ * the outgoing shot by (1 - t)^2 instead of 1 - t (its compositor's "add"
+ * operator over the "source" pad does not normalise), so the middle frame
+ * came out a quarter darker (measured: 132,178,189 between 44,255,247 and
+ * 255,225,248). */
+static GESTimeline *
+build_timeline (Promo * p, GError ** error)
+{
+  /* ours until the pipeline holds it */
+  GESTimeline *timeline = gst_object_ref_sink (ges_timeline_new ());
+  GESTrack *video = GES_TRACK (ges_video_track_new ());
+  GESTrack *audio = GES_TRACK (ges_audio_track_new ());
+  GESLayer *titles, *shots[2], *voice, *music;
+  GstCaps *caps;
+  GstClockTime content = frames_to_time (p->total_frames - p->end_frames);
+  GstClockTime total = frames_to_time (p->total_frames);
+  gboolean ok = TRUE;
+  guint i;
+
+  caps = gst_caps_new_simple ("video/x-raw",
+      "width", G_TYPE_INT, p->o->width, "height", G_TYPE_INT, p->o->height,
+      "framerate", GST_TYPE_FRACTION, KLING_PROMO_FPS, 1,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  ges_track_set_restriction_caps (video, caps);
+  gst_caps_unref (caps);
+  caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING,
+      "S16LE", "layout", G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT,
+      AUDIO_RATE, "channels", G_TYPE_INT, 1, NULL);
+  ges_track_set_restriction_caps (audio, caps);
+  gst_caps_unref (caps);
+  if (!ges_timeline_add_track (timeline, video)
+      || !ges_timeline_add_track (timeline, audio)) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+        "the GES timeline refused its tracks");
+    gst_object_unref (timeline);
+    return NULL;
+  }
+  titles = ges_timeline_append_layer (timeline);
+  shots[0] = ges_timeline_append_layer (timeline);
+  shots[1] = ges_timeline_append_layer (timeline);
+  voice = ges_timeline_append_layer (timeline);
+  music = ges_timeline_append_layer (timeline);
+
+  p->feeds = g_new0 (ShotFeed, p->n_shots + 1);
+  for (i = 0; ok && i <= p->n_shots; i++) {
+    gboolean card = i == p->n_shots;
+    gchar *name = card ? g_strdup ("end-card") :
+        g_strdup_printf ("shot-%u", i + 1);
+    p->feeds[i].p = p;
+    p->feeds[i].shot = i;
+    GESClip *clip = GES_CLIP (kling_feed_clip_new (GES_TRACK_TYPE_VIDEO,
+            feed_shot, &p->feeds[i]));
+    /* the end card follows the last shot without a fade: under it */
+    ok = add_clip (shots[card ? 1 : i % 2], clip, name,
+        card ? content : frames_to_time (p->shots[i].start),
+        card ? total - content : frames_to_time (p->shots[i].start +
+            p->shots[i].frames) - frames_to_time (p->shots[i].start), error);
+    /* the whole frame: the model's square scene stretched, as before GES
+     * (its framepositioner would otherwise keep the scene's own size) */
+    if (ok)
+      ges_timeline_element_set_child_properties (GES_TIMELINE_ELEMENT (clip),
+          "posx", 0, "posy", 0, "width", p->o->width, "height",
+          p->o->height, NULL);
+    if (ok && !card && i % 2 == 0 && p->n_shots > 1 && !fade_shot (p, clip,
+            i)) {
+      g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+          "GES refused the keyframes of %s's cross-fade", name);
+      ok = FALSE;
+    }
+    g_free (name);
+  }
+  if (ok && (p->o->name || p->o->price)) {
+    /* in the upper part of the band above the product, over the card; a
+     * transparent ground, so the darkened scene shows through */
+    gint font = MAX (8, MIN (p->o->width, p->o->height) / 40) * 3 / 2;
+    gchar *text = g_strdup_printf ("%s%s%s", p->o->name ? p->o->name : "",
+        p->o->name && p->o->price ? "\n" : "",
+        p->o->price ? p->o->price : "");
+    gchar *font_desc = g_strdup_printf ("Sans Bold %d", font);
+    GESClip *title = GES_CLIP (ges_title_clip_new ());
+    ok = add_clip (titles, title, "title", content, total - content, error);
+    if (ok)
+      ges_timeline_element_set_child_properties (GES_TIMELINE_ELEMENT
+          (title), "text", text, "font-desc", font_desc, "valignment",
+          GES_TEXT_VALIGN_POSITION, "halignment", GES_TEXT_HALIGN_CENTER,
+          "ypos", (p->text_area.y + p->text_area.h / 3.0) / p->o->height,
+          "foreground-color", (guint) 0x00000000, NULL);
+    g_free (font_desc);
+    g_free (text);
+  }
+  if (ok)
+    ok = add_clip (voice, GES_CLIP (kling_feed_clip_new (GES_TRACK_TYPE_AUDIO,
+                feed_voice, p)), "voice", 0, total, error);
+  for (i = 0; ok && p->music && (GstClockTime) i * p->music_duration < total;
+      i++) {
+    GstClockTime start = i * p->music_duration;
+    GESClip *clip = ges_layer_add_asset (music, GES_ASSET (p->music), start,
+        0, MIN (p->music_duration, total - start), GES_TRACK_TYPE_AUDIO);
+    if (clip == NULL) {
+      g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+          "the GES timeline refused --music %s", p->o->music);
+      ok = FALSE;
+    } else {
+      ges_timeline_element_set_child_properties (GES_TIMELINE_ELEMENT (clip),
+          "volume", MUSIC_GAIN, NULL);
+    }
+  }
+  if (ok && !ges_timeline_commit (timeline)) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+        "the GES timeline could not be committed");
+    ok = FALSE;
+  }
+  if (!ok) {
+    gst_object_unref (timeline);
+    return NULL;
+  }
+  p->timeline = describe_timeline (timeline);
+  for (i = 0; p->timeline[i]; i++)
+    GST_INFO ("GES timeline: %s", p->timeline[i]);
+  return timeline;
+}
+
+/* ---------- the product, and encoding ---------- */
+
 static void
-write_ppm (const gchar * dir, guint64 f, const guint8 * rgba, gint w, gint h)
+write_ppm (const gchar * dir, guint64 f, const guint8 * rgba, gint stride,
+    gint w, gint h)
 {
   gchar *name = g_strdup_printf ("%s/frame-%05" G_GUINT64_FORMAT ".ppm", dir,
       f);
   gchar *head = g_strdup_printf ("P6\n%d %d\n255\n", w, h);
-  gsize hl = strlen (head), n = (gsize) w *h, i;
-  guint8 *data = g_malloc (hl + n * 3);
+  gsize hl = strlen (head);
+  guint8 *data = g_malloc (hl + (gsize) w * h * 3);
+  gint x, y;
 
   memcpy (data, head, hl);
-  for (i = 0; i < n; i++)
-    memcpy (data + hl + i * 3, rgba + i * 4, 3);
-  g_file_set_contents (name, (const gchar *) data, hl + n * 3, NULL);
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      memcpy (data + hl + ((gsize) y * w + x) * 3,
+          rgba + (gsize) y * stride + x * 4, 3);
+  g_file_set_contents (name, (const gchar *) data, hl + (gsize) w * h * 3,
+      NULL);
   g_free (data);
   g_free (head);
   g_free (name);
+}
+
+/* --dump-frames: every 15th frame, and the middle of every cross-fade (a
+ * blend of two shots, for the tests) */
+static gboolean
+dump_this_frame (Promo * p, guint64 f)
+{
+  guint i;
+
+  if (f % 15 == 0)
+    return TRUE;
+  for (i = 1; i < p->n_shots; i++)
+    if (f == p->shots[i].start + p->fade_frames / 2)
+      return TRUE;
+  return FALSE;
+}
+
+/* On the timeline's video, after GES's scaling and fades: the ground
+ * shadow, then the product's own pixels (bit-exact where opaque).  GES
+ * cannot do this part: its compositor would scale or blend the product. */
+static GstPadProbeReturn
+put_product_back (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Promo *p = data;
+  GstBuffer *buf = gst_pad_probe_info_get_buffer (info);
+  GstVideoInfo vinfo;
+  GstVideoFrame frame;
+  GstCaps *caps;
+  gint64 t0 = g_get_monotonic_time ();
+  guint64 f;
+  guint8 *px;
+  gint stride;
+
+  if (buf == NULL)
+    return GST_PAD_PROBE_OK;
+  caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL || !gst_video_info_from_caps (&vinfo, caps)) {
+    gst_clear_caps (&caps);
+    return GST_PAD_PROBE_OK;
+  }
+  gst_caps_unref (caps);
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (!gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_READWRITE))
+    return GST_PAD_PROBE_OK;
+  px = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+  stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+  kling_draw_ground_shadow (px, stride, p->o->width, p->o->height,
+      &p->product);
+  kling_composite_over (px, stride, p->o->width, p->o->height,
+      p->product_rgba, &p->product);
+  p->compose_seconds += (g_get_monotonic_time () - t0) / 1e6;
+  f = gst_util_uint64_scale_round (GST_BUFFER_PTS (buf), KLING_PROMO_FPS,
+      GST_SECOND);
+  GST_LOG ("frame %" G_GUINT64_FORMAT " at %" GST_TIME_FORMAT
+      ", the product put back", f, GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+  if (p->o->dump_dir && dump_this_frame (p, f))
+    write_ppm (p->o->dump_dir, f, px, stride, p->o->width, p->o->height);
+  gst_video_frame_unmap (&frame);
+  g_atomic_int_inc (&p->frames_done);
+  return GST_PAD_PROBE_OK;
+}
+
+/* nlecomposition starts a new segment at every change of its stack (each
+ * fade's start and end); x264enc's B-frames then come out after the next
+ * segment event, and mp4mux drops the ones before its start (two frames a
+ * change).  The timeline's running time is its PTS throughout, so one open
+ * segment stands for all of them.  (In that one segment, videorate then
+ * puts the frames back on the 30 fps grid: the compositor counts its frames
+ * from each stack's start, a time rounded to the nanosecond, and so can
+ * end a stack with one frame 1 ns before the next stack's first.) */
+static GstPadProbeReturn
+one_segment (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  gboolean *sent = data;
+  GstEvent *event = gst_pad_probe_info_get_event (info);
+  const GstSegment *seg;
+  GstSegment open;
+  GstEvent *replaced;
+
+  if (event == NULL || GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_segment (event, &seg);
+  if (seg->format != GST_FORMAT_TIME || seg->rate != 1.0
+      || seg->base != seg->start || seg->time != seg->start)
+    return GST_PAD_PROBE_OK;    /* not the timeline's plain playback */
+  if (*sent)
+    return GST_PAD_PROBE_DROP;
+  gst_segment_init (&open, GST_FORMAT_TIME);
+  replaced = gst_event_new_segment (&open);
+  gst_event_set_seqnum (replaced, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = replaced;
+  *sent = TRUE;
+  return GST_PAD_PROBE_OK;
 }
 
 static void
@@ -862,43 +1330,115 @@ get_src (GstElement * pipeline, const gchar * name, const gchar * caps_str)
   return GST_APP_SRC (e);
 }
 
+/* the timeline's pad for @track into @name's sink pad; with @segment_sent,
+ * its segments made one */
+static gboolean
+link_track (GstElement * pipeline, GESTimeline * timeline, GESTrack * track,
+    const gchar * name, gboolean * segment_sent)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  GstPad *src = ges_timeline_get_pad_for_track (timeline, track);
+  GstPad *sink = gst_element_get_static_pad (e, "sink");
+  gboolean ok = src && sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
+
+  if (ok && segment_sent)
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, one_segment,
+        segment_sent, NULL);
+
+  gst_clear_object (&sink);
+  gst_object_unref (e);
+  return ok;
+}
+
+static void
+write_layout (Promo * p)
+{
+  gchar *lp = g_build_filename (p->o->dump_dir, "layout.txt", NULL);
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  g_string_append_printf (s, "product %d %d %d %d\nframes %" G_GUINT64_FORMAT
+      "\nshots", p->product.x, p->product.y, p->product.w, p->product.h,
+      p->total_frames);
+  for (i = 0; i < p->n_shots; i++)
+    g_string_append_printf (s, " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+        p->shots[i].start, p->shots[i].frames);
+  g_string_append_printf (s, "\nend %" G_GUINT64_FORMAT "\nfade %"
+      G_GUINT64_FORMAT "\n", p->total_frames - p->end_frames, p->fade_frames);
+  g_file_set_contents (lp, s->str, -1, NULL);
+  g_string_free (s, TRUE);
+  g_free (lp);
+}
+
+typedef struct
+{
+  Promo *p;
+  const gchar *playlist;
+} SegmentWatch;
+
+static void
+note_first_segment (Promo * p, const gchar * playlist)
+{
+  /* hlssink2 writes the playlist when a segment is finished */
+  if (playlist && p->first_segment < 0
+      && g_file_test (playlist, G_FILE_TEST_EXISTS)) {
+    p->first_segment = (g_get_monotonic_time () - p->started) / 1e6;
+    p->shots_at_first_segment = g_atomic_int_get (&p->generated);
+    GST_INFO ("first HLS segment after %.2f s, %u shots generated",
+        p->first_segment, p->shots_at_first_segment);
+  }
+}
+
+/* In the thread that closed the segment, right after hlssink2 wrote the
+ * playlist: GES plays ahead of this program's thread, so a look at the
+ * playlist from there would come late. */
+static GstBusSyncReply
+watch_segments (GstBus * bus, GstMessage * m, gpointer data)
+{
+  SegmentWatch *w = data;
+
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
+      && gst_message_has_name (m, "splitmuxsink-fragment-closed"))
+    note_first_segment (w->p, w->playlist);
+  return GST_BUS_PASS;
+}
+
 static gboolean
 stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
 {
   GString *desc = g_string_new (NULL);
   GstElement *pipeline;
-  GstAppSrc *vsrc, *asrc, *sub, *soft, *card;
-  gchar *caps;
-  guint64 f;
-  gsize out_bytes = (gsize) p->o->width * p->o->height * 4;
-  guint8 *bg = g_malloc (out_bytes), *scaled = NULL, *card_bg = NULL;
-  const guint8 *last_key = NULL;
+  GESTimeline *timeline;
+  GstAppSrc *sub, *soft;
+  GstBus *bus;
   guint i;
-  gboolean ok = TRUE, eos = FALSE;
+  gboolean ok = TRUE, eos = FALSE, video_segment = FALSE;
+  SegmentWatch watch;
   const gchar *what = "encoding";
   gchar *playlist = NULL;
-  /* text in the band the layout leaves above the product: subtitles in
-   * its lower half, the end card in its upper part */
+  /* subtitles in the lower half of the band the layout leaves above the
+   * product */
   gint font = MAX (8, MIN (p->o->width, p->o->height) / 40);
 
+  timeline = build_timeline (p, error);
+  if (timeline == NULL) {
+    g_string_free (desc, TRUE);
+    return FALSE;
+  }
   g_string_append_printf (desc,
-      "appsrc name=v block=true max-bytes=%" G_GSIZE_FORMAT " ! videoconvert ! "
+      "videorate name=vin ! videoconvert ! capsfilter name=rgba "
+      "caps=video/x-raw,format=RGBA ! "
       "textoverlay name=sub valignment=top halignment=center ypad=0 "
       "deltay=%d wrap-mode=wordchar shaded-background=true "
-      "font-desc=\"Sans %d\" ! "
-      "textoverlay name=card valignment=top halignment=center ypad=0 "
-      "deltay=%d font-desc=\"Sans Bold %d\" ! videoconvert ! "
-      "video/x-raw,format=I420 ! "
+      "font-desc=\"Sans %d\" ! videoconvert ! video/x-raw,format=I420 ! "
       "x264enc speed-preset=veryfast key-int-max=%d threads=%d ! "
       "video/x-h264,profile=high ! tee name=vt ! queue ! h264parse ! "
       "mp4mux name=mux faststart=true ! filesink name=file  "
       "appsrc name=sub_src ! sub.text_sink  "
-      "appsrc name=card_src ! card.text_sink  "
-      "appsrc name=a ! audioconvert ! voaacenc ! tee name=at ! queue ! "
+      "audioconvert name=ain ! voaacenc ! tee name=at ! queue ! "
       "aacparse ! mux.audio_0  "
-      "appsrc name=soft ! mux.subtitle_0 ", out_bytes * 4,
+      "appsrc name=soft ! mux.subtitle_0 ",
       p->text_area.y + p->text_area.h * 11 / 20, font,
-      p->text_area.y + p->text_area.h / 6, font * 3 / 2,
       KLING_PROMO_FPS * 2, MAX (1, p->o->threads));
   if (p->o->hls_dir)
     g_string_append (desc, " hlssink2 name=hls target-duration=2 "
@@ -907,26 +1447,33 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
   pipeline = parse (desc->str, what, error);
   g_string_free (desc, TRUE);
   if (pipeline == NULL) {
-    g_free (bg);
+    gst_object_unref (timeline);
     return FALSE;
   }
-  set_by_name (pipeline, "file", "location", tmp_path, NULL);
-  if (p->o->dump_dir) {
-    gchar *lp = g_build_filename (p->o->dump_dir, "layout.txt", NULL);
-    gchar *text = g_strdup_printf ("product %d %d %d %d\nframes %"
-        G_GUINT64_FORMAT "\nshots", p->product.x, p->product.y, p->product.w,
-        p->product.h, p->total_frames);
-    GString *s = g_string_new (text);
-    for (i = 0; i < p->n_shots; i++)
-      g_string_append_printf (s, " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-          p->shots[i].start, p->shots[i].frames);
-    g_string_append_printf (s, "\nend %" G_GUINT64_FORMAT "\n",
-        p->total_frames - p->end_frames);
-    g_file_set_contents (lp, s->str, -1, NULL);
-    g_string_free (s, TRUE);
-    g_free (text);
-    g_free (lp);
+  gst_bin_add (GST_BIN (pipeline), GST_ELEMENT (timeline));
+  gst_object_unref (timeline);  /* the pipeline's now */
+  {
+    GList *tracks = ges_timeline_get_tracks (timeline), *t;
+    for (t = tracks; t && ok; t = t->next)
+      ok = GES_IS_VIDEO_TRACK (t->data) ?
+          link_track (pipeline, timeline, t->data, "vin", &video_segment) :
+          link_track (pipeline, timeline, t->data, "ain", NULL);
+    g_list_free_full (tracks, gst_object_unref);
+    if (!ok)
+      g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+          "%s: the GES timeline's pads cannot be linked", what);
   }
+  {
+    GstElement *rgba = gst_bin_get_by_name (GST_BIN (pipeline), "rgba");
+    GstPad *pad = gst_element_get_static_pad (rgba, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, put_product_back, p,
+        NULL);
+    gst_object_unref (pad);
+    gst_object_unref (rgba);
+  }
+  set_by_name (pipeline, "file", "location", tmp_path, NULL);
+  if (p->o->dump_dir)
+    write_layout (p);
   if (p->o->hls_dir) {
     gchar *seg = g_build_filename (p->o->hls_dir, "segment%05d.ts", NULL);
     gchar *pl = g_build_filename (p->o->hls_dir, "playlist.m3u8", NULL);
@@ -935,20 +1482,14 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     g_free (seg);
     playlist = pl;
   }
-  caps = g_strdup_printf ("video/x-raw,format=RGBA,width=%d,height=%d,"
-      "framerate=%d/1,pixel-aspect-ratio=1/1", p->o->width, p->o->height,
-      KLING_PROMO_FPS);
-  vsrc = get_src (pipeline, "v", caps);
-  g_free (caps);
-  caps = g_strdup_printf ("audio/x-raw,format=S16LE,layout=interleaved,"
-      "rate=%d,channels=1", AUDIO_RATE);
-  asrc = get_src (pipeline, "a", caps);
-  g_free (caps);
   sub = get_src (pipeline, "sub_src", "text/x-raw,format=utf8");
   soft = get_src (pipeline, "soft", "text/x-raw,format=utf8");
-  card = get_src (pipeline, "card_src", "text/x-raw,format=utf8");
+  watch.p = p;
+  watch.playlist = playlist;
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_set_sync_handler (bus, watch_segments, &watch, NULL);
 
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+  if (ok && gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     if (bus_check (p, pipeline, what, NULL, error))
       g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
@@ -956,153 +1497,34 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     ok = FALSE;
   }
 
-  /* text and audio: all of it up front (not bounded: small) */
+  /* the subtitles: all of them up front (not bounded: small) */
   for (i = 0; ok && i < p->cues->len; i++) {
     KlingPromoCue *c = g_ptr_array_index (p->cues, i);
     push_text (sub, c->text, c->start, c->end);
     push_text (soft, c->text, c->start, c->end);
   }
-  if (ok && (p->o->name || p->o->price)) {
-    gchar *text = g_strdup_printf ("%s%s%s", p->o->name ? p->o->name : "",
-        p->o->name && p->o->price ? "\n" : "",
-        p->o->price ? p->o->price : "");
-    push_text (card, text, frames_to_time (p->total_frames - p->end_frames),
-        frames_to_time (p->total_frames));
-    g_free (text);
-  }
   gst_app_src_end_of_stream (sub);
   gst_app_src_end_of_stream (soft);
-  gst_app_src_end_of_stream (card);
-  for (f = 0; ok && f < p->n_samples; f += 1024) {
-    gsize n = MIN (1024, p->n_samples - f);
-    GstBuffer *b = gst_buffer_new_memdup (p->audio + f, n * 2);
-    GST_BUFFER_PTS (b) = gst_util_uint64_scale (f, GST_SECOND, AUDIO_RATE);
-    GST_BUFFER_DURATION (b) = gst_util_uint64_scale (f + n, GST_SECOND,
-        AUDIO_RATE) - GST_BUFFER_PTS (b);
-    gst_app_src_push_buffer (asrc, b);
-  }
-  gst_app_src_end_of_stream (asrc);
 
-  /* video frame by frame; a shot is generated when first needed */
-  for (f = 0; ok && f < p->total_frames; f++) {
-    GstBuffer *b;
-    GstMapInfo map;
-    gint64 t_compose;
-    guint cur = 0, next;
-    gboolean end_card = f >= p->total_frames - p->end_frames;
-
-    for (i = 0; i < p->n_shots; i++)
-      if (f >= p->shots[i].start)
-        cur = i;
-    while (p->generated <= cur && ok) {
-      gint64 t0 = g_get_monotonic_time ();
-      ok = make_shot (p, p->generated, error);
-      p->gen_seconds += (g_get_monotonic_time () - t0) / 1e6;
-      p->generated++;
-    }
-    if (!ok)
-      break;
-    /* the shot before, still fading out */
-    next = cur;
-    if (cur > 0 && f < p->shots[cur].start + p->fade_frames)
-      cur = cur - 1;
-
-    t_compose = g_get_monotonic_time ();
-    if (end_card) {
-      if (card_bg == NULL) {
-        GPtrArray *last = p->shot_frames[p->n_shots - 1];
-        gsize j;
-        card_bg = kling_resample_rgba (last->pdata[last->len - 1], p->sw,
-            p->sh, p->o->width, p->o->height);
-        /* darker, so the name and price read */
-        for (j = 0; j < out_bytes; j++)
-          if (j % 4 != 3)
-            card_bg[j] = card_bg[j] * 2 / 5;
-      }
-      memcpy (bg, card_bg, out_bytes);
-    } else if (next != cur) {
-      /* cross-fade at the model's size, then scale */
-      const guint8 *a = shot_picture (p, cur, f);
-      const guint8 *c = shot_picture (p, next, f);
-      guint64 t = f - p->shots[next].start + 1;
-      gsize n = (gsize) p->sw * p->sh * 4, j;
-      guint8 *mix = g_malloc (n);
-      guint8 *big;
-      for (j = 0; j < n; j++)
-        mix[j] = (a[j] * (p->fade_frames + 1 - t) + c[j] * t +
-            (p->fade_frames + 1) / 2) / (p->fade_frames + 1);
-      big = kling_resample_rgba (mix, p->sw, p->sh, p->o->width, p->o->height);
-      memcpy (bg, big, out_bytes);
-      g_free (big);
-      g_free (mix);
-      last_key = NULL;
-    } else {
-      const guint8 *k = shot_picture (p, cur, f);
-      if (k != last_key) {
-        g_free (scaled);
-        scaled = kling_resample_rgba (k, p->sw, p->sh, p->o->width,
-            p->o->height);
-        last_key = k;
-      }
-      memcpy (bg, scaled, out_bytes);
-    }
-    kling_draw_ground_shadow (bg, (gsize) p->o->width * 4, p->o->width,
-        p->o->height, &p->product);
-    kling_composite_over (bg, (gsize) p->o->width * 4, p->o->width,
-        p->o->height, p->product_rgba, &p->product);
-    p->compose_seconds += (g_get_monotonic_time () - t_compose) / 1e6;
-    if (p->o->dump_dir && f % 15 == 0)
-      write_ppm (p->o->dump_dir, f, bg, p->o->width, p->o->height);
-
-    b = gst_buffer_new_allocate (NULL, out_bytes, NULL);
-    gst_buffer_map (b, &map, GST_MAP_WRITE);
-    memcpy (map.data, bg, out_bytes);
-    gst_buffer_unmap (b, &map);
-    GST_BUFFER_PTS (b) = frames_to_time (f);
-    GST_BUFFER_DURATION (b) = frames_to_time (f + 1) - frames_to_time (f);
-    if (gst_app_src_push_buffer (vsrc, b) != GST_FLOW_OK) {
-      if (bus_check (p, pipeline, what, NULL, error))
-        g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
-            "%s stopped", what);
-      ok = FALSE;
-      break;
-    }
-    if (!bus_check (p, pipeline, what, NULL, error)) {
-      ok = FALSE;
-      break;
-    }
-    if (g_cancellable_set_error_if_cancelled (p->cancellable, error)) {
-      ok = FALSE;
-      break;
-    }
-    /* hlssink2 writes the playlist when a segment is finished */
-    if (playlist && p->first_segment < 0
-        && g_file_test (playlist, G_FILE_TEST_EXISTS)) {
-      p->first_segment = (g_get_monotonic_time () - p->started) / 1e6;
-      p->shots_at_first_segment = p->generated;
-    }
-    if (p->progress && f % 10 == 0)
-      p->progress (p->generated < p->n_shots ? KLING_PROMO_STAGE_SHOTS :
-          KLING_PROMO_STAGE_ENCODE, (gdouble) f / p->total_frames,
-          kling_promo_overall (KLING_PROMO_STAGE_SHOTS, 0) +
-          (1.0 - kling_promo_overall (KLING_PROMO_STAGE_SHOTS, 0)) *
-          f / p->total_frames, p->user_data);
-  }
-  gst_app_src_end_of_stream (vsrc);
-
-  /* wait for the file to be finished */
+  /* GES plays the timeline, generating each shot as it first needs it;
+   * this thread waits for the file to be finished */
   while (ok && !eos) {
-    GstBus *bus = gst_element_get_bus (pipeline);
     GstMessage *m = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
         GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    gst_object_unref (bus);
     if (m) {
       if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
         GError *err = NULL;
         gst_message_parse_error (m, &err, NULL);
-        g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OUTPUT,
-            "%s failed: %s", what, err->message);
-        g_clear_error (&err);
+        if (err->domain == KLING_PROMO_ERROR
+            || err->domain == G_IO_ERROR)
+          /* a shot's generation failed (or was cancelled): its own words */
+          g_propagate_error (error, err);
+        else {
+          g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_OUTPUT,
+              "%s failed: %s (%s)", what, err->message,
+              GST_OBJECT_NAME (GST_MESSAGE_SRC (m)));
+          g_clear_error (&err);
+        }
         ok = FALSE;
       } else {
         eos = TRUE;
@@ -1111,18 +1533,24 @@ stage_encode (Promo * p, const gchar * tmp_path, GError ** error)
     }
     if (ok && g_cancellable_set_error_if_cancelled (p->cancellable, error))
       ok = FALSE;
+    if (ok && p->progress) {
+      guint64 f = MIN ((guint64) g_atomic_int_get (&p->frames_done),
+          p->total_frames);
+      guint generated = g_atomic_int_get (&p->generated);
+      p->progress (generated < p->n_shots ? KLING_PROMO_STAGE_SHOTS :
+          KLING_PROMO_STAGE_ENCODE, (gdouble) f / p->total_frames,
+          kling_promo_overall (KLING_PROMO_STAGE_SHOTS, 0) +
+          (1.0 - kling_promo_overall (KLING_PROMO_STAGE_SHOTS, 0)) *
+          f / p->total_frames, p->user_data);
+    }
   }
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
   gst_object_unref (pipeline);
-  if (ok && playlist && p->first_segment < 0
-      && g_file_test (playlist, G_FILE_TEST_EXISTS)) {
-    p->first_segment = (g_get_monotonic_time () - p->started) / 1e6;
-    p->shots_at_first_segment = p->generated;
-  }
+  if (ok)
+    note_first_segment (p, playlist);
   g_free (playlist);
-  g_free (card_bg);
-  g_free (scaled);
-  g_free (bg);
   return ok;
 }
 
@@ -1141,6 +1569,11 @@ promo_clear (Promo * p)
   g_strfreev (p->copy);
   g_free (p->shots);
   g_free (p->audio);
+  g_clear_object (&p->music);
+  g_free (p->card);
+  g_free (p->feeds);
+  g_strfreev (p->timeline);
+  g_mutex_clear (&p->gen_lock);
   if (p->cues)
     g_ptr_array_free (p->cues, TRUE);
   if (p->shot_frames) {
@@ -1170,8 +1603,16 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
   gboolean ok = FALSE;
 
   g_return_val_if_fail (o->input && o->output, FALSE);
+  GST_DEBUG_CATEGORY_INIT (promo_debug, "klingpromo", 0, "gst-kling-promo");
+  if (!ges_init ()) {
+    g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
+        "GStreamer Editing Services (libges-1.0) cannot start: are its "
+        "plugins (nle) installed?");
+    return FALSE;
+  }
   p.started = g_get_monotonic_time ();
   p.first_segment = -1;
+  g_mutex_init (&p.gen_lock);
 
   if (o->duration < KLING_PROMO_MIN_DURATION
       || o->duration > KLING_PROMO_MAX_DURATION) {
@@ -1245,6 +1686,8 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
   report (&p, KLING_PROMO_STAGE_VOICE, 0);
   if (!stage_voice (&p, error))
     goto done;
+  if (!load_music (&p, error))
+    goto done;
   if (!stage_encode (&p, tmp, error))
     goto done;
   if (g_rename (tmp, o->output) != 0) {
@@ -1274,6 +1717,7 @@ kling_promo_run (const KlingPromoOptions * o, KlingPromoProgress progress,
     rep->kind_score = p.kind_score;
     rep->kind_threshold = p.kind_threshold;
     rep->kind_note = g_strdup (p.kind_note);
+    rep->timeline = g_strdupv (p.timeline);
   }
 
 done:
