@@ -9,11 +9,18 @@ can and a blue bottle get different copy, naming their colour and kind.
 Data, made here (deterministic, seeded):
   * product crops: six kinds (bottle, can, box, cup, bag, shoe) as shaded
     silhouettes (varied proportions, cap / rim / handle / sole, a highlight,
-    a label band or ribbon) in ten colours with hue, saturation and
-    brightness jitter, on plain, gradient, blotchy-noise and table/wall
-    backgrounds, framed as a detector's box would be (loose or tight
-    margins, offset, sometimes cut or with a piece of a neighbour), then
-    blurred, downscaled, noised and relit;
+    a label band or ribbon), a little turned sometimes; ten colours, each a
+    region of the whole colour space (colour_name: light, dark, dull and
+    vivid paints of every hue get the word a shopper would use; a quarter of
+    the paints near the colour's prototype); photo, strong-light, flat or
+    toon shading, outlines, prints in another colour (stripes, dots, band,
+    logo, text marks; at most a third of the body), parts of any colour,
+    surface texture; on plain, gradient, blotchy-noise, table/wall, grain
+    and cluttered backgrounds, tinted rooms; framed as a detector's box
+    would be (loose or tight margins, offset, sometimes cut or with a piece
+    of a neighbour or something in front), then light falloff, exposure,
+    white balance, gamma, noise, blur, a small product's few pixels
+    stretched back up, and JPEG;
   * a corpus: for each kind, colour, style (festive, minimal, sporty,
     luxury, eco, cute) and language, lines from ten template families per
     language with synonym slots (colour, kind, style, kind-specific and
@@ -27,12 +34,14 @@ into an explicit colour slot; with label and language embeddings that makes a
 257) predicts the next byte from the memory and the prefix.  decode_step
 runs the GRU over the whole prefix, as aiproductdetect's C loop expects.
 
-  nice -n 19 /usr/bin/python3 models/copywrite/train.py            # 25 min
+  nice -n 19 /usr/bin/python3 models/copywrite/train.py --minutes 40 --threads 2
   /usr/bin/python3 models/copywrite/train.py --smoke --output /tmp/c.pt
   /usr/bin/python3 models/copywrite/train.py --score models/kling-copywrite.pt
+  /usr/bin/python3 models/copywrite/train.py --score-other models/kling-copywrite.pt
 """
 import argparse
 import importlib.util
+import io
 import json
 import math
 import os
@@ -43,6 +52,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED = os.path.normpath(os.path.join(HERE, "..", "kling-copywrite.pt"))
@@ -226,10 +236,96 @@ def hsv2rgb(h, s, v):
                     np.float32)
 
 
-def paint(rng, colour):
-    hc, hj, (s0, s1), (v0, v1) = COLOURS[colour]
-    h = rng.random() if hc is None else hc + rng.uniform(-hj, hj)
-    return hsv2rgb(h, rng.uniform(s0, s1), rng.uniform(v0, v1))
+def colour_name(h, s, v):
+    """The colour word of a paint (hue in degrees, saturation and value in
+    [0, 1]), or None for what has none of the ten (greys, dark magenta).  The
+    ten names split the whole colour space, so a paint of any hue, however
+    light, dark or dull, is named as a shopper would name it; the prototypes
+    in COLOURS are the middles of these regions."""
+    h = h % 360.0
+    if v < 0.22 or (v < 0.3 and s < 0.3):
+        return "black"
+    if s < 0.13:
+        return "white" if v >= 0.76 else None          # greys: no word
+    if (h >= 330 or h < 14) and s <= 0.55 and v >= 0.76:
+        return "pink"                                   # light rose
+    if s < 0.25:
+        return None
+    if h >= 345 or h < 11:
+        return "red" if v >= 0.35 else None
+    if h < 44:
+        if v < 0.67:
+            return "brown"
+        if h < 14:
+            return "red"
+        return "orange" if s >= 0.55 else None          # beige / tan: none
+    if h < 73:
+        return "yellow" if v >= 0.62 and s >= 0.35 else None   # olive, cream: none
+    if h < 178:
+        return "green"
+    if h < 256:
+        return "blue"
+    if h < 298:
+        return "purple"
+    if h < 305:
+        return "pink" if v >= 0.62 else "purple"
+    return "pink" if v >= 0.62 else None                # dark magenta: none
+
+
+# where to look for a paint of each name: hue (degrees, may pass 360), sat, value
+REGION = {"red": ((345, 371), (0.25, 1.0), (0.35, 1.0)),
+          "orange": ((14, 44), (0.55, 1.0), (0.67, 1.0)),
+          "yellow": ((44, 73), (0.35, 1.0), (0.62, 1.0)),
+          "green": ((73, 178), (0.25, 1.0), (0.22, 1.0)),
+          "blue": ((178, 256), (0.25, 1.0), (0.22, 1.0)),
+          "purple": ((256, 305), (0.25, 1.0), (0.22, 1.0)),
+          "pink": ((298, 374), (0.13, 1.0), (0.62, 1.0)),
+          "brown": ((11, 44), (0.25, 1.0), (0.22, 0.67)),
+          "black": ((0, 360), (0.0, 1.0), (0.0, 0.3)),
+          "white": ((0, 360), (0.0, 0.13), (0.76, 1.0))}
+PROTOTYPE_FRACTION = 0.25
+
+
+def check_colours(n=2000, seed=4):
+    """Every prototype paint and every region sample gets its own name."""
+    rng = np.random.default_rng(seed)
+    for c in CNAMES:
+        for _ in range(n // len(CNAMES)):
+            for rgb in (paint(rng, c, prototype=True), paint(rng, c, prototype=False)):
+                assert name_rgb(rgb) == c, (c, rgb)
+
+
+def name_rgb(rgb):
+    r, g, b = (float(x) for x in rgb)
+    mx, mn = max(r, g, b), min(r, g, b)
+    d = mx - mn
+    if d <= 0:
+        h = 0.0
+    elif mx == r:
+        h = 60 * (((g - b) / d) % 6)
+    elif mx == g:
+        h = 60 * ((b - r) / d + 2)
+    else:
+        h = 60 * ((r - g) / d + 4)
+    return colour_name(h, d / mx if mx > 0 else 0.0, mx)
+
+
+def paint(rng, colour, prototype=None):
+    """A paint of this colour: a quarter of the time near the prototype, else
+    anywhere in the colour's region (light, dark, dull or vivid)."""
+    if prototype is None:
+        prototype = rng.random() < PROTOTYPE_FRACTION
+    if prototype:
+        hc, hj, (s0, s1), (v0, v1) = COLOURS[colour]
+        h = rng.random() if hc is None else hc + rng.uniform(-hj, hj)
+        return hsv2rgb(h, rng.uniform(s0, s1), rng.uniform(v0, v1))
+    (h0, h1), (s0, s1), (v0, v1) = REGION[colour]
+    for _ in range(1000):
+        h, sat, val = rng.uniform(h0, h1) % 360, rng.uniform(s0, s1), rng.uniform(v0, v1)
+        rgb = hsv2rgb(h / 360.0, sat, val)
+        if name_rgb(rgb) == colour:   # named on the 8-bit-free float paint
+            return rgb
+    raise RuntimeError(f"no paint found for {colour}")
 
 
 def random_rgb(rng, sat_hi=0.6):
@@ -250,7 +346,7 @@ def smooth_noise(rng, cells, size=SIZE):
 def background(rng):
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) / (SIZE - 1)
     a = random_rgb(rng, 0.9 if rng.random() < 0.25 else 0.5)
-    mode = int(rng.integers(4))
+    mode = int(rng.choice(6, p=[0.18, 0.18, 0.16, 0.16, 0.14, 0.18]))
     if mode == 0:
         img = np.broadcast_to(a, (SIZE, SIZE, 3)).copy()
     elif mode == 1:
@@ -263,12 +359,30 @@ def background(rng):
         b = random_rgb(rng)
         t = smooth_noise(rng, int(rng.integers(2, 8)))
         img = a + (b - a) * t[..., None]
-    else:  # table and wall
+    elif mode == 3:  # table and wall
         b = random_rgb(rng)
         edge = rng.uniform(0.5, 0.95)
         img = np.where((yy > edge)[..., None], b, a).astype(np.float32)
         img = img * (1 + 0.08 * (smooth_noise(rng, 6) - 0.5))[..., None]
-    return img.astype(np.float32)
+    elif mode == 4:  # grain (wood, fabric): stripes bent by noise
+        b = random_rgb(rng, 0.7)
+        ang, f = rng.uniform(0, math.pi), rng.uniform(3, 14)
+        t = np.sin((np.cos(ang) * xx + np.sin(ang) * yy) * f * 2 * math.pi
+                   + 4 * smooth_noise(rng, 4)) * 0.5 + 0.5
+        img = a + (b - a) * t[..., None] * rng.uniform(0.3, 1.0)
+    else:  # clutter: other things of any colour behind the product
+        img = np.broadcast_to(a, (SIZE, SIZE, 3)).copy()
+        for _ in range(int(rng.integers(2, 7))):
+            c = random_rgb(rng, 1.0)
+            cx, r = rng.uniform(0, 1, 2), rng.uniform(0.05, 0.35)
+            if rng.random() < 0.5:
+                m = np.hypot(xx - cx[0], (yy - cx[1]) * rng.uniform(0.5, 2)) < r
+            else:
+                m = (np.abs(xx - cx[0]) < r) & (np.abs(yy - cx[1]) < r * rng.uniform(0.2, 2))
+            img[m] = c
+    if rng.random() < 0.3:  # a colour-tinted room
+        img = img * (1 - 0.25) + 0.25 * img * random_rgb(rng, 1.0) * 1.6
+    return np.clip(img, 0, 1).astype(np.float32)
 
 
 def soft(d):
@@ -353,62 +467,158 @@ def silhouette(rng, kind, u, v):
     return body, parts, cyl
 
 
+def erode(mask, k):
+    """Min filter of a [0, 1] mask over k x k (k odd)."""
+    t = torch.from_numpy(np.ascontiguousarray(1 - mask))[None, None]
+    return (1 - F.max_pool2d(t, k, 1, k // 2))[0, 0].numpy()
+
+
+def body_print(rng, body, u, v):
+    """A print on the product in another colour (stripes, dots, a band, a
+    logo disc or text marks), covering at most a third of the body; or None."""
+    kind = int(rng.integers(5))
+    if kind == 0:
+        ang, f = rng.uniform(0, math.pi), rng.uniform(3, 9)
+        t = np.sin((np.cos(ang) * u + np.sin(ang) * v) * f * 2 * math.pi)
+        m = (t > rng.uniform(0.3, 0.8)).astype(np.float32)
+    elif kind == 1:
+        step = rng.uniform(0.12, 0.3)
+        d = np.hypot((u % step) - step / 2, (v % step) - step / 2)
+        m = (d < step * rng.uniform(0.15, 0.3)).astype(np.float32)
+    elif kind == 2:
+        v0 = rng.uniform(0.3, 0.75)
+        m = (np.abs(v - v0) < rng.uniform(0.05, 0.15)).astype(np.float32)
+    elif kind == 3:
+        m = (np.hypot(u - rng.uniform(0.35, 0.65), v - rng.uniform(0.35, 0.7))
+             < rng.uniform(0.08, 0.22)).astype(np.float32)
+    else:
+        v0 = rng.uniform(0.3, 0.6)
+        rows = (np.abs(((v - v0) / 0.07) % 1.0 - 0.5) < 0.2) & (v > v0) & (v < v0 + 0.3)
+        m = (rows & (np.sin(u * rng.uniform(25, 60)) > 0) &
+             (np.abs(u - 0.5) < 0.3)).astype(np.float32)
+    m = m * body
+    area = float(body.sum())
+    if area < 1 or float(m.sum()) > area / 3:
+        return None
+    return m
+
+
+def jpeg_round_trip(img, quality):
+    """img float HxWx3 in [0, 1] through 8 bits and JPEG (4:2:0)."""
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)).save(
+        buf, "JPEG", quality=int(quality))
+    buf.seek(0)
+    return np.asarray(Image.open(buf).convert("RGB"), np.float32) / 255
+
+
 def render_crop(rng, kind, colour):
     """A product framed as a detector's box would frame it: float32 HxWx3 in [0,1]."""
     img = background(rng)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) / (SIZE - 1)
     # the product's own box inside the crop: loose or tight, offset, sometimes cut
-    ml, mr, mt, mb = rng.uniform(-0.04, 0.16, 4)
+    if rng.random() < 0.15:
+        ml, mr, mt, mb = rng.uniform(0.08, 0.28, 4)
+    else:
+        ml, mr, mt, mb = rng.uniform(-0.05, 0.16, 4)
     x0, x1, y0, y1 = ml, 1 - mr, mt, 1 - mb
-    u = (xx - x0) / (x1 - x0)
-    v = (yy - y0) / (y1 - y0)
+    px, py = xx, yy
+    if rng.random() < 0.3:  # a little turned
+        a = rng.normal(0, 0.2)
+        px = 0.5 + (xx - 0.5) * math.cos(a) - (yy - 0.5) * math.sin(a)
+        py = 0.5 + (xx - 0.5) * math.sin(a) + (yy - 0.5) * math.cos(a)
+    u = (px - x0) / (x1 - x0)
+    v = (py - y0) / (y1 - y0)
     body, parts, cyl = silhouette(rng, kind, u, v)
     rgb = paint(rng, colour)
+    style = rng.choice(["photo", "strong", "flat", "toon"], p=[0.5, 0.15, 0.2, 0.15])
     # shading: cylinder across, or a soft gradient, light from a random side
     if cyl is not None:
         cx, hw = cyl
         cx += rng.uniform(-0.3, 0.3) * hw
         r = np.clip(np.abs(u - cx) / max(hw, 1e-3), 0, 1)
-        shade = 0.62 + 0.45 * np.sqrt(1 - r ** 2)
+        lit = np.sqrt(1 - r ** 2)
     else:
         ang = rng.uniform(0, 2 * math.pi)
-        shade = 0.85 + 0.25 * (np.cos(ang) * (u - 0.5) + np.sin(ang) * (v - 0.5))
-    obj = np.clip(rgb * shade[..., None], 0, 1)
+        lit = np.clip(0.6 + 0.9 * (np.cos(ang) * (u - 0.5) + np.sin(ang) * (v - 0.5)), 0, 1)
+    if style == "photo":
+        shade = 0.62 + 0.45 * lit if cyl is not None else 0.85 + 0.25 * (lit - 0.6) / 0.9
+    elif style == "strong":
+        shade = rng.uniform(0.4, 0.55) + rng.uniform(0.5, 0.65) * lit
+    elif style == "flat":
+        shade = np.full_like(lit, rng.uniform(0.92, 1.05))
+    else:  # toon: two or three flat tones
+        shade = 0.7 + 0.3 * np.floor(lit * rng.choice([2, 3]) + 0.5) / 2
+    shade = shade.astype(np.float32)
+    base = np.broadcast_to(rgb, (SIZE, SIZE, 3)).astype(np.float32)
+    if rng.random() < 0.45:  # a print in another colour
+        pm = body_print(rng, body, u, v)
+        if pm is not None:
+            pc = random_rgb(rng, 1.0) if rng.random() < 0.7 else neutral(rng)
+            base = base * (1 - pm[..., None]) + pc * pm[..., None]
+    if rng.random() < 0.3:  # surface texture (fabric, card, brushed metal)
+        base = base * (1 + rng.uniform(0.04, 0.15) * (smooth_noise(rng, int(rng.integers(8, 24))) - 0.5))[..., None]
+    obj = np.clip(base * shade[..., None], 0, 1)
     for mask, pc in parts:
         if pc is None:
             pc = rgb * 0.7
         elif isinstance(pc, str):
             pc = np.clip(rgb * (1.25 if pc == "light" else 0.6) + (0.08 if pc == "light" else 0), 0, 1)
+        elif rng.random() < 0.25:
+            pc = random_rgb(rng, 1.0)   # a cap, sole or band of any colour
         obj = obj * (1 - mask[..., None]) + pc * shade[..., None].clip(0.7, 1.05) * mask[..., None]
     # highlight: a thin bright streak
-    hx = rng.uniform(0.25, 0.45) if cyl is None else cyl[0] - cyl[1] * rng.uniform(0.3, 0.6)
-    hl = soft(np.abs(u - hx) - rng.uniform(0.01, 0.03)) * body * rng.uniform(0.2, 0.5)
-    obj = obj + (1 - obj) * hl[..., None]
+    if style != "flat" or rng.random() < 0.3:
+        hx = rng.uniform(0.25, 0.45) if cyl is None else cyl[0] - cyl[1] * rng.uniform(0.3, 0.6)
+        hl = soft(np.abs(u - hx) - rng.uniform(0.01, 0.03)) * body * rng.uniform(0.2, 0.6)
+        obj = obj + (1 - obj) * hl[..., None]
+    # outline: always in toon, sometimes otherwise
+    if style == "toon" or rng.random() < 0.2:
+        edge = np.clip(body - erode(body, int(rng.choice([3, 3, 5]))), 0, 1)
+        ink = np.full(3, rng.uniform(0.0, 0.2), np.float32) if rng.random() < 0.8 else rgb * 0.4
+        obj = obj * (1 - edge[..., None]) + ink * edge[..., None]
     img = img * (1 - body[..., None]) + obj * body[..., None]
     # a piece of a neighbouring object at an edge
-    if rng.random() < 0.2:
-        side, w = int(rng.integers(4)), rng.uniform(0.05, 0.14)
+    if rng.random() < 0.3:
+        side, w = int(rng.integers(4)), rng.uniform(0.05, 0.22)
         m = [xx < w, xx > 1 - w, yy < w, yy > 1 - w][side]
         span = [yy, yy, xx, xx][side]
         a0 = rng.uniform(0, 0.5)
-        m = m & (span > a0) & (span < a0 + rng.uniform(0.2, 0.5))
+        m = m & (span > a0) & (span < a0 + rng.uniform(0.2, 0.6))
         img[m] = random_rgb(rng, 0.9)
-    # camera: blur, lower resolution, light, white balance, noise
-    t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
+    if rng.random() < 0.1:  # something in front (a hand, a price card)
+        c = rng.uniform(0, 1, 2)
+        m = np.hypot(xx - c[0], yy - c[1]) < rng.uniform(0.06, 0.16)
+        img[m] = random_rgb(rng, 0.7)
+    # camera: light falloff, exposure, white balance, gamma, noise; then the
+    # product small in the frame (fewer pixels, stretched back up), blur, JPEG
     if rng.random() < 0.3:
-        f = int(rng.choice([2, 3, 4]))
-        t = F.interpolate(F.avg_pool2d(t, f, ceil_mode=True), size=(SIZE, SIZE), mode="bilinear",
-                          align_corners=False)
-    if rng.random() < 0.35:
-        k = int(rng.choice([3, 5]))
-        t = F.avg_pool2d(F.pad(t, (k // 2,) * 4, mode="replicate"), k, 1)
-    img = t[0].numpy().transpose(1, 2, 0)
+        ang = rng.uniform(0, 2 * math.pi)
+        img = img * (1 + rng.uniform(0.1, 0.35) * (np.cos(ang) * (xx - 0.5) + np.sin(ang) * (yy - 0.5)))[..., None]
     mean = img.mean()
-    img = (img - mean) * rng.uniform(0.85, 1.15) + mean * rng.uniform(0.8, 1.15)
-    img = img * rng.uniform(0.93, 1.07, 3).astype(np.float32)
+    img = (img - mean) * rng.uniform(0.8, 1.2) + mean * rng.uniform(0.8, 1.15)
+    wb = (0.13 if rng.random() < 0.8 else 0.2)
+    img = img * rng.uniform(1 - wb, 1 + wb, 3).astype(np.float32)
+    img = np.clip(img, 0, 1)
+    if rng.random() < 0.4:
+        img = img ** rng.uniform(0.75, 1.35)
     if rng.random() < 0.6:
         img = img + rng.normal(0, rng.uniform(0.005, 0.04), img.shape).astype(np.float32)
-    return np.clip(img, 0, 1).astype(np.float32)
+    img = np.clip(img, 0, 1).astype(np.float32)
+    t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
+    if rng.random() < 0.3:
+        k = int(rng.choice([3, 5]))
+        t = F.avg_pool2d(F.pad(t, (k // 2,) * 4, mode="replicate"), k, 1)
+    small = SIZE
+    if rng.random() < 0.45:
+        small = int(rng.integers(12, 40))
+        t = F.interpolate(t, size=(small, small), mode="bilinear", align_corners=False, antialias=True)
+    if rng.random() < 0.6:
+        q = rng.uniform(15, 92)
+        t = torch.from_numpy(jpeg_round_trip(t[0].numpy().transpose(1, 2, 0), q).transpose(2, 0, 1).copy())[None]
+    if small != SIZE:
+        t = F.interpolate(t, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
+    return np.clip(t[0].numpy().transpose(1, 2, 0), 0, 1).astype(np.float32)
 
 
 def batch(rng, n):
@@ -633,19 +843,31 @@ def lr_at(progress, step, base, warmup=40):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=25.0, help="training wall time")
+    ap.add_argument("--minutes", type=float, default=40.0, help="training wall time")
     ap.add_argument("--steps", type=int, default=0,
                     help="train exactly this many steps instead (repeatable run)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--colour-weight", type=float, default=1.0,
+                    help="weight of the colour head's loss (0.5 before the colour regions)")
     ap.add_argument("--output", default=SHIPPED)
     ap.add_argument("--smoke", action="store_true", help="one step, export, check (CI)")
     ap.add_argument("--score", metavar="PACKAGE", help="score an existing package")
+    ap.add_argument("--score-other", metavar="PACKAGE",
+                    help="colour accuracy of a package on crops of the detector's two "
+                    "renderers (models/copywrite/eval/colour.py with its defaults)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    if args.score_other:
+        spec = importlib.util.spec_from_file_location(
+            "copywrite_colour", os.path.join(HERE, "eval", "colour.py"))
+        ev = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(ev)
+        ev.main([args.score_other, "--threads", str(args.threads)])
+        return
     if args.score:
         m, man = check_package(args.score)
         print(man.get("description", ""))
@@ -660,6 +882,7 @@ def main():
         ap.error("--smoke must not overwrite the shipped model: give --output")
     corpus = check_corpus(600 if args.smoke else 6000)
     print("corpus", json.dumps(corpus), flush=True)
+    check_colours(200 if args.smoke else 4000)
 
     rng = np.random.default_rng(args.seed)
     model = Copywriter()
@@ -677,7 +900,7 @@ def main():
         logits, cl = model(x, lab, lang, inp)
         lm = F.cross_entropy(logits.reshape(-1, VOCAB), tgt.reshape(-1), ignore_index=-100)
         closs = F.cross_entropy(cl, col)
-        loss = lm + 0.5 * closs
+        loss = lm + args.colour_weight * closs
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
