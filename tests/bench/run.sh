@@ -104,3 +104,9 @@ echo "## gst-kling-serve (vs klinggen in a plain pipeline)"
 if [ -x "$build/tools/serve/gst-kling-serve" ]; then
   "$(dirname "$0")/bench-serve.sh" "$build" 4 3
 fi
+
+echo
+echo "## gst-kling-promo (vs klinggen scaled and encoded in a plain pipeline)"
+if [ -x "$build/tools/promo/gst-kling-promo" ]; then
+  run "$(dirname "$0")/bench-promo.sh" 3 "$build"
+fi
