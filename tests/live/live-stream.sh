@@ -242,7 +242,8 @@ srt)
   # ~3 s, the interval's switch back 5 s later, a pause that holds the
   # product after it
   cmd_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  run_live 16 3 next --interval 5 -o "$url" &
+  # (20 s: the bottle's written line, its second, is said after the pause)
+  run_live 20 3 next --interval 5 -o "$url" &
   live_pid=$!
   sleep 10
   send_commands pause
