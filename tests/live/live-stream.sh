@@ -37,6 +37,7 @@ if [ "$mode" = rtmp ] || [ "$mode" = restart ]; then
 fi
 [ -f "$models/host-energy.pt" ] || { echo "no $models/host-energy.pt"; exit 1; }
 
+here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 pids=()
 cleanup() {
@@ -310,10 +311,9 @@ ffprobe -v error -select_streams v:0 -show_entries frame=pts_time \
 # the product area (left of the host, above the lower third), mean colour
 ffmpeg -v error -i "$rec" -an -vf "crop=64:64:120:60,scale=1:1:flags=area" \
   -fps_mode passthrough -f rawvideo -pix_fmt rgb24 product.rgb
-# the host's mouth: the portrait (144x144 at 480,18) has its face box in
-# the middle half; the model paints the box's lower half by loudness
-ffmpeg -v error -i "$rec" -an -vf "crop=52:24:526:96,scale=1:1:flags=area" \
-  -fps_mode passthrough -f rawvideo -pix_fmt gray mouth.gray
+# the host's mouth against the voice (host-energy.pt paints the face
+# box's lower half by loudness)
+python3 "$here/av-offset.py" "$rec" > offset.json
 ffmpeg -v error -i "$rec" -vn -ac 1 -ar 16000 -f s16le audio.raw
 
 python3 - "$mode" <<'PY'
@@ -394,37 +394,19 @@ elif mode == "srt":
 else:
     assert set(seq) == {"red"}, "pictures: %s" % set(seq)
 
-# mouth brightness against audio energy: Pearson correlation at lags
-# from -300 to 300 ms; the best must be within 40 ms of 0
-mouth = list(open("mouth.gray", "rb").read())
-assert len(mouth) == len(vt)
+# mouth brightness against audio energy (av-offset.py): Pearson
+# correlation at lags from -300 to 300 ms; the best must be within 40 ms
+# of 0
+off = json.load(open("offset.json"))
+assert off["mouth_max"] - off["mouth_min"] > 40, \
+    "the mouth never moves: %d..%d" % (off["mouth_min"], off["mouth_max"])
+print("mouth vs voice: best correlation %.2f at %+d ms (at 0: %.2f)"
+      % (off["r"], off["lag_ms"], off["r_at_0"]))
+assert off["r"] > 0.6, "the mouth does not follow the voice (r=%.2f)" % off["r"]
+assert abs(off["lag_ms"]) <= 40, "mouth and voice %+d ms apart" % off["lag_ms"]
 pcm = open("audio.raw", "rb").read()
 samples = struct.unpack("<%dh" % (len(pcm) // 2), pcm)
 a0 = float(next(s for s in probe["streams"] if s["codec_type"] == "audio")["start_time"])
-def energy(t):
-    c = int((t - a0) * 16000)
-    w = samples[max(0, c - 400):max(0, c + 400)]
-    if len(w) < 400: return None
-    rms = math.sqrt(sum(x * x for x in w) / len(w))
-    return 20 * math.log10(rms + 1.0)
-def corr(lag):
-    pairs = [(m, energy(t + lag)) for m, t in zip(mouth, vt)]
-    pairs = [(m, e) for m, e in pairs if e is not None]
-    n = len(pairs)
-    mx = sum(p[0] for p in pairs) / n
-    my = sum(p[1] for p in pairs) / n
-    sxy = sum((p[0] - mx) * (p[1] - my) for p in pairs)
-    sx = math.sqrt(sum((p[0] - mx) ** 2 for p in pairs))
-    sy = math.sqrt(sum((p[1] - my) ** 2 for p in pairs))
-    return sxy / (sx * sy) if sx > 0 and sy > 0 else 0.0
-assert max(mouth) - min(mouth) > 40, "the mouth never moves: %d..%d" % (min(mouth), max(mouth))
-lags = [l / 1000 for l in range(-300, 301, 10)]
-cs = [corr(l) for l in lags]
-best = max(range(len(lags)), key=lambda i: cs[i])
-print("mouth vs voice: best correlation %.2f at %+d ms (at 0: %.2f)"
-      % (cs[best], lags[best] * 1000, cs[lags.index(0.0)]))
-assert cs[best] > 0.6, "the mouth does not follow the voice (r=%.2f)" % cs[best]
-assert abs(lags[best]) <= 0.040, "mouth and voice %+d ms apart" % (lags[best] * 1000)
 
 # copy never talks over itself: each line is sent only after the one
 # before it has ended, so the voice is quiet for the 250 ms before it
