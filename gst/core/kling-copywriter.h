@@ -40,8 +40,9 @@ gchar *kling_copywriter_write (KlingCopywriter * copywriter,
 /* Up to @n_lines different non-empty lines about the product in @box of a
  * still RGBA picture (@width x @height, rows packed), seeds @seed, @seed+1,
  * ... for at most 4 x @n_lines tries, fewer when three tries in a row
- * write nothing new (a greedy model writes the same line for every seed).  Returns a NULL-terminated array of at least one line, or
- * NULL with @error (a failed call, or every line empty:
+ * write nothing new (a greedy model writes the same line for every seed).
+ * Returns a NULL-terminated array of at least one line, or NULL with
+ * @error (a failed call, or every line empty:
  * KLING_TEXTGEN_ERROR_NO_TOKEN).  What gst-kling-promo and gst-kling-live
  * both write for a product photo. */
 gchar **kling_copywriter_write_lines (KlingCopywriter * copywriter,

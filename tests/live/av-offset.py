@@ -8,8 +8,9 @@ region (the portrait is a square 2/5 of the height, top right, its face
 box in the middle; the model redraws the box's lower half) frame by
 frame, and the voice's loudness (RMS in dB over 50 ms) at each frame's
 time; prints, as one JSON line, the lag (ms, audio after video positive)
-at which they correlate best, that correlation, the one at 0, and the
-mouth's brightness range.  With a real host model an open mouth can be
+at which they correlate best, that correlation, the one at 0, the
+mouth's brightness range, and the share of frames with the voice loud
+(speech; near 0, the clip has nothing to measure).  With a real host model an open mouth can be
 darker or brighter than a closed one, so the best lag is the one of the
 largest |r|, and r keeps its sign.  Used by tests/live/live-stream.sh
 (on host-energy.pt's bright mouth) and tests/soak/soak-live.sh.
@@ -47,11 +48,11 @@ def main(argv):
                   "-show_entries", "frame=pts_time", "-of", "csv=p=0",
                   rec]).decode().split()
     vt = [float(f.strip(",")) for f in frames if f.strip(",") not in ("", "N/A")]
-    mouth = list(run(["ffmpeg", "-v", "error", "-i", rec, "-an",
+    mouth = list(run(["ffmpeg", "-v", "fatal", "-i", rec, "-an",
                       "-vf", crop + ",scale=1:1:flags=area", "-fps_mode",
                       "passthrough", "-f", "rawvideo", "-pix_fmt", "gray",
                       "-"]))
-    pcm = run(["ffmpeg", "-v", "error", "-i", rec, "-vn", "-ac", "1", "-ar",
+    pcm = run(["ffmpeg", "-v", "fatal", "-i", rec, "-vn", "-ac", "1", "-ar",
                "16000", "-f", "s16le", "-"])
     a_start = json.loads(run(["ffprobe", "-v", "error", "-select_streams",
                               "a:0", "-show_entries", "stream=start_time",
@@ -83,13 +84,17 @@ def main(argv):
         sy = math.sqrt(sum((p[1] - my) ** 2 for p in pairs))
         return sxy / (sx * sy) if sx > 0 and sy > 0 else 0.0
 
+    # a clip where the host says nothing has no offset to measure
+    loud = [e for e in (energy(t) for t in vt) if e is not None and e > 50]
+    speech = len(loud) / n
     lags = [l / 1000 for l in range(-300, 301, 10)]
     cs = [corr(l) for l in lags]
     best = max(range(len(lags)), key=lambda j: abs(cs[j]))
     print(json.dumps({"lag_ms": round(lags[best] * 1000),
                       "r": round(cs[best], 3),
                       "r_at_0": round(cs[lags.index(0.0)], 3), "frames": n,
-                      "mouth_min": min(mouth), "mouth_max": max(mouth)}))
+                      "mouth_min": min(mouth), "mouth_max": max(mouth),
+                      "speech": round(speech, 3)}))
 
 
 if __name__ == "__main__":

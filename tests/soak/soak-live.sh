@@ -10,8 +10,9 @@
 # A viewer (ffmpeg, copying the stream to nowhere) counts the frames that
 # reach it against the stream's own clock: the frames missing are the
 # dropped ones.  Two more viewers record a clip at the start and one at the
-# end, and tests/live/av-offset.py measures the host's mouth against the
-# voice in each.  Prints a summary; exit 1 when the program failed, lost the
+# end (a question sent as it starts, so the host speaks in it), and
+# tests/live/av-offset.py measures the host's mouth against the voice in
+# each.  Prints a summary; exit 1 when the program failed, lost the
 # server, or nothing arrived.
 source "$(dirname "$0")/soak-lib.sh"
 
@@ -129,7 +130,7 @@ stop_within() {
   kill -KILL "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
-record_clip start.flv
+record_clip start.flv   # the first product's copy is being said
 end_clip_at=$(( t_live + seconds - clip - 5 ))
 
 hz=$(getconf CLK_TCK)
@@ -146,6 +147,9 @@ while kill -0 $live_pid 2>/dev/null; do
   if [ $end_clip = 0 ] && [ "$now" -ge "$end_clip_at" ]; then
     record_clip end.flv
     end_clip=1
+    # a question now: the clip has the host speaking, not the quiet after
+    # a product's copy
+    next_ask=$now
   fi
   if [ "$now" -ge "$next_ask" ]; then
     python3 -c '
@@ -235,9 +239,14 @@ for name in ("start", "end"):
     try:
         r = json.loads(subprocess.run([sys.executable, offset, clip], check=True,
                                       stdout=subprocess.PIPE).stdout)
-        print("soak live: A/V at the %s (%d frames): the mouth follows the "
-              "voice best at %+d ms (r %.2f; at 0: %.2f)"
-              % (name, r["frames"], r["lag_ms"], r["r"], r["r_at_0"]))
+        if r["speech"] < 0.1:
+            print("soak live: A/V at the %s: the host says nothing in the "
+                  "clip (%d frames)" % (name, r["frames"]))
+        else:
+            print("soak live: A/V at the %s (%d frames, voice in %.0f%%): "
+                  "the mouth follows the voice best at %+d ms (r %.2f; at "
+                  "0: %.2f)" % (name, r["frames"], 100 * r["speech"],
+                                r["lag_ms"], r["r"], r["r_at_0"]))
     except subprocess.CalledProcessError:
         print("soak live: the %s clip could not be measured" % name)
 bad = rc != 0 or frames == 0 or "lost the server" in out
