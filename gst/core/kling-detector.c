@@ -188,11 +188,11 @@ kling_detector_run (KlingDetector * d, const GstVideoFrame * frame,
 
 gboolean
 kling_detector_find_best (KlingDetector * detector, const guint8 * rgba,
-    gint width, gint height, gfloat iou_threshold, KlingDetection * best,
-    GstVideoRectangle * box, GCancellable * cancellable, GError ** error)
+    gint width, gint height, gint n_classes, gfloat iou_threshold,
+    KlingDetection * best, GstVideoRectangle * box,
+    GCancellable * cancellable, GError ** error)
 {
   const KlingManifest *m = kling_detector_get_manifest (detector);
-  gint n_classes = m->labels ? g_strv_length (m->labels) : 0;
   gsize size = (gsize) width * height * 4;
   GstVideoInfo info;
   GstVideoFrame frame;
@@ -203,6 +203,8 @@ kling_detector_find_best (KlingDetector * detector, const guint8 * rgba,
 
   best->label = -1;
   best->score = -1;
+  if (n_classes <= 0)
+    n_classes = m->labels ? g_strv_length (m->labels) : 0;
   if (n_classes == 0) {
     g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_OUTPUT,
         "the detector's manifest has no labels");

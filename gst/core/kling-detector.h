@@ -41,14 +41,15 @@ gboolean kling_detector_run (KlingDetector * detector,
 
 /* The best-scoring detection (any score: the caller compares it with its
  * threshold, so it can say how far under it was) on a still RGBA picture
- * (@width x @height, rows packed), with NMS at @iou_threshold; its box
+ * (@width x @height, rows packed), with NMS at @iou_threshold, over
+ * @n_classes classes (0: as many as the manifest has labels); its box
  * clipped to the picture in @box.  Returns TRUE with @best->label -1 when
  * nothing at all was detected; FALSE with @error when the model fails or
- * its manifest has no labels.  What gst-kling-promo and gst-kling-live
+ * there are no classes.  What gst-kling-promo and gst-kling-live
  * both ask of a product photo. */
 gboolean kling_detector_find_best (KlingDetector * detector,
-    const guint8 * rgba, gint width, gint height, gfloat iou_threshold,
-    KlingDetection * best, GstVideoRectangle * box,
+    const guint8 * rgba, gint width, gint height, gint n_classes,
+    gfloat iou_threshold, KlingDetection * best, GstVideoRectangle * box,
     GCancellable * cancellable, GError ** error);
 
 /* Times one call on a grey picture (best of two after a warm-up call), in

@@ -75,6 +75,8 @@ expect_fail "--copy-model $models/truncated.pt: cannot load the copywriter" \
 GST_KLING_MODEL_PATH="$dir/no-models" expect_fail \
   "no copywriter model: kling-copywrite.pt" "${common[@]}" \
   --host-model "$host"
+expect_fail "--detect-labels no-labels.txt: " "${common[@]}" \
+  --host-model "$host" --copy-model none --detect-labels no-labels.txt
 # the camera: not a URI, a URI that does not play, no detector
 expect_fail "--camera no-such-camera: neither a URI" "${common[@]}" \
   --host-model "$host" --copy-model none --camera no-such-camera

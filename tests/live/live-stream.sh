@@ -17,8 +17,10 @@
 #            the program reconnects, the second recording goes on
 #   camera   --camera: a file URI of a green clip rendered here, through
 #            aiproductdetect (boxes drawn), to an MP4: every frame's product
-#            area is the camera's green, the detector's label is drawn, the
-#            products still rotate for the copy
+#            area is the camera's green, the detector's label is drawn; the
+#            test detector's green read as "can" (--detect-labels) switches
+#            the show to the can once, the products still rotate for the
+#            copy
 # In every mode the copy is written by the echo copywriter (copy-echo.pt:
 # "red thing" for the bottle in English, "綠色的好東西" for the can in
 # Chinese), and those lines must be spoken.
@@ -262,13 +264,15 @@ camera)
     foreground-color=0xff20c020 ! \
     video/x-raw,width=320,height=240,framerate=25/1 ! \
     x264enc speed-preset=ultrafast ! mp4mux ! filesink location=cam.mp4
-  run_live 14 0 "" --interval 8 -o show.mp4 --camera "file://$dir/cam.mp4"
+  printf 'bottle\ncan\n' > kinds.txt
+  run_live 16 0 "" --interval 12 -o show.mp4 --camera "file://$dir/cam.mp4" \
+    --detect-labels kinds.txt
   ffprobe -v error -show_entries stream=codec_type,codec_name \
     -show_entries format=duration -of json show.mp4 > probe.json
   # the product area, and the detector's label drawn top left of its box
   ffmpeg -v error -i show.mp4 -an -vf "crop=64:64:120:60,scale=1:1:flags=area" \
     -fps_mode passthrough -f rawvideo -pix_fmt rgb24 product.rgb
-  ffmpeg -v error -i show.mp4 -an -vf "crop=90:12:86:3,scale=1:1:flags=area" \
+  ffmpeg -v error -i show.mp4 -an -vf "crop=70:12:86:3,scale=1:1:flags=area" \
     -fps_mode passthrough -f rawvideo -pix_fmt rgb24 label.rgb
   python3 <<'PY'
 import json, re
@@ -291,10 +295,13 @@ assert green == n, "%d of %d frames are not the camera's" % (n - green, n)
 # the detector runs beside the stream (live mode): its first result may
 # come a few frames late
 assert labelled > n - 25, "the boxes are not drawn (%d of %d)" % (labelled, n)
-# the products rotate for the copy and the lower third
-switches = re.findall(r"live: [0-9.]+ s product (\d)/2 .*? \((\w+)", out)
-assert [w for _, w in switches][:2] == ["start", "interval"], switches
-assert re.search(r"say: red thing", out), "the copywriter's line was not said"
+# the can held in view 2 s switches to it, once; the rotation goes on
+switches = re.findall(r"live: ([0-9.]+) s product (\d)/2 .*? \(([^)]*)\)", out)
+print("switches: %s" % switches)
+assert [(n, w) for _, n, w in switches] == [("1", "start"), ("2", "camera: can"),
+                                           ("1", "interval")], switches
+assert 2.0 <= float(switches[1][0]) < 5.0, "the camera's switch at %s s" % switches[1][0]
+assert re.search(r"say: 綠色的好東西", out), "the can's written line was not said"
 print("ok")
 PY
   exit 0

@@ -52,6 +52,8 @@ typedef struct
   gchar *output, *host_model, *speech_model, *poster_model, *portrait;
   gchar *commands, *prompt;
   gchar *copy_model, *detect_model;     /* NULL: none */
+  gchar *labels_file;           /* --detect-labels, or NULL */
+  gchar **labels;               /* its labels, or NULL: the manifest's */
   gchar *camera;                /* a URI, or NULL: the product pictures */
   KlingLiveCamera camera_kinds;
   KlingLiveOutput out_kind;
@@ -260,6 +262,7 @@ write_copy (Live * live, GError ** error)
   KlingCopywriter *cw;
   KlingDetector *det = NULL;
   const KlingManifest *dm = NULL;
+  gchar **labels = NULL;
   gdouble threshold = DETECT_THRESHOLD;
   gint64 t0 = g_get_monotonic_time ();
   guint i, j, written = 0;
@@ -276,7 +279,8 @@ write_copy (Live * live, GError ** error)
     return FALSE;
   }
   if (live->detect_model) {
-    det = kling_detector_load (live->detect_model, &lo, FALSE, &err);
+    det = kling_detector_load (live->detect_model, &lo, live->labels != NULL,
+        &err);
     if (det == NULL) {
       g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
           "--detect-model %s: cannot load the detector: %s "
@@ -287,6 +291,7 @@ write_copy (Live * live, GError ** error)
       return FALSE;
     }
     dm = kling_detector_get_manifest (det);
+    labels = live->labels ? live->labels : dm->labels;
     threshold = kling_manifest_get_double (dm, "defaults.threshold",
         DETECT_THRESHOLD);
   }
@@ -313,14 +318,15 @@ write_copy (Live * live, GError ** error)
       KlingDetection best;
       GstVideoRectangle found;
       if (!kling_detector_find_best (det, map.data, live->width,
-              live->height, DETECT_IOU, &best, &found, NULL, &err)) {
+              live->height, labels ? g_strv_length (labels) : 0, DETECT_IOU,
+              &best, &found, NULL, &err)) {
         fprintf (stderr, "gst-kling-live: warning: product %u (%s): the "
             "detector failed (%s); the copywriter sees the whole photo\n",
             i + 1, p->name, err->message);
         g_clear_error (&err);
       } else if (best.label >= 0 && best.score >= threshold) {
-        const gchar *label = best.label < (gint) g_strv_length (dm->labels)
-            ? dm->labels[best.label] : NULL;
+        const gchar *label = best.label < (gint) g_strv_length (labels)
+            ? labels[best.label] : NULL;
         KlingLiveKind kind = kling_live_kind_from_label (label);
         box = found;
         if (p->kind == KLING_LIVE_KIND_NONE && kind != KLING_LIVE_KIND_NONE) {
@@ -1128,7 +1134,8 @@ build_and_play (Live * live, GError ** error)
   if (live->camera) {
     add_camera (live, live->pipeline);
     e = gst_bin_get_by_name (GST_BIN (live->pipeline), "detect");
-    g_object_set (e, "model", live->detect_model, NULL);
+    g_object_set (e, "model", live->detect_model, "labels-file",
+        live->labels_file, NULL);
     gst_object_unref (e);
     kling_live_camera_init (&live->camera_kinds);
   }
@@ -1412,6 +1419,10 @@ main (int argc, char **argv)
           "for the copywriter, the boxes on the camera; none: the whole "
           "photo (default: " DETECT_MODEL_FILE " when installed)",
         "FILE|none"},
+    {"detect-labels", 0, 0, G_OPTION_ARG_FILENAME, &live.labels_file,
+          "The detector's labels, one a line (line N: class N), replacing "
+          "its manifest's: the kinds of a detector trained on other names",
+        "FILE"},
     {"camera", 0, 0, G_OPTION_ARG_STRING, &live.camera,
           "Show this live source as the product picture, boxes drawn by "
           "aiproductdetect: a URI uridecodebin plays, or a V4L2 device path",
@@ -1501,6 +1512,14 @@ main (int argc, char **argv)
       || !find_optional_model (&live.detect_model, "--detect-model",
           DETECT_MODEL_FILE, "detector", live.camera != NULL, &error))
     goto fail;
+  if (live.labels_file) {
+    live.labels = kling_labels_read_file (live.labels_file,
+        KLING_LABELS_FILE_MAX_BYTES, &error);
+    if (live.labels == NULL) {
+      g_prefix_error (&error, "--detect-labels %s: ", live.labels_file);
+      goto fail;
+    }
+  }
   if (live.camera && live.detect_model == NULL) {
     g_set_error (&error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
         "--camera needs a detector: give --detect-model FILE, not none");
@@ -1581,6 +1600,8 @@ done:
   g_free (live.prompt);
   g_free (live.copy_model);
   g_free (live.detect_model);
+  g_free (live.labels_file);
+  g_strfreev (live.labels);
   g_free (live.camera);
   g_option_context_free (ctx);
   return live.exit_code;

@@ -371,7 +371,7 @@ stage_kind (Promo * p, GError ** error)
   n_classes = m->labels ? g_strv_length (m->labels) : 0;
   p->kind_threshold = kling_manifest_get_double (m, "defaults.threshold",
       KLING_PROMO_DETECT_THRESHOLD);
-  if (!kling_detector_find_best (det, p->photo, p->pw, p->ph, DETECT_IOU,
+  if (!kling_detector_find_best (det, p->photo, p->pw, p->ph, 0, DETECT_IOU,
           &best, &box, p->cancellable, &err)) {
     g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
         "the detector %s failed on %s: %s; give the product's kind with "
