@@ -173,6 +173,64 @@ out:
   return text;
 }
 
+/* a greedy model writes the same line whatever the seed: after this many
+ * tries in a row with nothing new, more would only cost time */
+#define MAX_STALE_TRIES 3
+
+gchar **
+kling_copywriter_write_lines (KlingCopywriter * cw, const guint8 * rgba,
+    gint width, gint height, const GstVideoRectangle * box, gint label,
+    gint language, guint32 seed, guint n_lines, GCancellable * cancellable,
+    GError ** error)
+{
+  gsize size = (gsize) width * height * 4;
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  GPtrArray *lines;
+  GError *err = NULL;
+  guint i, tries, stale = 0;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, width, height);
+  /* the picture is only read: wrap it, no copy */
+  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      (gpointer) rgba, size, 0, size, NULL, NULL);
+  gst_video_frame_map (&frame, &info, buf, GST_MAP_READ);
+  lines = g_ptr_array_new_with_free_func (g_free);
+  for (tries = 0; lines->len < n_lines && tries < 4 * n_lines
+      && stale < MAX_STALE_TRIES; tries++) {
+    gchar *line = kling_copywriter_write (cw, &frame, box, label, language,
+        seed + tries, cancellable, &err);
+    if (line == NULL)
+      break;
+    for (i = 0; i < lines->len; i++)
+      if (g_strcmp0 (lines->pdata[i], line) == 0)
+        break;
+    if (i < lines->len || g_strstrip (line)[0] == '\0') {
+      g_free (line);
+      stale++;
+    } else {
+      g_ptr_array_add (lines, line);
+      stale = 0;
+    }
+  }
+  gst_video_frame_unmap (&frame);
+  gst_buffer_unref (buf);
+  if (err || lines->len == 0) {
+    if (err)
+      g_propagate_error (error, err);
+    else
+      g_set_error (error, KLING_TEXTGEN_ERROR, KLING_TEXTGEN_ERROR_NO_TOKEN,
+          "every line was empty");
+    g_ptr_array_free (lines, TRUE);
+    return NULL;
+  }
+  g_ptr_array_set_free_func (lines, NULL);
+  g_ptr_array_add (lines, NULL);
+  return (gchar **) g_ptr_array_free (lines, FALSE);
+}
+
+
 struct _KlingCopyPlan
 {
   GHashTable *last;             /* label -> running time of its last copy */

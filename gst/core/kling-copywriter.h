@@ -37,6 +37,19 @@ gchar *kling_copywriter_write (KlingCopywriter * copywriter,
     gint language, guint32 seed, GCancellable * cancellable,
     GError ** error);
 
+/* Up to @n_lines different non-empty lines about the product in @box of a
+ * still RGBA picture (@width x @height, rows packed), seeds @seed, @seed+1,
+ * ... for at most 4 x @n_lines tries, fewer when three tries in a row
+ * write nothing new (a greedy model writes the same line for every seed).
+ * Returns a NULL-terminated array of at least one line, or NULL with
+ * @error (a failed call, or every line empty:
+ * KLING_TEXTGEN_ERROR_NO_TOKEN).  What gst-kling-promo and gst-kling-live
+ * both write for a product photo. */
+gchar **kling_copywriter_write_lines (KlingCopywriter * copywriter,
+    const guint8 * rgba, gint width, gint height,
+    const GstVideoRectangle * box, gint label, gint language, guint32 seed,
+    guint n_lines, GCancellable * cancellable, GError ** error);
+
 /* Which product gets copy: the best detection whose label has had none
  * for an interval of running time. */
 typedef struct _KlingCopyPlan KlingCopyPlan;

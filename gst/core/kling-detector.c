@@ -186,6 +186,59 @@ kling_detector_run (KlingDetector * d, const GstVideoFrame * frame,
   return TRUE;
 }
 
+gboolean
+kling_detector_find_best (KlingDetector * detector, const guint8 * rgba,
+    gint width, gint height, gint n_classes, gfloat iou_threshold,
+    KlingDetection * best, GstVideoRectangle * box,
+    GCancellable * cancellable, GError ** error)
+{
+  const KlingManifest *m = kling_detector_get_manifest (detector);
+  gsize size = (gsize) width * height * 4;
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  GArray *dets;
+  gboolean ok;
+  guint i;
+
+  best->label = -1;
+  best->score = -1;
+  if (n_classes <= 0)
+    n_classes = m->labels ? g_strv_length (m->labels) : 0;
+  if (n_classes == 0) {
+    g_set_error (error, KLING_BACKEND_ERROR, KLING_BACKEND_ERROR_OUTPUT,
+        "the detector's manifest has no labels");
+    return FALSE;
+  }
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, width, height);
+  /* the picture is only read: wrap it, no copy */
+  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      (gpointer) rgba, size, 0, size, NULL, NULL);
+  dets = g_array_new (FALSE, FALSE, sizeof (KlingDetection));
+  ok = kling_detector_set_format (detector, &info, error);
+  if (ok) {
+    gst_video_frame_map (&frame, &info, buf, GST_MAP_READ);
+    /* every candidate, so the best score can be told when it is too low */
+    ok = kling_detector_run (detector, &frame, n_classes, 0.01f,
+        iou_threshold, 16, dets, cancellable, error);
+    gst_video_frame_unmap (&frame);
+  }
+  gst_buffer_unref (buf);
+  for (i = 0; ok && i < dets->len; i++) {
+    const KlingDetection *d = &g_array_index (dets, KlingDetection, i);
+    if (best->label < 0 || d->score > best->score)
+      *best = *d;
+  }
+  if (ok && best->label >= 0 && box) {
+    box->x = CLAMP ((gint) best->x0, 0, width - 1);
+    box->y = CLAMP ((gint) best->y0, 0, height - 1);
+    box->w = CLAMP ((gint) (best->x1 + 0.5f), box->x + 1, width) - box->x;
+    box->h = CLAMP ((gint) (best->y1 + 0.5f), box->y + 1, height) - box->y;
+  }
+  g_array_free (dets, TRUE);
+  return ok;
+}
+
 guint64
 kling_detector_measure (KlingDetector * d)
 {

@@ -39,6 +39,19 @@ gboolean kling_detector_run (KlingDetector * detector,
     gfloat iou_threshold, guint max_detections, GArray * dets,
     GCancellable * cancellable, GError ** error);
 
+/* The best-scoring detection (any score: the caller compares it with its
+ * threshold, so it can say how far under it was) on a still RGBA picture
+ * (@width x @height, rows packed), with NMS at @iou_threshold, over
+ * @n_classes classes (0: as many as the manifest has labels); its box
+ * clipped to the picture in @box.  Returns TRUE with @best->label -1 when
+ * nothing at all was detected; FALSE with @error when the model fails or
+ * there are no classes.  What gst-kling-promo and gst-kling-live
+ * both ask of a product photo. */
+gboolean kling_detector_find_best (KlingDetector * detector,
+    const guint8 * rgba, gint width, gint height, gint n_classes,
+    gfloat iou_threshold, KlingDetection * best, GstVideoRectangle * box,
+    GCancellable * cancellable, GError ** error);
+
 /* Times one call on a grey picture (best of two after a warm-up call), in
  * nanoseconds; 0 when the call fails. */
 guint64 kling_detector_measure (KlingDetector * detector);

@@ -3,7 +3,9 @@
 # a clear message and exit 1 (never a hang); a broken photo is skipped with
 # a warning; SIGINT and SIGTERM end the stream with EOS, the file finalised,
 # exit 0; posters from ketuposter fill the frame, a broken poster model
-# falls back to the photo.
+# falls back to the photo; copywriter and camera faults: a model that is
+# missing or does not load, a camera URI that does not play, exit 1; a
+# copywriter that writes nothing leaves the templated copy, with a warning.
 # Usage: live-faults.sh PROGRAM TEST_MODELS_DIR
 set -eu
 prog=$1
@@ -65,6 +67,35 @@ grep -q "Broken Photo" err.txt || { echo "FAIL: no warning for the photo"; fails
 expect_fail "--host: " --products products.json --host broken.png \
   -o out.flv --host-model "$host"
 expect_fail "not a FIFO" "${common[@]}" --host-model "$host" --commands products.json
+# the copywriter: missing, not loading, the default not installed
+expect_fail "--copy-model x.pt: no such file" "${common[@]}" \
+  --host-model "$host" --copy-model x.pt
+expect_fail "--copy-model $models/truncated.pt: cannot load the copywriter" \
+  "${common[@]}" --host-model "$host" --copy-model "$models/truncated.pt"
+GST_KLING_MODEL_PATH="$dir/no-models" expect_fail \
+  "no copywriter model: kling-copywrite.pt" "${common[@]}" \
+  --host-model "$host"
+expect_fail "--detect-labels no-labels.txt: " "${common[@]}" \
+  --host-model "$host" --copy-model none --detect-labels no-labels.txt
+# the camera: not a URI, a URI that does not play, no detector
+expect_fail "--camera no-such-camera: neither a URI" "${common[@]}" \
+  --host-model "$host" --copy-model none --camera no-such-camera
+expect_fail "--camera file:///no/such/camera.mp4: no picture from it" \
+  "${common[@]}" --host-model "$host" --copy-model none \
+  --camera file:///no/such/camera.mp4
+expect_fail "--camera needs a detector" "${common[@]}" --host-model "$host" \
+  --copy-model none --detect-model none --camera photo.png
+# a copywriter whose every logit is NaN writes nothing: templated copy
+rc=0
+timeout 60 "$prog" "${common[@]}" --host-model "$host" \
+  --copy-model "$models/copy-nan.pt" > out.txt 2> err.txt || rc=$?
+if [ $rc = 0 ] && grep -q "the copywriter wrote nothing" err.txt && \
+    grep -q "say: Here is the Test Card" out.txt; then
+  echo "ok: --copy-model copy-nan.pt: exit 0, templated copy, warned"
+else
+  echo "FAIL: --copy-model copy-nan.pt: exit $rc"; cat out.txt err.txt
+  fails=$((fails + 1))
+fi
 
 # a signal ends the stream: EOS, the file readable to its end, exit 0
 for run in INT:mp4 TERM:ts; do
@@ -74,7 +105,7 @@ for run in INT:mp4 TERM:ts; do
     # commands from stdin too: a say, then stdin closes (the show goes on)
     printf 'say Hello from stdin\n' | timeout 60 "$prog" --products \
       products.json --host host.png -o "show.$ext" --host-model "$host" \
-      --commands - > out.txt 2> err.txt &
+      --copy-model none --commands - > out.txt 2> err.txt &
     pid=$!
     for _ in $(seq 100); do
       grep -q "first data out" out.txt && break
@@ -105,6 +136,7 @@ for poster in poster-colour.pt truncated.pt; do
   rc=0
   timeout 60 "$prog" --products products.json --host host.png -o poster.flv \
     --host-model "$host" --poster-model "$models/$poster" --duration 3 \
+    --copy-model none \
     > out.txt 2> err.txt || rc=$?
   edge=$(ffmpeg -v error -ss 1.5 -i poster.flv -frames:v 1 \
     -vf "crop=40:40:10:100,scale=1:1:flags=area" -f rawvideo -pix_fmt gray - |

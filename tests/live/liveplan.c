@@ -222,6 +222,27 @@ GST_START_TEST (test_copy)
   fail_unless_equals_string (l[0], "Here is the Morning Blend.");
   g_strfreev (l);
 
+  /* the copywriter's lines and the notes in turn, between the name line
+   * and the call to order */
+  {
+    KlingLiveProduct *thermos = g_ptr_array_index (p, 0);
+    const gchar *written[] = { "Bright red steel.", "Tea all day.",
+      "A gift for every desk.", NULL
+    };
+    thermos->written = g_strdupv ((gchar **) written);
+    l = kling_live_copy_lines (thermos);
+    fail_unless_equals_int (g_strv_length (l), 7);
+    fail_unless_equals_string (l[1], "Bright red steel.");
+    fail_unless_equals_string (l[2], "Keeps tea hot.");
+    fail_unless_equals_string (l[3], "Tea all day.");
+    fail_unless_equals_string (l[4], "Fits every holder!");
+    fail_unless_equals_string (l[5], "A gift for every desk.");
+    g_strfreev (l);
+    g_clear_pointer (&thermos->written, g_strfreev);
+  }
+  fail_unless (kling_live_product_is_chinese (g_ptr_array_index (p, 1)));
+  fail_if (kling_live_product_is_chinese (g_ptr_array_index (p, 0)));
+
   t = kling_live_lower_third (g_ptr_array_index (p, 0), "Keeps tea hot.");
   fail_unless_equals_string (t, "Red Thermos Bottle  $19.90\nKeeps tea hot.");
   g_free (t);
@@ -234,6 +255,54 @@ GST_START_TEST (test_copy)
 GST_END_TEST;
 
 #define MS(x) ((gint64) (x) * 1000)
+
+GST_START_TEST (test_camera)
+{
+  GPtrArray *p = two_products ();
+  KlingLiveCamera cam;
+
+  fail_unless_equals_int (kling_live_kind_from_label ("Bottle"),
+      KLING_LIVE_KIND_BOTTLE);
+  fail_unless_equals_int (kling_live_kind_from_label ("杯"),
+      KLING_LIVE_KIND_CUP);
+  fail_unless_equals_int (kling_live_kind_from_label ("red"),
+      KLING_LIVE_KIND_NONE);
+  fail_unless_equals_int (kling_live_kind_from_label (NULL),
+      KLING_LIVE_KIND_NONE);
+  fail_unless_equals_int (kling_live_product_of_kind (p,
+          KLING_LIVE_KIND_CUP), 2);
+  fail_unless_equals_int (kling_live_product_of_kind (p,
+          KLING_LIVE_KIND_SHOE), -1);
+  fail_unless_equals_int (kling_live_product_of_kind (p,
+          KLING_LIVE_KIND_NONE), -1);
+
+  kling_live_camera_init (&cam);
+  /* a cup seen for under the hold time: nothing; held: due once */
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (0),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_NONE);
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (1000),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_NONE);
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (2100),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_CUP);
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (5000),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_NONE);
+  /* a flicker of a bottle changes nothing */
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (5100),
+          KLING_LIVE_KIND_BOTTLE), KLING_LIVE_KIND_NONE);
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (5200),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_NONE);
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (7300),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_NONE);
+  /* the cup taken away long enough, then shown again: due again */
+  kling_live_camera_seen (&cam, MS (8000), KLING_LIVE_KIND_NONE);
+  kling_live_camera_seen (&cam, MS (10100), KLING_LIVE_KIND_NONE);
+  kling_live_camera_seen (&cam, MS (11000), KLING_LIVE_KIND_CUP);
+  fail_unless_equals_int (kling_live_camera_seen (&cam, MS (13100),
+          KLING_LIVE_KIND_CUP), KLING_LIVE_KIND_CUP);
+  g_ptr_array_unref (p);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_voice)
 {
@@ -326,6 +395,7 @@ liveplan_suite (void)
   tcase_add_test (tc, test_commands);
   tcase_add_test (tc, test_copy);
   tcase_add_test (tc, test_voice);
+  tcase_add_test (tc, test_camera);
   return s;
 }
 

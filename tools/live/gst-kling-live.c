@@ -27,6 +27,8 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/app/gstappsink.h>
 
+#include "kling-copywriter.h"
+#include "kling-detector.h"
 #include "kling-live-plan.h"
 #include "kling-manifest.h"
 
@@ -36,12 +38,24 @@
 #define KLING_LIVE_MAX_LINE 4096
 /* a voice sample above this (of 32767) is speech, not silence */
 #define LOUD_PEAK 800
+/* the copywriter's lines a product (a small model repeats itself) */
+#define COPY_LINES 3
+/* as gst-kling-promo: the product box on the photo for the copywriter */
+#define DETECT_MODEL_FILE "kling-detect-products.pt"
+#define COPY_MODEL_FILE "kling-copywrite.pt"
+#define DETECT_IOU 0.45f
+#define DETECT_THRESHOLD 0.35   /* when the detector's manifest gives none */
 
 typedef struct
 {
   /* options */
   gchar *output, *host_model, *speech_model, *poster_model, *portrait;
   gchar *commands, *prompt;
+  gchar *copy_model, *detect_model;     /* NULL: none */
+  gchar *labels_file;           /* --detect-labels, or NULL */
+  gchar **labels;               /* its labels, or NULL: the manifest's */
+  gchar *camera;                /* a URI, or NULL: the product pictures */
+  KlingLiveCamera camera_kinds;
   KlingLiveOutput out_kind;
   gint width, height, fps, interval, duration, bitrate;
   gint pip_w, pip_h;
@@ -95,6 +109,43 @@ wall_s (Live * live)
 
 /* --- stills: product pictures and the portrait -------------------------- */
 
+/* Plays @pipe until its appsink "sink" has a sample (returned), or an
+ * error, an EOS or @timeout_us; then stops it. */
+static GstSample *
+first_sample (GstElement * pipe, gint64 timeout_us, GError ** error)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstSample *sample = NULL;
+  GError *err = NULL;
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while (sample == NULL && err == NULL) {
+    GstMessage *msg;
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        100 * GST_MSECOND);
+    if (sample)
+      break;
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+      gst_message_parse_error (msg, &err, NULL);
+    else if (msg)
+      g_set_error (&err, KLING_LIVE_ERROR, KLING_LIVE_ERROR_PRODUCTS,
+          "no picture in it");
+    g_clear_pointer (&msg, gst_message_unref);
+    if (err == NULL && g_get_monotonic_time () > deadline)
+      g_set_error (&err, KLING_LIVE_ERROR, KLING_LIVE_ERROR_PRODUCTS,
+          "no picture after %d s", (gint) (timeout_us / G_USEC_PER_SEC));
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  if (err)
+    g_propagate_error (error, err);
+  return sample;
+}
+
 /* Decodes @path (through ketuposter when @poster_model is set) into one
  * frame of @format at @w x @h, letterboxed. */
 static GstSample *
@@ -102,11 +153,9 @@ decode_still (const gchar * path, const gchar * poster_model,
     const gchar * prompt, const gchar * format, gint w, gint h, GError ** error)
 {
   gchar *desc;
-  GstElement *pipe, *src, *sink;
-  GstSample *sample = NULL;
-  GstBus *bus;
+  GstElement *pipe, *src;
+  GstSample *sample;
   GError *err = NULL;
-  gint64 deadline;
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
     g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_PRODUCTS,
@@ -134,30 +183,8 @@ decode_still (const gchar * path, const gchar * poster_model,
         "prompt", prompt, NULL);
     gst_object_unref (poster);
   }
-  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  bus = gst_element_get_bus (pipe);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  deadline = g_get_monotonic_time () + PREP_TIMEOUT_US * (poster_model ? 6 : 1);
-  while (sample == NULL && err == NULL) {
-    GstMessage *msg;
-    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        100 * GST_MSECOND);
-    if (sample)
-      break;
-    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-      gst_message_parse_error (msg, &err, NULL);
-    else if (msg)
-      g_set_error (&err, KLING_LIVE_ERROR, KLING_LIVE_ERROR_PRODUCTS,
-          "no picture in it");
-    g_clear_pointer (&msg, gst_message_unref);
-    if (err == NULL && g_get_monotonic_time () > deadline)
-      g_set_error (&err, KLING_LIVE_ERROR, KLING_LIVE_ERROR_PRODUCTS,
-          "no picture after %d s", (gint) (PREP_TIMEOUT_US / G_USEC_PER_SEC));
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sink);
+  sample = first_sample (pipe, PREP_TIMEOUT_US * (poster_model ? 6 : 1),
+      &err);
   gst_object_unref (pipe);
   if (sample == NULL) {
     g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_PRODUCTS,
@@ -219,6 +246,251 @@ prepare_stills (Live * live, GPtrArray * all, GError ** error)
   live->portrait_buf = gst_buffer_ref (gst_sample_get_buffer (s));
   gst_sample_unref (s);
   return TRUE;
+}
+
+/* --- copy by the copywriter, once before going live ------------------- */
+
+/* The copywriter's lines about each product's photo, in the product's
+ * language (Chinese when its name is); the detector, when there is one,
+ * gives the crop (the product's box, as aiproductdetect shows it) and the
+ * kind of a product the file gives none.  A product the copywriter writes
+ * nothing for keeps its templated copy, with a warning. */
+static gboolean
+write_copy (Live * live, GError ** error)
+{
+  KlingLoadOptions lo = { NULL, KLING_PRECISION_FLOAT32, 0 };
+  KlingCopywriter *cw;
+  KlingDetector *det = NULL;
+  const KlingManifest *dm = NULL;
+  gchar **labels = NULL;
+  gdouble threshold = DETECT_THRESHOLD;
+  gint64 t0 = g_get_monotonic_time ();
+  guint i, j, written = 0;
+  GError *err = NULL;
+
+  if (live->copy_model == NULL)
+    return TRUE;
+  cw = kling_copywriter_load (live->copy_model, &lo, &err);
+  if (cw == NULL) {
+    g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+        "--copy-model %s: cannot load the copywriter: %s (--copy-model none: "
+        "templated copy)", live->copy_model, err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  if (live->detect_model) {
+    det = kling_detector_load (live->detect_model, &lo, live->labels != NULL,
+        &err);
+    if (det == NULL) {
+      g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+          "--detect-model %s: cannot load the detector: %s "
+          "(--detect-model none: the copywriter sees the whole photo)",
+          live->detect_model, err->message);
+      g_clear_error (&err);
+      kling_copywriter_free (cw);
+      return FALSE;
+    }
+    dm = kling_detector_get_manifest (det);
+    labels = live->labels ? live->labels : dm->labels;
+    threshold = kling_manifest_get_double (dm, "defaults.threshold",
+        DETECT_THRESHOLD);
+  }
+  printf ("live: writing copy with %s before going live\n", live->copy_model);
+  for (i = 0; i < live->products->len; i++) {
+    KlingLiveProduct *p = g_ptr_array_index (live->products, i);
+    GstVideoRectangle box = { 0, 0, live->width, live->height };
+    GstSample *s;
+    GstMapInfo map;
+
+    s = decode_still (p->photo, NULL, NULL, "RGBA", live->width,
+        live->height, &err);
+    if (s == NULL || !gst_buffer_map (gst_sample_get_buffer (s), &map,
+            GST_MAP_READ)) {
+      fprintf (stderr, "gst-kling-live: warning: product %u (%s): no "
+          "picture for the copywriter (%s); templated copy\n", i + 1,
+          p->name, err ? err->message : "cannot read it");
+      g_clear_error (&err);
+      if (s)
+        gst_sample_unref (s);
+      continue;
+    }
+    if (det) {
+      KlingDetection best;
+      GstVideoRectangle found;
+      if (!kling_detector_find_best (det, map.data, live->width,
+              live->height, labels ? g_strv_length (labels) : 0, DETECT_IOU,
+              &best, &found, NULL, &err)) {
+        fprintf (stderr, "gst-kling-live: warning: product %u (%s): the "
+            "detector failed (%s); the copywriter sees the whole photo\n",
+            i + 1, p->name, err->message);
+        g_clear_error (&err);
+      } else if (best.label >= 0 && best.score >= threshold) {
+        const gchar *label = best.label < (gint) g_strv_length (labels)
+            ? labels[best.label] : NULL;
+        KlingLiveKind kind = kling_live_kind_from_label (label);
+        box = found;
+        if (p->kind == KLING_LIVE_KIND_NONE && kind != KLING_LIVE_KIND_NONE) {
+          p->kind = kind;
+          printf ("live: product %u: kind %s (detected, %.2f)\n", i + 1,
+              kling_live_kind_name (kind), best.score);
+        }
+      }
+    }
+    /* the copywriter's labels are the kinds in their order, its languages
+     * Chinese (0) and English (1), as in gst-kling-promo */
+    p->written = kling_copywriter_write_lines (cw, map.data, live->width,
+        live->height, &box, p->kind < 0 ? 0 : p->kind,
+        kling_live_product_is_chinese (p) ? 0 : 1, i, COPY_LINES, NULL, &err);
+    gst_buffer_unmap (gst_sample_get_buffer (s), &map);
+    gst_sample_unref (s);
+    if (p->written == NULL) {
+      fprintf (stderr, "gst-kling-live: warning: product %u (%s): the "
+          "copywriter wrote nothing (%s); templated copy\n", i + 1, p->name,
+          err->message);
+      g_clear_error (&err);
+      continue;
+    }
+    written++;
+    for (j = 0; p->written[j]; j++)
+      printf ("live: copy %u: %s\n", i + 1, p->written[j]);
+  }
+  printf ("live: the copywriter wrote for %u of %u products in %.1f s\n",
+      written, live->products->len, (g_get_monotonic_time () - t0) / 1e6);
+  if (det)
+    kling_detector_free (det);
+  kling_copywriter_free (cw);
+  return TRUE;
+}
+
+/* --- the camera ---------------------------------------------------------- */
+
+/* --camera: a URI as given, a device path as v4l2://, a file as file:// */
+static gchar *
+camera_uri (const gchar * where, GError ** error)
+{
+  struct stat st;
+
+  if (strstr (where, "://") == NULL && stat (where, &st) == 0) {
+    if (S_ISCHR (st.st_mode))
+      return g_strconcat ("v4l2://", where, NULL);
+    return gst_filename_to_uri (where, error);
+  }
+  if (!gst_uri_is_valid (where)) {
+    g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+        "--camera %s: neither a URI (file:///…, rtsp://…, v4l2:///dev/video0) "
+        "nor an existing file or device", where);
+    return NULL;
+  }
+  return g_strdup (where);
+}
+
+/* uridecodebin's video goes to camera_in; what else it has (a file's
+ * sound) to a fakesink, so an unlinked pad does not stop the stream */
+static void
+on_camera_pad (GstElement * decode, GstPad * pad, gpointer user_data)
+{
+  GstBin *bin = user_data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *type;
+  GstElement *to = NULL;
+  GstPad *sink = NULL;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  type = gst_caps_get_size (caps) ?
+      gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
+  if (g_str_has_prefix (type, "video/")) {
+    to = gst_bin_get_by_name (bin, "camera_in");
+    sink = gst_element_get_static_pad (to, "sink");
+    if (gst_pad_is_linked (sink))
+      gst_clear_object (&sink);
+  }
+  if (sink == NULL) {
+    gst_clear_object (&to);
+    to = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (to, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (bin, gst_object_ref (to));
+    gst_element_sync_state_with_parent (to);
+    sink = gst_element_get_static_pad (to, "sink");
+  }
+  gst_pad_link (pad, sink);
+  gst_object_unref (sink);
+  gst_object_unref (to);
+  gst_caps_unref (caps);
+}
+
+static void
+add_camera (Live * live, GstElement * pipe)
+{
+  GstElement *decode = gst_element_factory_make ("uridecodebin", "camera");
+
+  g_object_set (decode, "uri", live->camera, NULL);
+  g_signal_connect (decode, "pad-added", G_CALLBACK (on_camera_pad), pipe);
+  gst_bin_add (GST_BIN (pipe), decode);
+}
+
+/* The camera's first frame, before going live: a URI that does not play
+ * is an error at start, not a black stream. */
+static gboolean
+check_camera (Live * live, GError ** error)
+{
+  GstElement *pipe;
+  GstSample *s;
+  GError *err = NULL;
+
+  pipe = gst_parse_launch ("videoconvert name=camera_in ! "
+      "appsink name=sink sync=false max-buffers=1", &err);
+  if (pipe == NULL) {
+    g_propagate_prefixed_error (error, err, "--camera: ");
+    return FALSE;
+  }
+  add_camera (live, pipe);
+  s = first_sample (pipe, PREP_TIMEOUT_US, &err);
+  gst_object_unref (pipe);
+  if (s == NULL) {
+    g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+        "--camera %s: no picture from it: %s", live->camera, err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  gst_sample_unref (s);
+  return TRUE;
+}
+
+/* An aiproductdetect result on the camera's picture: a product kind held
+ * there for KLING_LIVE_CAMERA_HOLD_US switches the show to the first
+ * product of that kind (once, until something else has been shown). */
+static void
+on_camera_detections (Live * live, const GstStructure * s)
+{
+  const GValue *list = gst_structure_get_value (s, "detections");
+  const gchar *label = NULL;
+  gdouble best = -1;
+  KlingLiveKind due;
+  guint i;
+  gint index;
+
+  for (i = 0; list && GST_VALUE_HOLDS_LIST (list)
+      && i < gst_value_list_get_size (list); i++) {
+    const GValue *v = gst_value_list_get_value (list, i);
+    const GstStructure *d;
+    gdouble conf = 0;
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    d = gst_value_get_structure (v);
+    if (gst_structure_get_double (d, "confidence", &conf) && conf > best) {
+      best = conf;
+      label = gst_structure_get_string (d, "label");
+    }
+  }
+  due = kling_live_camera_seen (&live->camera_kinds, g_get_monotonic_time (),
+      kling_live_kind_from_label (label));
+  index = kling_live_product_of_kind (live->products, due);
+  if (index >= 0 && index != live->current) {
+    gchar *why = g_strdup_printf ("camera: %s", kling_live_kind_name (due));
+    show_product (live, index, why);
+    g_free (why);
+  }
 }
 
 /* --- the voice */
@@ -299,6 +571,9 @@ on_rotate (gpointer data)
   Live *live = data;
 
   live->rotate_id = 0;
+  /* stopping: the line being said ends on the product it is about */
+  if (live->stopping)
+    return G_SOURCE_REMOVE;
   if (!live->paused && live->products->len > 1)
     show_product (live, (live->current + 1) % live->products->len, "interval");
   else
@@ -540,7 +815,8 @@ check_elements (Live * live, GError ** error)
 {
   const gchar *need[] = { "klinghost", "klingspeak", "compositor",
     "textoverlay", "imagefreeze", "x264enc", "h264parse", "aacparse",
-    "flvmux", "rtmp2sink", "mpegtsmux", "srtsink", "mp4mux"
+    "flvmux", "rtmp2sink", "mpegtsmux", "srtsink", "mp4mux",
+    "aiproductdetect", "uridecodebin", "videorate"
   };
   const gchar *from[] = { "gst-kling", "gst-kling (klingspeak, espeak-ng)",
     "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-base (pango)",
@@ -548,7 +824,8 @@ check_elements (Live * live, GError ** error)
     "gstreamer1.0-plugins-bad", "gstreamer1.0-plugins-good",
     "gstreamer1.0-plugins-good", "gstreamer1.0-plugins-bad",
     "gstreamer1.0-plugins-bad", "gstreamer1.0-plugins-bad",
-    "gstreamer1.0-plugins-good"
+    "gstreamer1.0-plugins-good", "gst-kling", "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-base"
   };
   guint i;
 
@@ -569,6 +846,8 @@ check_elements (Live * live, GError ** error)
       continue;
     if (g_str_equal (need[i], "mp4mux")
         && live->out_kind != KLING_LIVE_OUT_MP4)
+      continue;
+    if (i >= G_N_ELEMENTS (need) - 3 && live->camera == NULL)
       continue;
     f = gst_element_factory_find (need[i]);
     if (f == NULL) {
@@ -740,6 +1019,11 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       fprintf (stderr, "gst-kling-live: warning: %s: %s\n",
           GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
       break;
+    case GST_MESSAGE_ELEMENT:
+      if (live->camera && !live->stopping && gst_message_has_name (msg,
+              "aiproductdetect"))
+        on_camera_detections (live, gst_message_get_structure (msg));
+      break;
     case GST_MESSAGE_EOS:
       printf ("live: %.3f s end of stream\n", running_s (live));
       g_main_loop_quit (live->loop);
@@ -775,7 +1059,7 @@ static gboolean
 build_and_play (Live * live, GError ** error)
 {
   const gchar *mux;
-  gchar *desc, *font;
+  gchar *desc, *font, *picture;
   GstElement *e;
   GstPad *pad;
   GstBus *bus;
@@ -800,11 +1084,24 @@ build_and_play (Live * live, GError ** error)
       mux = "mp4mux name=mux ! filesink name=sink";
       break;
   }
+  if (live->camera)
+    /* the camera, boxes drawn; a file plays at the pace the compositor
+     * takes it */
+    picture = g_strdup_printf ("videoconvert name=camera_in ! videoscale "
+        "add-borders=true ! videorate ! video/x-raw,width=%d,height=%d,"
+        "pixel-aspect-ratio=1/1,framerate=%d/1 ! videoconvert ! "
+        "aiproductdetect name=detect draw=true copy-model=none "
+        "live-mode=true ! queue max-size-buffers=3 ! comp.sink_0 "
+        "detect.text_src ! fakesink sync=false async=false", live->width,
+        live->height, live->fps);
+  else
+    picture = g_strdup_printf ("appsrc name=picture format=time ! "
+        "imagefreeze is-live=true allow-replace=true ! "
+        "video/x-raw,framerate=%d/1 ! queue max-size-buffers=3 ! comp.sink_0",
+        live->fps);
   desc = g_strdup_printf (
       /* the product */
-      "appsrc name=picture format=time ! imagefreeze is-live=true "
-      "allow-replace=true ! video/x-raw,framerate=%d/1 ! queue "
-      "max-size-buffers=3 ! comp.sink_0 "
+      "%s "
       /* the voice, and the host speaking it */
       "appsrc name=text format=time is-live=true "
       "caps=text/x-raw,format=utf8 ! klingspeak name=speak is-live=true "
@@ -824,21 +1121,31 @@ build_and_play (Live * live, GError ** error)
       "voice. ! queue ! audioconvert ! audioresample ! "
       "audio/x-raw,rate=44100,channels=2 ! %s ! aacparse ! "
       "queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 "
-      "! mux.  %s", live->fps, live->fps, live->width, live->height,
+      "! mux.  %s", picture, live->fps, live->width, live->height,
       live->fps, live->fps * 2, live->bitrate, aac_encoder (), mux);
   live->pipeline = gst_parse_launch_full (desc, NULL,
       GST_PARSE_FLAG_FATAL_ERRORS, &err);
   g_free (desc);
+  g_free (picture);
   if (live->pipeline == NULL) {
     g_propagate_prefixed_error (error, err, "cannot make the pipeline: ");
     return FALSE;
+  }
+  if (live->camera) {
+    add_camera (live, live->pipeline);
+    e = gst_bin_get_by_name (GST_BIN (live->pipeline), "detect");
+    g_object_set (e, "model", live->detect_model, "labels-file",
+        live->labels_file, NULL);
+    gst_object_unref (e);
+    kling_live_camera_init (&live->camera_kinds);
   }
   live->generation++;
   live->picture_src = gst_bin_get_by_name (GST_BIN (live->pipeline), "picture");
   live->text_src = gst_bin_get_by_name (GST_BIN (live->pipeline), "text");
   live->lower = gst_bin_get_by_name (GST_BIN (live->pipeline), "lower");
   live->comp = gst_bin_get_by_name (GST_BIN (live->pipeline), "comp");
-  g_object_set (live->picture_src, "caps", live->picture_caps, NULL);
+  if (live->picture_src)
+    g_object_set (live->picture_src, "caps", live->picture_caps, NULL);
   font = g_strdup_printf ("Sans Bold %d", MAX (8, live->height / 28));
   g_object_set (live->lower, "font-desc", font, NULL);
   g_free (font);
@@ -869,12 +1176,18 @@ build_and_play (Live * live, GError ** error)
       "ypos", live->height / 20, "zorder", 2, NULL);
   gst_object_unref (pad);
   pad = gst_element_get_static_pad (live->comp, "sink_0");
-  g_object_set (pad, "zorder", 1, NULL);
+  /* a camera file that ends leaves its last frame, not black */
+  g_object_set (pad, "zorder", 1, "repeat-after-eos", live->camera != NULL,
+      NULL);
   gst_object_unref (pad);
 
   e = gst_bin_get_by_name (GST_BIN (live->pipeline), "sink");
   if (live->out_kind == KLING_LIVE_OUT_SRT)
-    g_object_set (e, "uri", live->output, NULL);
+    /* srtsink's own reconnection (auto-reconnect) only warns, and blocks
+     * the stream in connection timeouts while the listener is away; its
+     * error instead brings the reconnection RTMP has: reported, the
+     * pipeline made again every second, the copy started again */
+    g_object_set (e, "uri", live->output, "auto-reconnect", FALSE, NULL);
   else
     g_object_set (e, "location", live->output, NULL);
   if (kling_live_output_is_network (live->out_kind))
@@ -904,8 +1217,9 @@ build_and_play (Live * live, GError ** error)
   gst_object_unref (bus);
 
   /* the current product's picture first, then the copy */
-  gst_app_src_push_buffer (GST_APP_SRC (live->picture_src),
-      gst_buffer_ref (g_ptr_array_index (live->pictures, live->current)));
+  if (live->picture_src)
+    gst_app_src_push_buffer (GST_APP_SRC (live->picture_src),
+        gst_buffer_ref (g_ptr_array_index (live->pictures, live->current)));
   ret = gst_element_set_state (live->pipeline, GST_STATE_PLAYING);
   if (ret == GST_STATE_CHANGE_FAILURE) {
     /* the reason is on the bus, the watch reports it */
@@ -1028,6 +1342,33 @@ find_model (gchar ** path, const gchar * option, const gchar * default_file,
   return TRUE;
 }
 
+/* --copy-model and --detect-model: FILE, "none", or (not given) the
+ * shipped default; @needed: a missing default is an error, else NULL */
+static gboolean
+find_optional_model (gchar ** path, const gchar * option,
+    const gchar * default_file, const gchar * what, gboolean needed,
+    GError ** error)
+{
+  if (g_strcmp0 (*path, "none") == 0) {
+    g_clear_pointer (path, g_free);
+    return TRUE;
+  }
+  if (*path == NULL && !needed) {
+    *path = kling_package_find_default (default_file);
+    return TRUE;
+  }
+  if (*path == NULL) {
+    *path = kling_package_find_default (default_file);
+    if (*path == NULL)
+      g_set_error (error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+          "no %s model: %s is in neither GST_KLING_MODEL_PATH nor %s; give "
+          "%s FILE, or %s none (docs/live.md)", what, default_file,
+          KLING_MODEL_DIR, option, option);
+    return *path != NULL;
+  }
+  return find_model (path, option, default_file, what, error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1069,6 +1410,23 @@ main (int argc, char **argv)
     {"poster-model", 0, 0, G_OPTION_ARG_FILENAME, &live.poster_model,
           "ketuposter's package (implies --posters; default kling-poster.pt)",
         "FILE"},
+    {"copy-model", 0, 0, G_OPTION_ARG_FILENAME, &live.copy_model,
+          "The copywriter's package, writing lines about each product photo "
+          "at start; none: templated copy only (default: "
+          COPY_MODEL_FILE ")", "FILE|none"},
+    {"detect-model", 0, 0, G_OPTION_ARG_FILENAME, &live.detect_model,
+          "The detector's package: the product's box and kind on its photo "
+          "for the copywriter, the boxes on the camera; none: the whole "
+          "photo (default: " DETECT_MODEL_FILE " when installed)",
+        "FILE|none"},
+    {"detect-labels", 0, 0, G_OPTION_ARG_FILENAME, &live.labels_file,
+          "The detector's labels, one a line (line N: class N), replacing "
+          "its manifest's: the kinds of a detector trained on other names",
+        "FILE"},
+    {"camera", 0, 0, G_OPTION_ARG_STRING, &live.camera,
+          "Show this live source as the product picture, boxes drawn by "
+          "aiproductdetect: a URI uridecodebin plays, or a V4L2 device path",
+        "URI|DEVICE"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
@@ -1149,11 +1507,40 @@ main (int argc, char **argv)
   if ((posters || live.poster_model) && !find_model (&live.poster_model,
           "--poster-model", "kling-poster.pt", "poster", &error))
     goto fail;
+  if (!find_optional_model (&live.copy_model, "--copy-model",
+          COPY_MODEL_FILE, "copywriter", TRUE, &error)
+      || !find_optional_model (&live.detect_model, "--detect-model",
+          DETECT_MODEL_FILE, "detector", live.camera != NULL, &error))
+    goto fail;
+  if (live.labels_file) {
+    live.labels = kling_labels_read_file (live.labels_file,
+        KLING_LABELS_FILE_MAX_BYTES, &error);
+    if (live.labels == NULL) {
+      g_prefix_error (&error, "--detect-labels %s: ", live.labels_file);
+      goto fail;
+    }
+  }
+  if (live.camera && live.detect_model == NULL) {
+    g_set_error (&error, KLING_LIVE_ERROR, KLING_LIVE_ERROR_OPTION,
+        "--camera needs a detector: give --detect-model FILE, not none");
+    goto fail;
+  }
+  if (live.camera) {
+    gchar *uri = camera_uri (live.camera, &error);
+    if (uri == NULL)
+      goto fail;
+    g_free (live.camera);
+    live.camera = uri;
+  }
   all = kling_live_products_load (products_file, &error);
   if (all == NULL)
     goto fail;
   live.started = g_get_monotonic_time ();
   if (!prepare_stills (&live, all, &error))
+    goto fail;
+  if (live.camera && !check_camera (&live, &error))
+    goto fail;
+  if (!write_copy (&live, &error))
     goto fail;
   printf ("live: %u products, output %s\n", live.products->len, live.output);
   for (i = 0; i < live.products->len; i++) {
@@ -1211,6 +1598,11 @@ done:
   g_free (live.portrait);
   g_free (live.commands);
   g_free (live.prompt);
+  g_free (live.copy_model);
+  g_free (live.detect_model);
+  g_free (live.labels_file);
+  g_strfreev (live.labels);
+  g_free (live.camera);
   g_option_context_free (ctx);
   return live.exit_code;
 }

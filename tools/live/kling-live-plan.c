@@ -47,6 +47,7 @@ kling_live_product_free (KlingLiveProduct * p)
   g_free (p->name);
   g_free (p->price);
   g_free (p->notes);
+  g_strfreev (p->written);
   g_free (p);
 }
 
@@ -102,6 +103,50 @@ kind_in (const gchar * text)
   }
   g_strfreev (words);
   return found;
+}
+
+static KlingLiveKind kind_from_name (const gchar * name);
+
+KlingLiveKind
+kling_live_kind_from_label (const gchar * label)
+{
+  return label ? kind_from_name (label) : KLING_LIVE_KIND_NONE;
+}
+
+void
+kling_live_camera_init (KlingLiveCamera * camera)
+{
+  camera->candidate = camera->shown = KLING_LIVE_KIND_NONE;
+  camera->since = 0;
+}
+
+KlingLiveKind
+kling_live_camera_seen (KlingLiveCamera * camera, gint64 now,
+    KlingLiveKind kind)
+{
+  if (kind != camera->candidate) {
+    camera->candidate = kind;
+    camera->since = now;
+    return KLING_LIVE_KIND_NONE;
+  }
+  if (now - camera->since < KLING_LIVE_CAMERA_HOLD_US
+      || kind == camera->shown)
+    return KLING_LIVE_KIND_NONE;
+  /* held long enough: due once; NONE held as long forgets the last kind,
+   * so the same product shown again switches again */
+  camera->shown = kind;
+  return kind;
+}
+
+gint
+kling_live_product_of_kind (GPtrArray * products, KlingLiveKind kind)
+{
+  guint i;
+
+  for (i = 0; kind != KLING_LIVE_KIND_NONE && i < products->len; i++)
+    if (((KlingLiveProduct *) products->pdata[i])->kind == kind)
+      return i;
+  return -1;
 }
 
 static KlingLiveKind
@@ -471,11 +516,20 @@ add_sentences (GPtrArray * lines, const gchar * notes)
   }
 }
 
+gboolean
+kling_live_product_is_chinese (const KlingLiveProduct * p)
+{
+  return has_cjk (p->name);
+}
+
 gchar **
 kling_live_copy_lines (const KlingLiveProduct * p)
 {
   GPtrArray *lines = g_ptr_array_new ();
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
   gboolean zh = has_cjk (p->name);
+  guint n_written = p->written ? g_strv_length (p->written) : 0;
+  guint i;
 
   if (zh)
     g_ptr_array_add (lines, p->price ?
@@ -486,7 +540,16 @@ kling_live_copy_lines (const KlingLiveProduct * p)
         g_strdup_printf ("Here is the %s, now only %s.", p->name, p->price) :
         g_strdup_printf ("Here is the %s.", p->name));
   if (p->notes)
-    add_sentences (lines, p->notes);
+    add_sentences (notes, p->notes);
+  /* the copywriter's lines and the merchant's notes in turn, so neither
+   * voice dominates a product's minute */
+  for (i = 0; i < MAX (n_written, notes->len); i++) {
+    if (i < n_written)
+      g_ptr_array_add (lines, g_strdup (p->written[i]));
+    if (i < notes->len)
+      g_ptr_array_add (lines, g_strdup (notes->pdata[i]));
+  }
+  g_ptr_array_unref (notes);
   g_ptr_array_add (lines,
       g_strdup (zh ? "喜欢就点击下方链接下单吧！" :
           "Ask me anything about it, or tap the link to order."));

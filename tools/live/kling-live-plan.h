@@ -32,6 +32,8 @@ typedef enum
 } KlingLiveKind;
 
 const gchar *kling_live_kind_name (KlingLiveKind kind);
+/* The kind a detector's label names ("bottle", "瓶", any case), or NONE */
+KlingLiveKind kling_live_kind_from_label (const gchar * label);
 
 typedef struct
 {
@@ -42,6 +44,8 @@ typedef struct
   gchar *notes;                 /* or NULL */
   KlingLiveKind kind;           /* "kind" in the file, else guessed from name
                                  * and notes, else NONE */
+  gchar **written;              /* the copywriter's lines about the photo,
+                                 * or NULL: templated copy only */
 } KlingLiveProduct;
 
 void kling_live_product_free (KlingLiveProduct * product);
@@ -96,8 +100,32 @@ void kling_live_command_parse (const gchar * line, GPtrArray * products,
 /* The product a viewer's text is about: index, or -1 */
 gint kling_live_match_product (GPtrArray * products, const gchar * text);
 
-/* Copy lines for a product: in Chinese when its name is, else English */
+/* Whether the product's copy is Chinese (its name is), else English */
+gboolean kling_live_product_is_chinese (const KlingLiveProduct * product);
+
+/* Copy lines for a product: in Chinese when its name is, else English.
+ * The name and price line first, then the copywriter's lines (@written)
+ * and the notes' sentences taken in turn, then a call to order. */
 gchar **kling_live_copy_lines (const KlingLiveProduct * product);
+
+/* The camera's detections, for switching the show to the product shown to
+ * it: a kind that is the best detection for KLING_LIVE_CAMERA_HOLD_US
+ * becomes due once (until another kind, or none, has held as long). */
+#define KLING_LIVE_CAMERA_HOLD_US (2 * 1000 * 1000)
+
+typedef struct
+{
+  KlingLiveKind candidate, shown;
+  gint64 since;
+} KlingLiveCamera;
+
+void kling_live_camera_init (KlingLiveCamera * camera);
+/* The best detection's kind at @now (NONE: nothing, or no kind of ours).
+ * Returns the kind to switch to, once, or NONE. */
+KlingLiveKind kling_live_camera_seen (KlingLiveCamera * camera, gint64 now,
+    KlingLiveKind kind);
+/* The first product of @kind, or -1 */
+gint kling_live_product_of_kind (GPtrArray * products, KlingLiveKind kind);
 
 /* The lower third: "name  price" (and the line being spoken under it) */
 gchar *kling_live_lower_third (const KlingLiveProduct * product,

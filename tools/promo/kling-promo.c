@@ -361,14 +361,10 @@ stage_kind (Promo * p, GError ** error)
   KlingDetector *det;
   const KlingManifest *m;
   gchar *path;
-  GstVideoInfo info;
-  GstVideoFrame frame;
-  GstBuffer *buf;
-  GArray *dets;
+  KlingDetection best;
+  GstVideoRectangle box;
   GError *err = NULL;
-  gint n_classes, best = -1;
-  guint i;
-  gboolean ok;
+  gint n_classes;
 
   p->kind = p->o->kind;
   p->kind_score = -1;
@@ -395,43 +391,25 @@ stage_kind (Promo * p, GError ** error)
   n_classes = m->labels ? g_strv_length (m->labels) : 0;
   p->kind_threshold = kling_manifest_get_double (m, "defaults.threshold",
       KLING_PROMO_DETECT_THRESHOLD);
-
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, p->pw, p->ph);
-  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, p->photo,
-      (gsize) p->pw * p->ph * 4, 0, (gsize) p->pw * p->ph * 4, NULL, NULL);
-  dets = g_array_new (FALSE, FALSE, sizeof (KlingDetection));
-  ok = n_classes > 0 && kling_detector_set_format (det, &info, &err);
-  if (ok) {
-    gst_video_frame_map (&frame, &info, buf, GST_MAP_READ);
-    /* every candidate, so the best score can be told when it is too low */
-    ok = kling_detector_run (det, &frame, n_classes, 0.01f, DETECT_IOU, 16,
-        dets, p->cancellable, &err);
-    gst_video_frame_unmap (&frame);
-  }
-  gst_buffer_unref (buf);
-  if (!ok) {
+  if (!kling_detector_find_best (det, p->photo, p->pw, p->ph, 0, DETECT_IOU,
+          &best, &box, p->cancellable, &err)) {
     g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
         "the detector %s failed on %s: %s; give the product's kind with "
-        "--kind", path, p->o->input, err ? err->message : "it has no labels");
+        "--kind", path, p->o->input, err->message);
     g_clear_error (&err);
-    g_array_free (dets, TRUE);
     kling_detector_free (det);
     g_free (path);
     return FALSE;
   }
-  for (i = 0; i < dets->len; i++)
-    if (best < 0 || g_array_index (dets, KlingDetection, i).score >
-        g_array_index (dets, KlingDetection, best).score)
-      best = i;
-  if (best >= 0)
-    p->kind_score = g_array_index (dets, KlingDetection, best).score;
-  if (best < 0 || p->kind_score < p->kind_threshold) {
-    p->kind_note = best < 0 ?
+  if (best.label >= 0)
+    p->kind_score = best.score;
+  if (best.label < 0 || p->kind_score < p->kind_threshold) {
+    p->kind_note = best.label < 0 ?
         g_strdup_printf ("nothing detected in %s", p->o->input) :
         g_strdup_printf ("the detector's best guess scores %.2f, under its "
         "threshold %.2f", p->kind_score, p->kind_threshold);
   } else {
-    gint label = g_array_index (dets, KlingDetection, best).label;
+    gint label = best.label;
     const gchar *name = label >= 0 && label < n_classes ? m->labels[label] :
         NULL;
     p->kind = kling_promo_kind_from_name (name);
@@ -439,17 +417,10 @@ stage_kind (Promo * p, GError ** error)
       p->kind_note = g_strdup_printf ("the detector found a '%s', not a "
           "kind gst-kling-promo knows", name ? name : "?");
     else {
-      const KlingDetection *d = &g_array_index (dets, KlingDetection, best);
       p->kind_detected = TRUE;
-      p->kind_box.x = CLAMP ((gint) d->x0, 0, p->pw - 1);
-      p->kind_box.y = CLAMP ((gint) d->y0, 0, p->ph - 1);
-      p->kind_box.w = CLAMP ((gint) (d->x1 + 0.5f), p->kind_box.x + 1,
-          p->pw) - p->kind_box.x;
-      p->kind_box.h = CLAMP ((gint) (d->y1 + 0.5f), p->kind_box.y + 1,
-          p->ph) - p->kind_box.y;
+      p->kind_box = box;
     }
   }
-  g_array_free (dets, TRUE);
   kling_detector_free (det);
   g_free (path);
   return TRUE;
@@ -463,12 +434,7 @@ stage_copy (Promo * p, GError ** error)
   KlingLoadOptions lo = { NULL, KLING_PRECISION_FLOAT32, p->o->threads };
   KlingCopywriter *cw;
   gchar *path;
-  GPtrArray *lines;
-  GstVideoInfo info;
-  GstVideoFrame frame;
-  GstBuffer *buf;
   GstVideoRectangle box = { 0, 0, p->pw, p->ph };
-  guint i, tries;
   GError *err = NULL;
 
   if (p->o->copy) {
@@ -493,45 +459,21 @@ stage_copy (Promo * p, GError ** error)
   }
   g_free (path);
 
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, p->pw, p->ph);
-  buf = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, p->photo,
-      (gsize) p->pw * p->ph * 4, 0, (gsize) p->pw * p->ph * 4, NULL, NULL);
-  gst_video_frame_map (&frame, &info, buf, GST_MAP_READ);
   /* the copywriter sees the product as aiproductdetect shows it, its
    * detected box; without a detection, the whole photo */
   if (p->kind_detected)
     box = p->kind_box;
-  lines = g_ptr_array_new ();
-  for (i = 0, tries = 0; lines->len < p->n_shots && tries < 4 * p->n_shots;
-      tries++) {
-    gchar *line = kling_copywriter_write (cw, &frame, &box,
-        p->kind < 0 ? 0 : p->kind,
-        p->o->lang == KLING_PROMO_LANG_EN ? 1 : 0,
-        (guint32) (p->o->seed + tries), p->cancellable, &err);
-    if (line == NULL)
-      break;
-    for (i = 0; i < lines->len; i++)
-      if (g_strcmp0 (lines->pdata[i], line) == 0)
-        break;
-    if (i < lines->len || g_strstrip (line)[0] == '\0')
-      g_free (line);
-    else
-      g_ptr_array_add (lines, line);
-  }
-  gst_video_frame_unmap (&frame);
-  gst_buffer_unref (buf);
+  p->copy = kling_copywriter_write_lines (cw, p->photo, p->pw, p->ph, &box,
+      p->kind < 0 ? 0 : p->kind, p->o->lang == KLING_PROMO_LANG_EN ? 1 : 0,
+      (guint32) p->o->seed, p->n_shots, p->cancellable, &err);
   kling_copywriter_free (cw);
-  if (err || lines->len == 0) {
+  if (p->copy == NULL) {
     g_set_error (error, KLING_PROMO_ERROR, KLING_PROMO_ERROR_STAGE,
         "the copywriter wrote no line: %s; give the lines with --copy",
-        err ? err->message : "every line was empty");
+        err->message);
     g_clear_error (&err);
-    g_ptr_array_set_free_func (lines, g_free);
-    g_ptr_array_free (lines, TRUE);
     return FALSE;
   }
-  g_ptr_array_add (lines, NULL);
-  p->copy = (gchar **) g_ptr_array_free (lines, FALSE);
   return TRUE;
 }
 
