@@ -35,6 +35,8 @@ into an explicit colour slot; with label and language embeddings that makes a
 runs the GRU over the whole prefix, as aiproductdetect's C loop expects.
 
   nice -n 19 /usr/bin/python3 models/copywrite/train.py --minutes 40 --threads 2
+  nice -n 19 /usr/bin/python3 models/copywrite/train.py --minutes 55 --threads 2 \
+      --init models/kling-copywrite.pt --lr 1.5e-3 --output /tmp/c.pt
   /usr/bin/python3 models/copywrite/train.py --smoke --output /tmp/c.pt
   /usr/bin/python3 models/copywrite/train.py --score models/kling-copywrite.pt
   /usr/bin/python3 models/copywrite/train.py --score-other models/kling-copywrite.pt
@@ -655,6 +657,26 @@ class Copywriter(nn.Module):
             nn.AdaptiveAvgPool2d(1))
         self.img = nn.Sequential(nn.Linear(128 + 6, d), nn.ReLU(), nn.Linear(d, d))
         self.colour_head = nn.Linear(d, n_colours)
+        # a soft colour histogram of the crop, weighted towards its middle:
+        # the product's colour as the most common one rather than the mean,
+        # which a loose box's background pulls away (white cups on green
+        # tables were named green); zero-initialised, so a package trained
+        # before it was added continues from where it was
+        grid = torch.linspace(0.1, 0.9, 3)
+        centres = torch.stack(torch.meshgrid(grid, grid, grid, indexing="ij"), 0).reshape(3, -1)
+        self.hist_centres = nn.Parameter(torch.cat([centres, torch.tensor(
+            [[0.02, 0.98, 0.86, 0.93, 0.45], [0.02, 0.98, 0.45, 0.62, 0.3],
+             [0.02, 0.98, 0.8, 0.3, 0.75]])], 1))                  # 32 centres, RGB
+        yy, xx = torch.meshgrid(torch.linspace(-1, 1, SIZE), torch.linspace(-1, 1, SIZE),
+                                indexing="ij")
+        self.register_buffer("hist_weight", torch.exp(-(xx ** 2 + yy ** 2) / 0.5)
+                             .reshape(1, 1, SIZE, SIZE) / torch.exp(
+                                 -(xx ** 2 + yy ** 2) / 0.5).sum())
+        self.hist_head = nn.Linear(self.hist_centres.size(1), n_colours)
+        self.hist_img = nn.Linear(self.hist_centres.size(1), d)
+        for lin in (self.hist_head, self.hist_img):
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
         self.colour = nn.Embedding(n_colours, d)
         self.label = nn.Embedding(6, d)
         self.lang = nn.Embedding(2, d)
@@ -668,8 +690,13 @@ class Copywriter(nn.Module):
         f = self.cnn(image).flatten(1)
         whole = image.mean(dim=(2, 3))                       # colour straight from the pixels
         centre = image[:, :, 16:48, 16:48].mean(dim=(2, 3))  # mostly the product
-        e = self.img(torch.cat([f, whole, centre], 1))
-        return e, self.colour_head(e)
+        c = self.hist_centres
+        d2 = (image * image).sum(1, keepdim=True) \
+            - 2.0 * torch.einsum("bchw,ck->bkhw", image, c) \
+            + (c * c).sum(0).reshape(1, -1, 1, 1)
+        hist = (torch.softmax(-30.0 * d2, dim=1) * self.hist_weight).sum(dim=(2, 3))
+        e = self.img(torch.cat([f, whole, centre], 1)) + self.hist_img(hist)
+        return e, self.colour_head(e) + self.hist_head(hist)
 
     def memory(self, e: torch.Tensor, colour_logits: torch.Tensor, label: torch.Tensor,
                lang: torch.Tensor) -> torch.Tensor:
@@ -820,6 +847,16 @@ def export(model, path, description):
     load_wrap().wrap(scripted, manifest, path)
 
 
+def load_weights(model, package):
+    """A package's weights into an eager Copywriter; a package made before the
+    colour histogram lacks only its (zero-initialised) parts.  Returns those."""
+    missing, unexpected = model.load_state_dict(package.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("hist_") for k in missing):
+        raise RuntimeError(f"not a copywriter of this recipe: missing {missing}, "
+                           f"unexpected {unexpected}")
+    return missing
+
+
 def check_package(path):
     """Load as a user would and run encode + decode_step on a channels_last crop."""
     extra = {"kling.json": ""}
@@ -853,6 +890,9 @@ def main():
     ap.add_argument("--colour-weight", type=float, default=1.0,
                     help="weight of the colour head's loss (0.5 before the colour regions)")
     ap.add_argument("--output", default=SHIPPED)
+    ap.add_argument("--init", metavar="PACKAGE",
+                    help="start from this package's weights (continue training on the "
+                    "current data) instead of from scratch")
     ap.add_argument("--smoke", action="store_true", help="one step, export, check (CI)")
     ap.add_argument("--score", metavar="PACKAGE", help="score an existing package")
     ap.add_argument("--score-other", metavar="PACKAGE",
@@ -872,7 +912,7 @@ def main():
         m, man = check_package(args.score)
         print(man.get("description", ""))
         model = Copywriter()  # the batch scorer needs eager submodules
-        model.load_state_dict(m.state_dict())
+        load_weights(model, m)
         model.eval()
         print(json.dumps(score(model, package=m)))
         for s in samples(m):
@@ -886,6 +926,10 @@ def main():
 
     rng = np.random.default_rng(args.seed)
     model = Copywriter()
+    if args.init:
+        missing = load_weights(model, check_package(args.init)[0])
+        if missing:
+            print("new in this model, starting from zero:", " ".join(missing), flush=True)
     nparams = sum(p.numel() for p in model.parameters())
     print(f"parameters {nparams}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -919,7 +963,9 @@ def main():
     model.eval()
     base = (f"Copywriter for aiproductdetect: CNN crop encoder with a colour head + byte-level "
             f"GRU (d 192, hidden 256), {nparams} parameters, trained {minutes:.1f} min "
-            f"({step} steps of {args.batch}) on a shared 2-core CPU by models/copywrite/train.py "
+            f"({step} steps of {args.batch}"
+            + (f", continued from {os.path.basename(args.init)}" if args.init else "")
+            + f") on a shared 2-core CPU by models/copywrite/train.py "
             f"on synthetic crops (6 kinds, 10 colours) and template copy (zh, en)")
     # export before scoring, so a long scoring run never costs the training
     export(model, args.output, base + "; not scored yet")

@@ -1822,6 +1822,12 @@ def main(argv=None):
     ap.add_argument("--eval-images", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--output", default=SHIPPED, help="model package to write")
+    ap.add_argument("--checkpoint", metavar="FILE",
+                    help="also save the unfused weights (network and its average) here, "
+                         "for --init")
+    ap.add_argument("--init", metavar="FILE",
+                    help="start from a --checkpoint file instead of from scratch (a run "
+                         "longer than one training slot, chained)")
     ap.add_argument("--smoke", action="store_true",
                     help="one step on a tiny batch + export (CI); needs --output unless --force")
     ap.add_argument("--force", action="store_true",
@@ -1867,7 +1873,13 @@ def main(argv=None):
         return 0
 
     ema = Detector().to(memory_format=torch.channels_last)
-    ema.load_state_dict(net.state_dict())
+    if args.init:
+        ck = torch.load(args.init, map_location="cpu")
+        net.load_state_dict(ck["net"])
+        ema.load_state_dict(ck["ema"])
+        print(f"continuing from {args.init} ({ck['steps']} steps before)", flush=True)
+    else:
+        ema.load_state_dict(net.state_dict())
     for p in ema.parameters():
         p.requires_grad_(False)
     decay, wd = [], []
@@ -1934,6 +1946,10 @@ def main(argv=None):
             print(f"step {step}/{total} lr {lr:.5f} box {lb_avg:.3f} cls {lc_avg:.3f} "
                   f"{(time.time() - t_start) / 60:.1f} min", flush=True)
     train_min = (time.time() - t_start) / 60
+    steps_before = torch.load(args.init, map_location="cpu")["steps"] if args.init else 0
+    if args.checkpoint:
+        torch.save({"net": net.state_dict(), "ema": ema.state_dict(),
+                    "steps": steps_before + step}, args.checkpoint)
     print(f"trained {step} steps ({step * args.batch} images) in {train_min:.1f} min", flush=True)
 
     ema.eval()
@@ -1958,7 +1974,8 @@ def main(argv=None):
         print(f"  {name} held-out ({args.eval_images} images) at {thr:.3f}: precision {P_s[bs_]:.3f} "
               f"recall {R_s[bs_]:.3f} F1 {F1_s[bs_]:.3f}", flush=True)
     desc = (f"Small anchor-free product detector ({nparams} parameters, stride 8, 32x32 grid, "
-            f"1024 predictions, YOLOv8 output layout, no NMS inside). Trained from scratch "
+            f"1024 predictions, YOLOv8 output layout, no NMS inside). Trained "
+            f"{'from scratch' if not args.init else f'(continued, {steps_before} steps before)'} "
             f"on synthetic scenes by models/detect/train.py: {1 - RICH_FRACTION:.0%} shaded "
             f"silhouettes with label bands, {RICH_FRACTION:.0%} 3-D shaded products (surfaces "
             f"of revolution, cuboids in perspective, bags, backpacks, sneakers/boots/heels) in "

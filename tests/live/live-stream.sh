@@ -29,17 +29,17 @@ set -eu
 mode=$1
 prog=$2
 models=$3
-module=/usr/lib/nginx/modules/ngx_rtmp_module.so
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/rtmp-server.sh"
 for t in ffmpeg ffprobe gst-launch-1.0 python3; do
   command -v $t >/dev/null || { echo "skip: no $t"; exit 77; }
 done
 if [ "$mode" = rtmp ] || [ "$mode" = restart ]; then
-  command -v nginx >/dev/null && [ -f $module ] || {
+  command -v nginx >/dev/null && [ -f $RTMP_MODULE ] || {
     echo "skip: no nginx with libnginx-mod-rtmp"; exit 77; }
 fi
 [ -f "$models/host-energy.pt" ] || { echo "no $models/host-energy.pt"; exit 1; }
 
-here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 pids=()
 cleanup() {
@@ -68,50 +68,9 @@ cat > products.json <<'EOF'
 EOF
 # (kind can: the echo copywriter knows labels 0 and 1, bottle and can)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-wait_port() {
-  python3 - "$1" <<'PY'
-import socket, sys, time
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit("nothing listens on port %s" % sys.argv[1])
-PY
-}
-nginx_pid=
-start_nginx() {
-  mkdir -p ng/rec
-  cat > ng/nginx.conf <<EOF
-daemon off;
-master_process off;
-pid $dir/ng/nginx.pid;
-error_log $dir/ng/error.log info;
-load_module $module;
-events { worker_connections 64; }
-rtmp {
-  server {
-    listen 127.0.0.1:$port;
-    application live {
-      live on;
-      record all;
-      record_path $dir/ng/rec;
-      record_unique on;
-    }
-  }
-}
-EOF
-  nginx -p "$dir/ng" -c "$dir/ng/nginx.conf" -e "$dir/ng/error.log" &
-  nginx_pid=$!
-  pids+=($nginx_pid)
-  wait_port $port
-}
-stop_nginx() {
-  kill "$nginx_pid"
-  wait "$nginx_pid" 2>/dev/null || true
-}
+port=$(rtmp_free_port)
+start_nginx() { rtmp_server_start "$dir/ng" "$port" "$dir/ng/rec"; }
+stop_nginx() { rtmp_server_stop; }
 
 now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
 # commands go through a FIFO, as an operator's console would write them,

@@ -29,7 +29,7 @@ soak_parse_args() {
       --minutes) minutes="$2"; shift 2 ;;
       --interval) interval="$2"; shift 2 ;;
       --warmup-minutes) warmup="$2"; shift 2 ;;
-      --build) build="$2"; shift 2 ;;
+      --build) build=$(cd "$2" && pwd) || { echo "$0: no build directory $2" >&2; exit 2; }; shift 2 ;;
       --log) log="$2"; shift 2 ;;
       -h|--help) soak_usage; exit 0 ;;
       *) soak_usage >&2; exit 2 ;;

@@ -15,6 +15,7 @@
 # each.  Prints a summary; exit 1 when the program failed, lost the
 # server, or nothing arrived.
 source "$(dirname "$0")/soak-lib.sh"
+source "$(dirname "$0")/../live/rtmp-server.sh"
 
 seconds=3600
 sample_every=30
@@ -38,11 +39,10 @@ soak_parse_args "${lib_args[@]}" --interval "$sample_every"
 export GST_PLUGIN_PATH_1_0="$build/ext/speak${GST_PLUGIN_PATH_1_0:+:$GST_PLUGIN_PATH_1_0}"
 export GST_REGISTRY="$build/soak-live-registry.bin"
 prog="$build/tools/live/gst-kling-live"
-module=/usr/lib/nginx/modules/ngx_rtmp_module.so
 for t in nginx ffmpeg ffprobe gst-launch-1.0 python3; do
   command -v $t >/dev/null || { echo "soak live: no $t" >&2; exit 2; }
 done
-[ -f $module ] || { echo "soak live: no libnginx-mod-rtmp" >&2; exit 2; }
+[ -f $RTMP_MODULE ] || { echo "soak live: no libnginx-mod-rtmp" >&2; exit 2; }
 [ -x "$prog" ] || { echo "soak live: no $prog (ninja -C $build)" >&2; exit 2; }
 
 dir=$(mktemp -d)
@@ -70,25 +70,9 @@ cat > products.json <<'EOF'
  {"photo": "blue.png", "name": "蓝色帆布包", "price": "¥59",
   "notes": "结实耐用，能装下笔记本电脑。"}]
 EOF
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-port=$(free_port)
-cmd_port=$(free_port)
-mkdir -p ng
-cat > ng/nginx.conf <<EOF
-daemon off;
-master_process off;
-pid $dir/ng/nginx.pid;
-error_log $dir/ng/error.log info;
-load_module $module;
-events { worker_connections 64; }
-rtmp { server { listen 127.0.0.1:$port; application live { live on; } } }
-EOF
-nginx -p "$dir/ng" -c "$dir/ng/nginx.conf" -e "$dir/ng/error.log" &
-nginx_pid=$!
-pids+=($nginx_pid)
-sleep 1
+port=$(rtmp_free_port)
+cmd_port=$(rtmp_free_port)
+rtmp_server_start "$dir/ng" "$port"
 url=rtmp://127.0.0.1:$port/live/soak
 
 # the counting viewer, waiting for the stream before it is published
@@ -181,8 +165,7 @@ t1=$(date +%s)
 sleep 2
 for p in "${clips[@]}"; do stop_within "$p" 10; done
 # the server gone, the viewers see the end of the stream
-kill "$nginx_pid" 2>/dev/null || true
-wait "$nginx_pid" 2>/dev/null || true
+rtmp_server_stop
 stop_within "$viewer" 10
 
 # the summary

@@ -374,7 +374,7 @@ def main(argv=None):
     log = lambda m: print(f"[{time.time() - t0:.0f}s] {m}", file=sys.stderr, flush=True)  # noqa: E731
     package, man = cw.check_package(args.package)
     model = cw.Copywriter()
-    model.load_state_dict(package.state_dict())
+    cw.load_weights(model, package)
     model.eval()
     out = {"package": args.package, "description": man.get("description", "")}
     for r in args.renderer.split(","):
