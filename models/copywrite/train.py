@@ -669,9 +669,8 @@ class Copywriter(nn.Module):
              [0.02, 0.98, 0.8, 0.3, 0.75]])], 1))                  # 32 centres, RGB
         yy, xx = torch.meshgrid(torch.linspace(-1, 1, SIZE), torch.linspace(-1, 1, SIZE),
                                 indexing="ij")
-        self.register_buffer("hist_weight", torch.exp(-(xx ** 2 + yy ** 2) / 0.5)
-                             .reshape(1, 1, SIZE, SIZE) / torch.exp(
-                                 -(xx ** 2 + yy ** 2) / 0.5).sum())
+        middle = torch.exp(-(xx ** 2 + yy ** 2) / 0.5)
+        self.register_buffer("hist_weight", (middle / middle.sum()).reshape(1, 1, SIZE, SIZE))
         self.hist_head = nn.Linear(self.hist_centres.size(1), n_colours)
         self.hist_img = nn.Linear(self.hist_centres.size(1), d)
         for lin in (self.hist_head, self.hist_img):

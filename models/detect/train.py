@@ -1873,11 +1873,13 @@ def main(argv=None):
         return 0
 
     ema = Detector().to(memory_format=torch.channels_last)
+    steps_before = 0
     if args.init:
         ck = torch.load(args.init, map_location="cpu")
         net.load_state_dict(ck["net"])
         ema.load_state_dict(ck["ema"])
-        print(f"continuing from {args.init} ({ck['steps']} steps before)", flush=True)
+        steps_before = ck["steps"]
+        print(f"continuing from {args.init} ({steps_before} steps before)", flush=True)
     else:
         ema.load_state_dict(net.state_dict())
     for p in ema.parameters():
@@ -1946,7 +1948,6 @@ def main(argv=None):
             print(f"step {step}/{total} lr {lr:.5f} box {lb_avg:.3f} cls {lc_avg:.3f} "
                   f"{(time.time() - t_start) / 60:.1f} min", flush=True)
     train_min = (time.time() - t_start) / 60
-    steps_before = torch.load(args.init, map_location="cpu")["steps"] if args.init else 0
     if args.checkpoint:
         torch.save({"net": net.state_dict(), "ema": ema.state_dict(),
                     "steps": steps_before + step}, args.checkpoint)
